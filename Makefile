@@ -1,0 +1,36 @@
+# Everything the project needs is installed by `make venv`; every other target depends on it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv test lint unit demo bench bench-quick clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+lint: venv
+	$(BIN)/ruff check reconciler tests bench
+	$(BIN)/ruff format --check reconciler tests bench
+	$(BIN)/mypy --strict reconciler
+
+unit: venv
+	$(BIN)/pytest -q
+
+test: lint unit
+
+demo: venv
+	bash scripts/demo.sh
+
+bench-quick: venv
+	$(BIN)/python -m bench.validate_throughput --files 1000
+
+bench: bench-quick
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -1,0 +1,169 @@
+"""Checks that look across resources and files, after each document passed its schema.
+
+Each check is a small function from resources to problems; they read specs defensively, since a
+resource with schema errors still takes part (its other problems are worth knowing too).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+
+from reconciler.manifests.model import (
+    API_DEFINITION,
+    API_V4_DEFINITION,
+    MANAGEMENT_CONTEXT,
+    FieldPath,
+    Problem,
+    Resource,
+    ResourceId,
+    Severity,
+)
+
+APIS = (API_V4_DEFINITION, API_DEFINITION)
+
+
+def hrid(namespace: str, name: str) -> str:
+    """GKO's human-readable id of a resource in APIM."""
+    return f"{namespace}-{name}"
+
+
+def key_hrid(key: str) -> str:
+    """GKO's HRID of a plan or page map key: spaces and dots become dashes."""
+    return re.sub(r"[ .]", "-", key)
+
+
+def cross_check(resources: Sequence[Resource]) -> list[Problem]:
+    checks: list[Callable[[Sequence[Resource]], Iterator[Problem]]] = [
+        _duplicate_identities,
+        _unknown_context_refs,
+        _colliding_hrids,
+        _clashing_listener_paths,
+        _colliding_plan_and_page_keys,
+    ]
+    return [problem for check in checks for problem in check(resources)]
+
+
+def _error(message: str, resource: Resource, path: FieldPath = ()) -> Problem:
+    return Problem(Severity.ERROR, message, resource.positions.of(path), resource.id, path)
+
+
+def _duplicate_identities(resources: Sequence[Resource]) -> Iterator[Problem]:
+    first: dict[ResourceId, Resource] = {}
+    for resource in resources:
+        seen = first.setdefault(resource.id, resource)
+        if seen is not resource:
+            yield _error(
+                f"duplicate {resource.id}: first defined at {seen.position}", resource, ("metadata", "name")
+            )
+
+
+def _unknown_context_refs(resources: Sequence[Resource]) -> Iterator[Problem]:
+    contexts = {r.id for r in resources if r.kind == MANAGEMENT_CONTEXT}
+    for resource in resources:
+        ref = resource.context_ref
+        if ref is not None and ref.id not in contexts:
+            known = ", ".join(f"{c.namespace}/{c.name}" for c in sorted(contexts)) or "none"
+            yield _error(
+                f"contextRef {ref.namespace}/{ref.name} names no ManagementContext in the repository "
+                f"(known: {known})",
+                resource,
+                ("spec", "contextRef", "name"),
+            )
+
+
+def _colliding_hrids(resources: Sequence[Resource]) -> Iterator[Problem]:
+    """`a-b/c` and `a/b-c` both become HRID `a-b-c`: APIM would see one resource, not two."""
+    seen: dict[tuple[object, str, str], Resource] = {}
+    for resource in resources:
+        ref = resource.context_ref
+        if ref is None or resource.kind == MANAGEMENT_CONTEXT:
+            continue
+        family = "api" if resource.kind in APIS else resource.kind
+        key = (ref.id, family, hrid(resource.namespace, resource.name))
+        other = seen.setdefault(key, resource)
+        if other is not resource and other.id != resource.id:
+            yield _error(
+                f"HRID {key[2]!r} is also the HRID of {other.id} ({other.position}): "
+                "APIM would see them as one resource",
+                resource,
+                ("metadata", "name"),
+            )
+
+
+def _normalise_path(path: str) -> str:
+    path = "/" + path.strip().strip("/")
+    path = re.sub(r"/+", "/", path)
+    return path if path.endswith("/") else path + "/"
+
+
+def _host(entry: dict[str, object]) -> str:
+    host = entry.get("host")
+    return host.lower() if isinstance(host, str) else ""
+
+
+def _listener_paths(resource: Resource) -> Iterator[tuple[str, str, FieldPath]]:
+    """(host, normalised path, field) for every HTTP entry path an API claims."""
+    spec = resource.spec
+    if resource.kind == API_V4_DEFINITION:
+        listeners = spec.get("listeners")
+        for i, listener in enumerate(listeners if isinstance(listeners, list) else []):
+            if not isinstance(listener, dict) or listener.get("type", "HTTP") != "HTTP":
+                continue
+            paths = listener.get("paths")
+            for j, entry in enumerate(paths if isinstance(paths, list) else []):
+                if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                    yield (
+                        _host(entry),
+                        _normalise_path(entry["path"]),
+                        ("spec", "listeners", i, "paths", j, "path"),
+                    )
+    elif resource.kind == API_DEFINITION:
+        proxy = spec.get("proxy")
+        hosts = proxy.get("virtual_hosts") if isinstance(proxy, dict) else None
+        for i, entry in enumerate(hosts if isinstance(hosts, list) else []):
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                yield (
+                    _host(entry),
+                    _normalise_path(entry["path"]),
+                    ("spec", "proxy", "virtual_hosts", i, "path"),
+                )
+
+
+def _clashing_listener_paths(resources: Sequence[Resource]) -> Iterator[Problem]:
+    claimed: dict[tuple[object, str, str], Resource] = {}
+    for resource in resources:
+        ref = resource.context_ref
+        if resource.kind not in APIS or ref is None:
+            continue
+        for host, path, field in _listener_paths(resource):
+            owner = claimed.setdefault((ref.id, host, path), resource)
+            if owner is not resource:
+                where = f" on host {host}" if host else ""
+                yield _error(
+                    f"path {path}{where} is already used by {owner.id} ({owner.position}) in the same "
+                    "management context",
+                    resource,
+                    field,
+                )
+
+
+def _colliding_plan_and_page_keys(resources: Sequence[Resource]) -> Iterator[Problem]:
+    for resource in resources:
+        if resource.kind not in APIS:
+            continue
+        for section in ("plans", "pages"):
+            entries = resource.spec.get(section)
+            if not isinstance(entries, dict):
+                continue
+            seen: dict[str, str] = {}
+            for key in entries:
+                normalised = key_hrid(key)
+                first = seen.setdefault(normalised, key)
+                if first != key:
+                    yield _error(
+                        f"{section[:-1]} keys {first!r} and {key!r} both become HRID {normalised!r} "
+                        "(spaces and dots become dashes)",
+                        resource,
+                        ("spec", section, key),
+                    )

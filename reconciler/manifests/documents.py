@@ -1,0 +1,132 @@
+"""From YAML documents to our resources: sort out what is ours, skip the rest with a word why."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from reconciler.manifests.model import (
+    API_VERSION,
+    JSON,
+    RECONCILED_KINDS,
+    FieldPath,
+    Positions,
+    Problem,
+    Resource,
+    ResourceId,
+    Severity,
+)
+from reconciler.manifests.schema import validate_body
+from reconciler.manifests.templates import TemplateSyntaxError, has_template, parse_templates
+
+
+def to_resource(
+    body: JSON, positions: Positions, default_namespace: str
+) -> tuple[Resource | None, list[Problem]]:
+    """The resource a document declares (None if it is not one of ours) and its problems."""
+
+    def problem(severity: Severity, message: str, path: FieldPath = ()) -> Problem:
+        return Problem(severity, message, positions.of(path), None, path)
+
+    if not isinstance(body, dict):
+        return None, [
+            problem(Severity.ERROR, "a manifest must be a mapping with apiVersion, kind and metadata")
+        ]
+    api_version, kind = body.get("apiVersion"), body.get("kind")
+    if not isinstance(api_version, str) or not api_version:
+        return None, [problem(Severity.ERROR, "missing apiVersion")]
+    if not isinstance(kind, str) or not kind:
+        return None, [problem(Severity.ERROR, "missing kind")]
+    if api_version != API_VERSION or kind not in RECONCILED_KINDS:
+        return None, _skipped(body, api_version, kind, problem)
+
+    metadata = body.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    name = metadata.get("name")
+    namespace = metadata.get("namespace") or default_namespace
+    identity = (
+        ResourceId(kind, namespace, name) if isinstance(name, str) and isinstance(namespace, str) else None
+    )
+    problems = validate_body(kind, body, positions, identity)
+    spec = body.get("spec")
+    if isinstance(spec, dict):
+        problems.extend(_template_problems(spec, positions, identity))
+    problems.extend(_templates_outside_spec(body, positions, identity))
+    if identity is None or not name:
+        return None, problems
+    resource = Resource(identity, spec if isinstance(spec, dict) else {}, metadata, positions)
+    if kind != "ManagementContext" and resource.context_ref is None:
+        problems.append(
+            Problem(
+                Severity.WARNING,
+                "no spec.contextRef: GKO syncs this resource to the gateway only (local mode); "
+                "apim-reconciler leaves it alone",
+                resource.position,
+                identity,
+            )
+        )
+    return resource, problems
+
+
+def _skipped(body: Mapping[str, Any], api_version: str, kind: str, problem: Any) -> list[Problem]:
+    if api_version == API_VERSION:
+        reason = f"skipped {kind}: apim-reconciler does not reconcile this GKO kind yet"
+    else:
+        reason = f"skipped {api_version}/{kind}: not a resource that apim-reconciler reconciles"
+    problems: list[Problem] = [problem(Severity.WARNING, reason, ("kind",))]
+    if kind == "Secret" and api_version == "v1" and (body.get("data") or body.get("stringData")):
+        problems.append(
+            problem(
+                Severity.WARNING,
+                "a Secret with inline data: secrets do not belong in git; mount them in the secrets "
+                "directory or pass them as environment variables",
+                ("data",) if body.get("data") else ("stringData",),
+            )
+        )
+    return problems
+
+
+def _strings(value: JSON, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*path, index))
+
+
+def _template_problems(
+    spec: Mapping[str, JSON], positions: Positions, rid: ResourceId | None
+) -> list[Problem]:
+    problems = []
+    for path, text in _strings(dict(spec), ("spec",)):
+        if not has_template(text):
+            continue
+        try:
+            parse_templates(text)
+        except TemplateSyntaxError as exc:
+            problems.append(Problem(Severity.ERROR, str(exc), positions.of(path), rid, path))
+    return problems
+
+
+def _templates_outside_spec(
+    body: Mapping[str, JSON], positions: Positions, rid: ResourceId | None
+) -> list[Problem]:
+    problems = []
+    for key, value in body.items():
+        if key == "spec":
+            continue
+        for path, text in _strings(value, (key,)):
+            if has_template(text) and "]]" in text:
+                problems.append(
+                    Problem(
+                        Severity.ERROR,
+                        "templates are only resolved under spec; this one would reach APIM as written",
+                        positions.of(path),
+                        rid,
+                        path,
+                    )
+                )
+    return problems

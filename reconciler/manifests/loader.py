@@ -1,0 +1,46 @@
+"""Load a repository of manifests: files → YAML documents → resources, with every problem found."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.manifests.crosscheck import cross_check
+from reconciler.manifests.documents import to_resource
+from reconciler.manifests.files import DEFAULT_MAX_FILE_SIZE, discover, read_text
+from reconciler.manifests.model import DEFAULT_NAMESPACE, ManifestSet, Position, Problem, Resource, Severity
+from reconciler.manifests.yamlparse import YamlError, parse_documents
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    default_namespace: str = DEFAULT_NAMESPACE
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+
+
+def load_manifests(paths: Iterable[str | Path], options: LoadOptions = LoadOptions()) -> ManifestSet:
+    """Everything under `paths`, validated against the schemas and checked across files."""
+    sources, problems = discover(paths)
+    resources: list[Resource] = []
+    for source in sources:
+        content = read_text(source, options.max_file_size)
+        if isinstance(content, Problem):
+            problems.append(content)
+            continue
+        try:
+            for document in parse_documents(content.text, source.display, content.data):
+                problems.extend(
+                    Problem(Severity.WARNING, w.message, Position(source.display, w.line, w.column))
+                    for w in document.warnings
+                )
+                resource, found = to_resource(document.body, document.positions, options.default_namespace)
+                problems.extend(found)
+                if resource is not None:
+                    resources.append(resource)
+        except YamlError as exc:
+            problems.append(
+                Problem(Severity.ERROR, exc.message, Position(source.display, exc.line, exc.column))
+            )
+    problems.extend(cross_check(resources))
+    return ManifestSet(tuple(resources), tuple(sorted(problems, key=Problem.sort_key)), len(sources))

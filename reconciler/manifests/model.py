@@ -1,0 +1,201 @@
+"""The values that the manifest stage hands to the rest of the pipeline.
+
+Everything here is immutable: a resource is read once per sync and then only passed along.
+Specs are plain JSON-like data (dict, list, str, int, float, bool, None) so that every later
+stage can hash, diff and serialise them without knowing about YAML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+API_VERSION = "gravitee.io/v1alpha1"
+
+MANAGEMENT_CONTEXT = "ManagementContext"
+API_V4_DEFINITION = "ApiV4Definition"
+API_DEFINITION = "ApiDefinition"
+APPLICATION = "Application"
+RECONCILED_KINDS = (MANAGEMENT_CONTEXT, API_V4_DEFINITION, API_DEFINITION, APPLICATION)
+
+DEFAULT_NAMESPACE = "default"
+
+JSON = Any
+"""A value made of dict, list, str, int, float, bool and None only."""
+
+FieldPath = tuple[str | int, ...]
+"""Where a value sits inside a document, e.g. ("spec", "plans", "API_KEY", "security", "type")."""
+
+
+def format_field_path(path: FieldPath) -> str:
+    """Render a path the way users write it: `spec.listeners[0].paths[1].path`."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """A place in a file; line and column count from 1, as editors show them."""
+
+    file: str
+    line: int
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, order=True)
+class ResourceId:
+    """The identity of a resource: two documents with one identity are a duplicate."""
+
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong (or worth a warning) with the manifests, pointing at file and line."""
+
+    severity: Severity
+    message: str
+    position: Position | None = None
+    resource: ResourceId | None = None
+    field: FieldPath = ()
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        pos = self.position
+        return (pos.file, pos.line, pos.column, self.message) if pos else ("", 0, 0, self.message)
+
+    def __str__(self) -> str:
+        where = f"{self.position}: " if self.position else ""
+        context = ""
+        if self.resource is not None:
+            context = f" ({self.resource}"
+            if self.field:
+                context += f" at {format_field_path(self.field)}"
+            context += ")"
+        return f"{where}{self.severity}: {self.message}{context}"
+
+
+@dataclass(frozen=True)
+class Positions:
+    """Where each field of one document was written, to point errors at a line.
+
+    Looking up a path that was not written (a missing required field, say) falls back to
+    the nearest written ancestor, which is where the user has to add it.
+    """
+
+    by_path: Mapping[FieldPath, Position]
+    document: Position
+
+    def of(self, path: FieldPath) -> Position:
+        for end in range(len(path), -1, -1):
+            found = self.by_path.get(path[:end])
+            if found is not None:
+                return found
+        return self.document
+
+
+@dataclass(frozen=True)
+class Document:
+    """One YAML document as loaded, before we know whether it is a resource of ours."""
+
+    body: JSON
+    positions: Positions
+
+
+@dataclass(frozen=True)
+class ContextRef:
+    namespace: str
+    name: str
+
+    @property
+    def id(self) -> ResourceId:
+        return ResourceId(MANAGEMENT_CONTEXT, self.namespace, self.name)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A manifest of one of the kinds that we reconcile."""
+
+    id: ResourceId
+    spec: Mapping[str, JSON]
+    metadata: Mapping[str, JSON]
+    positions: Positions = field(compare=False, repr=False)
+
+    @property
+    def kind(self) -> str:
+        return self.id.kind
+
+    @property
+    def namespace(self) -> str:
+        return self.id.namespace
+
+    @property
+    def name(self) -> str:
+        return self.id.name
+
+    @property
+    def position(self) -> Position:
+        return self.positions.document
+
+    @property
+    def labels(self) -> Mapping[str, str]:
+        labels = self.metadata.get("labels")
+        return labels if isinstance(labels, Mapping) else {}
+
+    @property
+    def context_ref(self) -> ContextRef | None:
+        """The ManagementContext this resource belongs to; its namespace defaults to ours."""
+        ref = self.spec.get("contextRef")
+        if not isinstance(ref, Mapping) or not isinstance(ref.get("name"), str):
+            return None
+        namespace = ref.get("namespace")
+        return ContextRef(
+            namespace if isinstance(namespace, str) and namespace else self.namespace, ref["name"]
+        )
+
+    def at(self, *path: str | int) -> Position:
+        """The position of a field of the spec, e.g. `resource.at("plans", "API_KEY")`."""
+        return self.positions.of(("spec", *path))
+
+
+@dataclass(frozen=True)
+class ManifestSet:
+    """Everything that one load of a repository produced: resources, and what went wrong."""
+
+    resources: tuple[Resource, ...]
+    problems: tuple[Problem, ...]
+    files: int
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity is Severity.WARNING)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def of_kind(self, kind: str) -> tuple[Resource, ...]:
+        return tuple(r for r in self.resources if r.kind == kind)

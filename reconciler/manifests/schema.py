@@ -1,0 +1,127 @@
+"""Schema validation of our four kinds against the JSON Schemas in `schemas/`.
+
+Errors are turned into Problems at the line of the offending field. A value that is exactly one
+template (``[[ secret `name/key` ]]``) may stand where the schema wants an enum, a number or a
+boolean, as GKO resolves templates before it validates: such errors are ignored here, and the
+resolved spec is validated again once templates are resolved (`validate_body`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator, Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from reconciler.manifests.model import (
+    JSON,
+    RECONCILED_KINDS,
+    FieldPath,
+    Positions,
+    Problem,
+    ResourceId,
+    Severity,
+)
+from reconciler.manifests.templates import has_template, is_whole_template
+
+_TEMPLATE_TOLERANT_CHECKS = {"format", "pattern", "minLength", "maxLength"}
+
+
+def schema_text(kind: str) -> str:
+    """The JSON Schema of a kind, as shipped; raises KeyError for a kind we do not reconcile."""
+    if kind not in RECONCILED_KINDS:
+        raise KeyError(kind)
+    return resources.files("reconciler").joinpath("schemas", f"{kind}.json").read_text(encoding="utf-8")
+
+
+@cache
+def _validator(kind: str) -> Draft202012Validator:
+    schema = json.loads(schema_text(kind))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def validate_body(
+    kind: str, body: Mapping[str, JSON], positions: Positions, resource: ResourceId | None
+) -> list[Problem]:
+    """Every schema problem of one document of `kind`, each at the line of its field."""
+    validator = _validator(kind)
+    if validator.is_valid(body):
+        return []
+    problems = []
+    for error in validator.iter_errors(body):
+        for leaf in _leaves(error):
+            if _is_template_standing_in(leaf):
+                continue
+            path, message = _describe(leaf)
+            problems.append(Problem(Severity.ERROR, message, positions.of(path), resource, path))
+    return problems
+
+
+def _leaves(error: ValidationError) -> Iterator[ValidationError]:
+    """For anyOf/oneOf, the sub-error that best explains the failure rather than 'is not valid under'."""
+    if error.context:
+        best = best_match(error.context)
+        if best is not None and best.validator not in ("anyOf", "oneOf"):
+            yield best
+            return
+    yield error
+
+
+def _is_template_standing_in(error: ValidationError) -> bool:
+    instance = error.instance
+    if not isinstance(instance, str):
+        return False
+    return is_whole_template(instance) or (
+        error.validator in _TEMPLATE_TOLERANT_CHECKS and has_template(instance)
+    )
+
+
+def _describe(error: ValidationError) -> tuple[FieldPath, str]:
+    path: FieldPath = tuple(error.absolute_path)
+    schema: Any = error.schema
+    expected: Any = error.validator_value
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(schema.get("properties", {}))
+        extra = sorted(key for key in error.instance if key not in allowed)
+        if extra:
+            field = extra[0]
+            hint = difflib.get_close_matches(field, sorted(allowed), n=1)
+            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+            others = f" (and {', '.join(repr(e) for e in extra[1:])})" if len(extra) > 1 else ""
+            return (*path, field), f"unknown field {field!r}{others}{suggestion}"
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [key for key in expected if key not in error.instance]
+        if missing:
+            return path, f"missing required field {missing[0]!r}"
+    if error.validator == "enum":
+        allowed_values = ", ".join(json.dumps(v) for v in expected)
+        return path, f"{json.dumps(error.instance)} is not one of {allowed_values}"
+    if error.validator == "type":
+        return path, f"expected {_type_name(expected)}, got {_json_type(error.instance)}"
+    return path, error.message
+
+
+def _type_name(expected: Any) -> str:
+    names = expected if isinstance(expected, list) else [expected]
+    article = {"object": "a mapping", "array": "a list", "integer": "an integer", "null": "null"}
+    return " or ".join(article.get(n, f"a {n}") for n in names)
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"a string ({json.dumps(value)[:40]})"
+    if value is None:
+        return "null"
+    return f"a number ({value})"

@@ -1,0 +1,1 @@
+"""Secrets: values that never print, and (soon) where they come from."""

@@ -1,0 +1,43 @@
+"""The one type that holds a secret value, so that no repr, str, log line or report can print it.
+
+Kept free of I/O so that the pure planner can carry secrets through a diff: two secrets compare
+equal when their values do, which is all a diff needs to know.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+REDACTED = "(sensitive)"
+
+
+class Secret:
+    """A secret value; `reveal()` is the only way to read it, and only the HTTP layer should call it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return REDACTED
+
+    __str__ = __repr__
+
+    def __format__(self, format_spec: str) -> str:
+        return REDACTED
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash((Secret, self._value))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Secret is not picklable: it would leave the process in clear")
