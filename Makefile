@@ -31,6 +31,7 @@ bench-quick: venv
 	$(BIN)/python -m bench.validate_throughput --files 1000
 
 bench: bench-quick
+	$(BIN)/python -m bench.emulator_throughput
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -132,6 +132,18 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("--all", action="store_true", help="every kind's schema")
     schema.add_argument("--out", metavar="DIR", help="with --all: write one KIND.json file per kind into DIR")
     schema.set_defaults(handler=cmd_schema)
+
+    emulator = commands.add_parser(
+        "emulator",
+        help="run a local APIM emulator (for the demo, tests and CI)",
+        description="Serve the APIM endpoints that apim-reconciler uses (Automation API, Management API v2 "
+        "and the v1 endpoints for v2 APIs) from an in-memory store, with latency and fault injection. "
+        "Default credentials: admin/admin, or the bearer token emulator-token.",
+    )
+    from reconciler.emulator import cli as emulator_cli
+
+    emulator_cli.add_arguments(emulator)
+    emulator.set_defaults(handler=emulator_cli.run)
     return parser
 
 

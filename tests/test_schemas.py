@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -23,9 +22,11 @@ from jsonschema.exceptions import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError
 
+from tests.reference import REFERENCE
+
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 KINDS = ("ManagementContext", "ApiV4Definition", "ApiDefinition", "Application")
-REFERENCE = Path(os.environ.get("APIM_RECONCILER_REFERENCE", "/work/shared/reference"))
+
 EXAMPLE_ROOTS = ("gko-examples", "gko-context-variants")
 
 TEMPLATE = re.compile(r"^\s*\[\[.*\]\]\s*$")

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.manifests.helpers import CONTEXT, api_v4, write
+from tests.reference import REFERENCE
 
 REPO = Path(__file__).resolve().parents[2]
-REFERENCE = REPO.parent / "shared" / "reference"
 
 
 def run(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:

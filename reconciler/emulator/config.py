@@ -1,0 +1,37 @@
+"""Emulator configuration: one frozen value shared by the CLI, the Python API and the tests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .faults import Fault
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """How to run the emulator.
+
+    ``port=0`` picks a free port. ``users`` is a users-file path or the parsed JSON (see
+    :mod:`.auth`); ``None`` means the default organization/environment ``DEFAULT`` with user
+    ``admin``/``admin`` and token ``emulator-token``. ``state_file`` turns on persistence. ``seed`` makes
+    rate-based faults and jitter reproducible.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    latency_ms: float = 0
+    jitter_ms: float = 0
+    max_inflight: int | None = None
+    faults: tuple[Fault, ...] = ()
+    users: str | Path | Mapping[str, Any] | None = None
+    state_file: str | Path | None = None
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.latency_ms < 0 or self.jitter_ms < 0:
+            raise ValueError("latency and jitter must be >= 0")
+        if self.max_inflight is not None and self.max_inflight < 1:
+            raise ValueError("max_inflight must be >= 1")

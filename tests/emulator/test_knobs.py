@@ -1,0 +1,183 @@
+"""Latency, in-flight cap, faults, statistics, state dump/load and persistence."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.emulator import Fault, RunningEmulator
+from tests.emulator.support import AUTO, V2
+
+AUTH = ("admin", "admin")
+
+
+def _get(emu: RunningEmulator, path: str = V2, timeout: float = 5) -> httpx.Response:
+    return httpx.get(emu.base_url + path, auth=AUTH, timeout=timeout)
+
+
+def test_latency_and_jitter(make_emulator: Any) -> None:
+    emu = make_emulator(latency_ms=80, jitter_ms=40, seed=1)
+    start = time.perf_counter()
+    assert _get(emu).status_code == 200
+    elapsed = time.perf_counter() - start
+    assert 0.08 <= elapsed < 1.0
+    start = time.perf_counter()
+    assert httpx.get(emu.base_url + "/_emulator/stats").status_code == 200
+    assert time.perf_counter() - start < 0.08  # control endpoints are not delayed
+
+
+def test_max_inflight_queues(make_emulator: Any) -> None:
+    emu = make_emulator(latency_ms=100, max_inflight=1)
+    start = time.perf_counter()
+    with ThreadPoolExecutor(3) as pool:
+        statuses = list(pool.map(lambda _: _get(emu).status_code, range(3)))
+    elapsed = time.perf_counter() - start
+    assert statuses == [200, 200, 200]
+    assert elapsed >= 0.3  # served one after the other, none refused
+
+
+@pytest.mark.parametrize(("status", "retry_after"), [(500, False), (503, True), (429, True)])
+def test_status_faults(emulator: RunningEmulator, status: int, retry_after: bool) -> None:
+    emulator.set_faults([Fault.parse(f"GET */environments/*={status}:1")])
+    r = _get(emulator)
+    assert r.status_code == status
+    assert r.json()["httpStatus"] == status
+    assert ("retry-after" in r.headers) is retry_after
+    assert _get(emulator).status_code == 200  # count 1: spent
+
+
+def test_reset_fault(emulator: RunningEmulator) -> None:
+    emulator.set_faults([Fault.parse("GET *=reset:1")])
+    with pytest.raises(httpx.TransportError):
+        _get(emulator)
+    assert _get(emulator).status_code == 200
+
+
+def test_hang_fault(emulator: RunningEmulator) -> None:
+    emulator.set_faults([Fault.parse("GET */environments/DEFAULT=hang")])
+    start = time.perf_counter()
+    with pytest.raises(httpx.ReadTimeout):
+        _get(emulator, timeout=0.2)
+    assert time.perf_counter() - start < 1
+    emulator.set_faults([])
+    assert _get(emulator).status_code == 200
+
+
+def test_rate_fault_and_method_filter(make_emulator: Any) -> None:
+    emu = make_emulator(faults=(Fault.parse("GET */environments/*=503:0.5"),), seed=7)
+    with httpx.Client(base_url=emu.base_url, auth=AUTH) as client:
+        codes = [client.get(V2).status_code for _ in range(200)]
+        assert client.put(f"{AUTO}/apis", json={}).status_code == 400  # PUT is not faulted
+    failed = codes.count(503)
+    assert 60 < failed < 140 and failed + codes.count(200) == 200
+
+
+def test_fault_parsing() -> None:
+    fault = Fault.parse("PUT */apis=503:0.1")
+    assert (fault.method, fault.path_glob, fault.action, fault.rate, fault.count) == (
+        "PUT",
+        "*/apis",
+        "503",
+        0.1,
+        None,
+    )
+    assert Fault.parse("* *=reset:3").count == 3
+    assert Fault.from_json({"method": "get", "path": "*", "action": "HANG"}) == Fault("GET", "*", "hang")
+    for bad in (
+        "PUT */apis",
+        "PUT */apis=boom",
+        "PUT */apis=503:1.5",
+        "PUT */apis=503:0",
+        "PUT */apis=503:x",
+    ):
+        with pytest.raises(ValueError):
+            Fault.parse(bad)
+
+
+def test_faults_over_http(emulator: RunningEmulator) -> None:
+    faults = [
+        {"method": "GET", "path": "*/environments/*", "action": "503", "count": 2},
+        "PUT */apis=500:0.5",
+    ]
+    r = httpx.put(f"{emulator.base_url}/_emulator/faults", json=faults)
+    assert r.status_code == 200
+    assert r.json()[0] == {
+        "method": "GET",
+        "path": "*/environments/*",
+        "action": "503",
+        "count": 2,
+        "remaining": 2,
+    }
+    assert [_get(emulator).status_code for _ in range(3)] == [503, 503, 200]
+    assert httpx.get(f"{emulator.base_url}/_emulator/faults").json()[0]["remaining"] == 0
+    assert (
+        httpx.put(f"{emulator.base_url}/_emulator/faults", json=[{"path": "*", "action": "nope"}]).status_code
+        == 400
+    )
+    assert httpx.put(f"{emulator.base_url}/_emulator/faults", json=[]).json() == []
+
+
+def test_stats_and_reset(emulator: RunningEmulator, client: httpx.Client, api_spec: dict[str, Any]) -> None:
+    client.put(f"{AUTO}/apis", json=api_spec)
+    for _ in range(3):
+        client.get(f"{AUTO}/apis/{api_spec['hrid']}")
+    client.get("/nowhere")
+    expected = {
+        "requests": {
+            "GET (unmatched)": 1,
+            "GET /automation/organizations/{orgId}/environments/{envId}/apis/{hrid}": 3,
+            "PUT /automation/organizations/{orgId}/environments/{envId}/apis": 1,
+        },
+        "total": 5,
+    }
+    assert emulator.stats() == expected
+    assert httpx.get(f"{emulator.base_url}/_emulator/stats").json() == expected
+    assert httpx.post(f"{emulator.base_url}/_emulator/reset").status_code == 204
+    assert emulator.stats() == {"requests": {}, "total": 0}
+    client.get(V2)
+    emulator.reset_stats()
+    assert emulator.stats()["total"] == 0
+
+
+def test_state_dump_and_load(
+    emulator: RunningEmulator, make_emulator: Any, client: httpx.Client, api_spec: dict[str, Any]
+) -> None:
+    state = client.put(f"{AUTO}/apis", json=api_spec).json()
+    dumped = emulator.dump_state()
+    assert httpx.get(f"{emulator.base_url}/_emulator/state").json() == dumped
+    assert [a["id"] for a in dumped["apis"]] == [state["id"]]
+
+    other = make_emulator()
+    other.load_state(dumped)
+    r = httpx.get(f"{other.base_url}{AUTO}/apis/{api_spec['hrid']}", auth=AUTH)
+    assert r.json() == state
+    third = make_emulator()
+    assert httpx.put(f"{third.base_url}/_emulator/state", json=dumped).status_code == 204
+    assert httpx.get(f"{third.base_url}{V2}/apis/{state['id']}", auth=AUTH).status_code == 200
+    assert httpx.put(f"{third.base_url}/_emulator/state", json={"format": "other"}).status_code == 400
+    # paths are indexed after a load: a clash is still detected
+    clash = httpx.put(f"{third.base_url}{AUTO}/apis", json=api_spec | {"hrid": "default-x"}, auth=AUTH)
+    assert clash.status_code == 400
+
+
+def test_state_file_persistence(make_emulator: Any, tmp_path: Path, api_spec: dict[str, Any]) -> None:
+    state_file = tmp_path / "state" / "emulator.json"
+    first = make_emulator(state_file=state_file)
+    created = httpx.put(f"{first.base_url}{AUTO}/apis", json=api_spec, auth=AUTH).json()
+    first.close()
+    saved = json.loads(state_file.read_text())
+    assert [a["id"] for a in saved["apis"]] == [created["id"]]
+    assert [p.name for p in state_file.parent.iterdir()] == ["emulator.json"]  # no temp files left
+
+    second = make_emulator(state_file=state_file)
+    again = httpx.put(f"{second.base_url}{AUTO}/apis", json=api_spec, auth=AUTH).json()
+    assert again == created  # a second run changes nothing
+    assert json.loads(state_file.read_text())["apis"][0]["updatedAt"] == saved["apis"][0]["updatedAt"]
+    assert httpx.delete(f"{second.base_url}{AUTO}/apis/{api_spec['hrid']}", auth=AUTH).status_code == 204
+    assert json.loads(state_file.read_text())["apis"] == []
