@@ -7,6 +7,7 @@ as underscores), as decK and Flux users expect; a flag on the command line wins.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -14,12 +15,16 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from reconciler import __version__
+from reconciler.apim.config import ClientConfig, Timeouts, TlsOptions
 from reconciler.exitcodes import ExitCode
+from reconciler.logs import LEVELS, configure_logging
 from reconciler.manifests import LoadOptions, load_manifests
 from reconciler.manifests.files import DEFAULT_MAX_FILE_SIZE
 from reconciler.manifests.model import DEFAULT_NAMESPACE, RECONCILED_KINDS
 from reconciler.manifests.schema import schema_text
 from reconciler.report import problems as problems_report
+from reconciler.secrets import SecretStore
+from reconciler.secrets.store import DEFAULT_SECRETS_DIR
 
 ENV_PREFIX = "RECONCILER_"
 
@@ -69,6 +74,58 @@ def _add_load_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_logging_options(parser: argparse.ArgumentParser) -> None:
+    _option(parser, "--log-level", "warning", choices=LEVELS, help="least severe log line written to stderr")
+    _option(
+        parser,
+        "--log-format",
+        "auto",
+        choices=("auto", "console", "json"),
+        help="log lines as JSON or for people; auto: console on a terminal, JSON otherwise",
+    )
+
+
+def _add_apim_options(parser: argparse.ArgumentParser) -> None:
+    """Options of every command that talks to APIM: where secrets are, and how to connect."""
+    _option(
+        parser,
+        "--secrets-dir",
+        str(DEFAULT_SECRETS_DIR),
+        metavar="DIR",
+        help="mounted secrets in the Kubernetes secret-volume layout: DIR/[NAMESPACE/]NAME/KEY",
+    )
+    _option(
+        parser,
+        "--config-dir",
+        None,
+        metavar="DIR",
+        help="mounted config maps for [[ configmap ]] templates, same layout as --secrets-dir",
+    )
+    _option(parser, "--ca-bundle", None, metavar="FILE", help="PEM file of CAs to trust for APIM's TLS")
+    parser.add_argument(
+        "--insecure-skip-tls-verify",
+        action="store_true",
+        default=os.environ.get(env_name("--insecure-skip-tls-verify"), "") == "true",
+        help="do not verify APIM's TLS certificate (logs a warning; a manifest cannot turn this on) "
+        f"[env {env_name('--insecure-skip-tls-verify')}=true]",
+    )
+    _option(
+        parser, "--timeout", 30.0, type=float, metavar="SECONDS", help="read/write timeout of APIM requests"
+    )
+
+
+def _secret_store(args: argparse.Namespace) -> SecretStore:
+    return SecretStore(Path(args.secrets_dir), Path(args.config_dir) if args.config_dir else None)
+
+
+def _client_config(args: argparse.Namespace) -> ClientConfig:
+    tls = TlsOptions(
+        ca_bundle=Path(args.ca_bundle) if args.ca_bundle else None,
+        insecure_skip_verify=args.insecure_skip_tls_verify,
+    )
+    return ClientConfig(timeouts=Timeouts(read=args.timeout, write=args.timeout), tls=tls)
+
+
 def _load_options(args: argparse.Namespace) -> LoadOptions:
     return LoadOptions(default_namespace=args.default_namespace, max_file_size=args.max_file_size)
 
@@ -78,6 +135,38 @@ def cmd_validate(args: argparse.Namespace) -> int:
     render = problems_report.render_json if args.output == "json" else problems_report.render_text
     sys.stdout.write(render(manifests))
     return ExitCode.OK if manifests.ok else ExitCode.FAILED
+
+
+def cmd_check_context(args: argparse.Namespace) -> int:
+    from reconciler.apim.context_check import check_contexts, render_context_checks
+
+    manifests = load_manifests(args.paths, _load_options(args))
+    if not manifests.ok:
+        sys.stdout.write(problems_report.render_text(manifests))
+        return ExitCode.FAILED
+    results = check_contexts(manifests.resources, _secret_store(args), _client_config(args))
+    if args.output == "json":
+        document = [
+            {
+                "context": {"namespace": r.context.namespace, "name": r.context.name},
+                "file": r.position.file,
+                "line": r.position.line,
+                "ok": r.ok,
+                "message": r.message,
+                "failure": str(r.failure) if r.failure else None,
+                "server": r.server,
+                "organizationId": r.organization_id,
+                "environmentId": r.environment_id,
+                "environmentName": r.environment_name,
+                "auth": r.auth,
+                "automationApi": r.automation_api,
+            }
+            for r in results
+        ]
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_context_checks(results))
+    return ExitCode.OK if results and all(r.ok for r in results) else ExitCode.FAILED
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -119,7 +208,22 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("paths", nargs="+", metavar="PATH", help="manifest files or folders")
     _option(validate, "--output", "text", choices=("text", "json"), help="report format")
     _add_load_options(validate)
+    _add_logging_options(validate)
     validate.set_defaults(handler=cmd_validate)
+
+    check = commands.add_parser(
+        "check-context",
+        help="check that every ManagementContext reaches its APIM with its credentials",
+        description="For every ManagementContext under PATH: resolve its credentials (inline, mounted "
+        "secret files, or APIM_SECRET_* variables), call the server, and print who and where it reached, "
+        "or exactly why not. Exit 1 when any context cannot be used.",
+    )
+    check.add_argument("paths", nargs="+", metavar="PATH", help="manifest files or folders")
+    _option(check, "--output", "text", choices=("text", "json"), help="report format")
+    _add_load_options(check)
+    _add_apim_options(check)
+    _add_logging_options(check)
+    check.set_defaults(handler=cmd_check_context)
 
     schema = commands.add_parser(
         "schema",
@@ -154,6 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
+    configure_logging(getattr(args, "log_level", "warning"), getattr(args, "log_format", "auto"))
     try:
         return int(handler(args))
     except KeyboardInterrupt:

@@ -1,0 +1,556 @@
+"""The async HTTP client of one ManagementContext: the only place where credentials are revealed.
+
+One `ApimClient` per context keeps one `httpx.AsyncClient` (connection pool, keep-alive) for the
+whole run. Each request:
+
+1. waits while the server is paused (a 429 seen by any request to it), or fails fast when the
+   server's retry budget for this sync is spent and its last outcome was a failure;
+2. is sent with the `Authorization` header of the *current* credentials (the provider is called per
+   request, so a rotated secret file is picked up without restart);
+3. on a connect error, timeout, reset, 429, 502, 503 or 504, is retried with exponential backoff and
+   full jitter (honouring `Retry-After`), if it is idempotent (GET, PUT, DELETE; and the mAPI v2
+   `POST .../apis/_search`, a read) and the shared budget allows. A connect error is retried for any
+   method, since nothing was sent. A 500 is not retried by default: APIM answers 500 for bugs that a
+   second identical PUT hits again (`RetryPolicy.retry_server_error_once` allows one retry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import ssl
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import structlog
+
+from reconciler import __version__
+from reconciler.apim.config import ClientConfig, TlsOptions
+from reconciler.apim.endpoints import ApimTarget, segment
+from reconciler.apim.errors import (
+    ApimError,
+    RateLimitedError,
+    RetryBudgetExhaustedError,
+    TransportError,
+    UnexpectedResponseError,
+    error_for_status,
+)
+from reconciler.apim.retry import (
+    IDEMPOTENT_METHODS,
+    RETRYABLE_STATUSES,
+    RetryCoordinator,
+    ServerRetryState,
+    backoff_delay,
+    parse_retry_after,
+)
+from reconciler.manifests.model import Resource
+from reconciler.secrets.credentials import Credentials, credentials_provider
+from reconciler.secrets.store import SecretStore
+from reconciler.secrets.template_resolution import resolve_resource_templates
+from reconciler.secrets.value import Secret
+
+_log = structlog.get_logger("reconciler.apim")
+
+CredentialsProvider = Callable[[], Credentials]
+
+_TRANSPORT_ERRORS = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+    httpx.ProxyError,
+)
+
+
+@dataclass(frozen=True)
+class RequestStats:
+    """HTTP requests sent (retries included), by method, and how many of them were retries."""
+
+    by_method: Mapping[str, int]
+    retries: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_method.values())
+
+
+@dataclass(frozen=True)
+class EnvironmentInfo:
+    """What the context check reached: the environment as the server describes it."""
+
+    id: str
+    name: str | None
+    organization_id: str
+    description: str | None = None
+
+
+def build_ssl_context(tls: TlsOptions) -> ssl.SSLContext | bool:
+    """`verify=` for httpx: a context with the CA bundle, True (system/certifi CAs) or False."""
+    if tls.insecure_skip_verify:
+        return False
+    if tls.ca_bundle is not None:
+        return ssl.create_default_context(cafile=str(tls.ca_bundle))
+    return True
+
+
+def reveal_secrets(data: Any) -> Any:
+    """JSON-ready copy of a body, with `Secret`s revealed: called only when serialising a request."""
+    if isinstance(data, Secret):
+        return data.reveal()
+    if isinstance(data, Mapping):
+        return {str(k): reveal_secrets(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [reveal_secrets(v) for v in data]
+    return data
+
+
+class ApimClient:
+    """Async client of one APIM organization/environment; use as `async with ApimClient(...) as c`."""
+
+    def __init__(
+        self,
+        target: ApimTarget,
+        credentials: Credentials | CredentialsProvider,
+        config: ClientConfig | None = None,
+        *,
+        retry: RetryCoordinator | None = None,
+        context_key: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.target = target
+        self.config = config or ClientConfig()
+        self._credentials = credentials
+        self._retry = retry or RetryCoordinator(self.config.retry)
+        self._rng = rng or random.Random()
+        self._counts: Counter[str] = Counter()
+        self._retries = 0
+        tls = self.config.tls_for(context_key)
+        if tls.insecure_skip_verify:
+            _log.warning(
+                "TLS verification disabled for this context: its credentials could be intercepted",
+                server=target.base_url,
+                context=context_key,
+            )
+        t = self.config.timeouts
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
+            limits=httpx.Limits(
+                max_connections=self.config.max_connections,
+                max_keepalive_connections=self.config.max_keepalive_connections,
+            ),
+            verify=build_ssl_context(tls),
+            trust_env=self.config.trust_env,
+            follow_redirects=False,
+            headers={"User-Agent": f"{self.config.user_agent}/{__version__}", "Accept": "application/json"},
+            transport=transport,
+        )
+
+    @classmethod
+    def for_context(
+        cls,
+        context: Resource,
+        store: SecretStore,
+        config: ClientConfig | None = None,
+        *,
+        retry: RetryCoordinator | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> ApimClient:
+        """The client of a ManagementContext resource, re-reading its credentials before each request.
+
+        Fails at once (SecretResolutionError, EndpointError) when the context cannot be used at all.
+        Pass one `RetryCoordinator` to every client of a sync so that they share per-server budgets.
+        """
+        spec = resolve_resource_templates(context, store)
+        target = ApimTarget.from_context_spec(spec)
+        provider = credentials_provider(context, store)
+        provider()  # resolve once now, so that a missing secret is reported before any request
+        key = f"{context.namespace}/{context.name}"
+        return cls(target, provider, config, retry=retry, context_key=key, transport=transport)
+
+    async def __aenter__(self) -> ApimClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def __repr__(self) -> str:
+        return f"ApimClient({self.target.describe()})"
+
+    # ----------------------------------------------------------------- bookkeeping
+
+    @property
+    def stats(self) -> RequestStats:
+        """Requests sent so far (retries included), by method: for the CLI's summary."""
+        return RequestStats(dict(self._counts), self._retries)
+
+    @property
+    def server_state(self) -> ServerRetryState:
+        return self._retry.for_origin(self.target.origin)
+
+    def _current_credentials(self) -> Credentials:
+        creds = self._credentials
+        return creds if isinstance(creds, Credentials) else creds()
+
+    # ----------------------------------------------------------------- the request loop
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        read_only: bool = False,
+        context_check: bool = False,
+        allow_statuses: Iterable[int] = (),
+    ) -> httpx.Response:
+        """Send with retries; returns the response for 2xx or `allow_statuses`, else raises an ApimError.
+
+        `read_only` marks a POST that only reads (mAPI v2 search) as safe to retry.
+        """
+        method = method.upper()
+        path = httpx.URL(url).path
+        retryable = method in IDEMPOTENT_METHODS or read_only
+        allowed = frozenset(allow_statuses)
+        server = self.server_state
+        policy = self.config.retry
+        content = None
+        if body is not None:
+            content = json.dumps(reveal_secrets(body), separators=(",", ":")).encode()
+        retry_number = 0
+        server_error_retried = False
+        while True:
+            await server.wait_if_paused()
+            if retry_number == 0 and server.should_fail_fast():
+                raise RetryBudgetExhaustedError(
+                    f"{self.target.origin} keeps failing and the retry budget of this sync "
+                    f"({policy.budget} retries) is spent: not sending",
+                    method=method,
+                    path=path,
+                )
+            creds = self._current_credentials()
+            req_headers = {"Authorization": creds.auth_header().reveal()}
+            if content is not None:
+                req_headers["Content-Type"] = "application/json"
+            if headers:
+                req_headers.update(headers)
+            started = time.monotonic()
+            self._counts[method] += 1
+            try:
+                response = await self._http.request(
+                    method, url, params=params, content=content, headers=req_headers
+                )
+            except _TRANSPORT_ERRORS as exc:
+                del req_headers
+                server.record_failure()
+                sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+                failure = TransportError(_describe_transport(exc), method=method, path=path)
+                _log.debug(
+                    "apim request failed",
+                    method=method,
+                    path=path,
+                    error=failure.reason,
+                    attempt=retry_number + 1,
+                )
+                permanent = _is_tls_failure(exc)  # a bad certificate will not get better on retry
+                if (
+                    not permanent
+                    and (retryable or not sent)
+                    and await self._backoff(retry_number, None, failure)
+                ):
+                    retry_number += 1
+                    continue
+                raise failure from None
+            del req_headers
+            elapsed_ms = round((time.monotonic() - started) * 1000)
+            status = response.status_code
+            _log.debug(
+                "apim request",
+                method=method,
+                path=path,
+                status=status,
+                attempt=retry_number + 1,
+                elapsed_ms=elapsed_ms,
+            )
+            if 200 <= status < 300 or status in allowed:
+                server.record_success()
+                return response
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if status in RETRYABLE_STATUSES:
+                server.record_failure()
+                if status == 429 or (status == 503 and retry_after is not None):
+                    if retry_after is not None and retry_after > policy.max_retry_after:
+                        raise RateLimitedError(
+                            f"server asked to wait {retry_after:.0f}s (Retry-After), "
+                            f"more than the {policy.max_retry_after:.0f}s allowed",
+                            method=method,
+                            path=path,
+                            status=status,
+                        )
+                    if retry_after is None:
+                        retry_after = backoff_delay(retry_number, policy, self._rng)
+                    server.pause(retry_after)  # everybody waits, not only this request
+                refused = error_for_status(method, path, status, _json_or_none(response))
+                if retryable and await self._backoff(retry_number, retry_after, refused):
+                    retry_number += 1
+                    continue
+                raise refused
+            server.record_success()  # the server answered: it is alive
+            error = error_for_status(
+                method, path, status, _json_or_none(response), context_check=context_check
+            )
+            if (
+                status == 500
+                and policy.retry_server_error_once
+                and retryable
+                and not server_error_retried
+                and await self._backoff(retry_number, retry_after, error)
+            ):
+                server_error_retried = True
+                retry_number += 1
+                continue
+            raise error
+
+    async def _backoff(self, retry_number: int, retry_after: float | None, error: ApimError) -> bool:
+        """Sleep before the next attempt and return True, or return False when no retry is allowed."""
+        policy = self.config.retry
+        if retry_number + 1 >= policy.max_attempts:
+            return False
+        state = self.server_state
+        if not state.take_retry():
+            if not state.budget_warned:
+                state.budget_warned = True
+                _log.warning("apim retry budget spent", server=self.target.origin, error=error.reason)
+            return False
+        self._retries += 1
+        delay = backoff_delay(retry_number, policy, self._rng)
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        _log.debug(
+            "apim retry", method=error.method, path=error.path, delay_s=round(delay, 3), error=error.reason
+        )
+        await asyncio.sleep(delay)
+        return True
+
+    async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
+        response = await self.request(method, url, **kwargs)
+        return _parse_json(response, method)
+
+    # ----------------------------------------------------------------- context
+
+    async def check_context(self) -> EnvironmentInfo:
+        """GET the environment through mAPI v2: proves the URL, the credentials and the org/env ids."""
+        body = await self._json("GET", self.target.mapi_v2_env, context_check=True)
+        if not isinstance(body, Mapping):
+            raise UnexpectedResponseError(
+                "the environment is not a JSON object", method="GET", path=self.target.mapi_v2_env
+            )
+        return EnvironmentInfo(
+            id=str(body.get("id") or self.target.environment_id),
+            name=body.get("name") if isinstance(body.get("name"), str) else None,
+            organization_id=str(body.get("organizationId") or self.target.organization_id),
+            description=body.get("description") if isinstance(body.get("description"), str) else None,
+        )
+
+    async def has_automation_api(self) -> bool:
+        """Whether the server has the Automation API (APIM 4.12+); older ones only have `_import/crd`.
+
+        Probes with `PUT .../automation/.../apis?dryRun=true` and an empty object: a server with the
+        Automation API rejects the body (400: only an existing handler can say that) and dryRun
+        guarantees nothing is stored either way; one without it answers 404 or 405 from its router. A
+        GET of an unknown HRID would not tell: both servers answer it with a 404.
+        """
+        url = f"{self.target.automation_env}/apis"
+        response = await self.request("PUT", url, params=_dry(True), body={}, allow_statuses=(400, 404, 405))
+        return response.status_code in (200, 400)
+
+    # ----------------------------------------------------------------- Automation API
+
+    async def put_api(self, spec: Mapping[str, Any], *, dry_run: bool = False) -> Any:
+        """Create or update a v4 API (`ApiV4Spec`, keyed by its `hrid`); returns the `ApiV4State`."""
+        return await self._json("PUT", f"{self.target.automation_env}/apis", params=_dry(dry_run), body=spec)
+
+    async def get_api(self, hrid: str) -> Any | None:
+        """The `ApiV4State` of an API, or None when there is none with this HRID."""
+        return await self._get_or_none(f"{self.target.automation_env}/apis/{segment(hrid)}")
+
+    async def delete_api(self, hrid: str) -> bool:
+        """True when deleted, False when it did not exist."""
+        return await self._delete(f"{self.target.automation_env}/apis/{segment(hrid)}")
+
+    async def put_application(self, spec: Mapping[str, Any], *, dry_run: bool = False) -> Any:
+        return await self._json(
+            "PUT", f"{self.target.automation_env}/applications", params=_dry(dry_run), body=spec
+        )
+
+    async def get_application(self, hrid: str) -> Any | None:
+        return await self._get_or_none(f"{self.target.automation_env}/applications/{segment(hrid)}")
+
+    async def delete_application(self, hrid: str) -> bool:
+        return await self._delete(f"{self.target.automation_env}/applications/{segment(hrid)}")
+
+    # ----------------------------------------------------------------- mAPI v2
+
+    async def search_apis(
+        self,
+        query: Mapping[str, Any] | None = None,
+        *,
+        per_page: int = 100,
+        expands: Iterable[str] = ("metadata",),
+    ) -> AsyncIterator[Any]:
+        """Every API matching `query` (an `ApiSearchQuery`), page after page, through mAPI v2 search."""
+        page = 1
+        expand = list(expands)
+        while True:
+            params: dict[str, Any] = {"page": page, "perPage": per_page}
+            if expand:
+                params["expands"] = expand  # an array parameter: repeated, OpenAPI's form style
+            body = await self._json(
+                "POST",
+                f"{self.target.mapi_v2_env}/apis/_search",
+                params=params,
+                body=dict(query or {}),
+                read_only=True,
+            )
+            data = body.get("data") if isinstance(body, Mapping) else None
+            for item in data or []:
+                yield item
+            pagination = body.get("pagination") if isinstance(body, Mapping) else None
+            page_count = pagination.get("pageCount") if isinstance(pagination, Mapping) else None
+            if not data or not isinstance(page_count, int) or page >= page_count:
+                return
+            page += 1
+
+    async def get_api_by_id(self, api_id: str) -> Any:
+        """An API as mAPI v2 shows it (no `metadata`: only search with `expands=metadata` has it)."""
+        return await self._json("GET", f"{self.target.mapi_v2_env}/apis/{segment(api_id)}")
+
+    async def update_api_by_id(
+        self, api_id: str, body: Mapping[str, Any], *, if_match: str | None = None
+    ) -> Any:
+        """PUT an API through mAPI v2 (used to simulate drift); `if_match` is the quoted ETag."""
+        headers = {"If-Match": if_match} if if_match else None
+        return await self._json(
+            "PUT", f"{self.target.mapi_v2_env}/apis/{segment(api_id)}", body=body, headers=headers
+        )
+
+    async def delete_api_by_id(self, api_id: str) -> bool:
+        return await self._delete(f"{self.target.mapi_v2_env}/apis/{segment(api_id)}")
+
+    async def import_api_crd(self, spec: Mapping[str, Any], *, dry_run: bool = False) -> Any:
+        """APIM <= 4.11 write path for v4 APIs: `PUT .../apis/_import/crd`; returns `ApiCRDStatus`."""
+        return await self._json(
+            "PUT", f"{self.target.mapi_v2_env}/apis/_import/crd", params=_dry(dry_run), body=spec
+        )
+
+    async def import_application_crd(self, spec: Mapping[str, Any], *, dry_run: bool = False) -> Any:
+        """APIM <= 4.11 write path for applications; returns `ApplicationCRDStatus`."""
+        return await self._json(
+            "PUT", f"{self.target.mapi_v2_env}/applications/_import/crd", params=_dry(dry_run), body=spec
+        )
+
+    # ----------------------------------------------------------------- mAPI v1
+
+    async def import_api_definition(self, spec: Mapping[str, Any], *, dry_run: bool = False) -> Any:
+        """A v2 `ApiDefinition`, the way GKO writes it: `PUT .../management/.../apis/import-crd`."""
+        return await self._json(
+            "PUT",
+            f"{self.target.mapi_v1_env}/apis/import-crd",
+            params={"dryRun": str(dry_run).lower()},
+            body=spec,
+        )
+
+    async def list_applications(
+        self, *, per_page: int = 100, status: str | None = None
+    ) -> AsyncIterator[Any]:
+        """Every application of the environment, through mAPI v1 `applications/_paged`."""
+        page = 1
+        while True:
+            params: dict[str, str | int] = {"page": page, "size": per_page}
+            if status:
+                params["status"] = status
+            body = await self._json("GET", f"{self.target.mapi_v1_env}/applications/_paged", params=params)
+            data = body.get("data") if isinstance(body, Mapping) else None
+            for item in data or []:
+                yield item
+            info = body.get("page") if isinstance(body, Mapping) else None
+            total_pages = info.get("total_pages") if isinstance(info, Mapping) else None
+            if not data or not isinstance(total_pages, int) or page >= total_pages:
+                return
+            page += 1
+
+    # ----------------------------------------------------------------- helpers
+
+    async def _get_or_none(self, url: str) -> Any | None:
+        response = await self.request("GET", url, allow_statuses=(404,))
+        return None if response.status_code == 404 else _parse_json(response, "GET")
+
+    async def _delete(self, url: str) -> bool:
+        response = await self.request("DELETE", url, allow_statuses=(404,))
+        return response.status_code != 404
+
+
+def _dry(dry_run: bool) -> dict[str, str | int]:
+    return {"dryRun": "true"} if dry_run else {}
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _parse_json(response: httpx.Response, method: str) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise UnexpectedResponseError(
+            f"expected JSON, got {response.headers.get('Content-Type', 'no content type')}",
+            method=method,
+            path=response.request.url.path,
+            status=response.status_code,
+        ) from None
+
+
+def _describe_transport(exc: Exception) -> str:
+    kinds: dict[type[Exception], str] = {
+        httpx.ConnectTimeout: "connection timed out",
+        httpx.ReadTimeout: "no answer in time (read timeout)",
+        httpx.WriteTimeout: "write timed out",
+        httpx.PoolTimeout: "no free connection in the pool",
+        httpx.ConnectError: "cannot connect",
+        httpx.ReadError: "connection reset while reading",
+        httpx.WriteError: "connection reset while writing",
+        httpx.RemoteProtocolError: "the server closed the connection or broke the protocol",
+        httpx.ProxyError: "proxy error",
+    }
+    kind = kinds.get(type(exc), type(exc).__name__)
+    detail = str(exc)
+    if _is_tls_failure(exc):
+        kind = "TLS certificate verification failed"
+    return f"{kind}: {detail}" if detail else kind
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            break
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -1,0 +1,177 @@
+"""`check-context`: for every ManagementContext, can we reach it, and as whom, or exactly why not.
+
+Each context is checked on its own (resolving its credentials, one GET of its environment through
+mAPI v2, one capability probe), concurrently, and every failure becomes a result rather than an
+exception, so that one bad context does not hide the state of the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from reconciler.apim.client import ApimClient
+from reconciler.apim.config import ClientConfig
+from reconciler.apim.endpoints import ApimTarget, EndpointError
+from reconciler.apim.errors import (
+    ApimError,
+    AuthenticationError,
+    ContextNotFoundError,
+    PermissionDeniedError,
+    TransportError,
+)
+from reconciler.apim.retry import RetryCoordinator
+from reconciler.manifests.model import MANAGEMENT_CONTEXT, Position, Resource, ResourceId
+from reconciler.secrets.credentials import Credentials, resolve_credentials
+from reconciler.secrets.errors import SecretResolutionError, SecretResolutionErrors
+from reconciler.secrets.store import SecretStore
+from reconciler.secrets.template_resolution import resolve_resource_templates
+
+
+class CheckFailure(StrEnum):
+    """Why a context could not be used; the CLI may map these to hints or exit codes."""
+
+    CONFIGURATION = "configuration"  # bad baseUrl, no auth
+    SECRET = "secret"  # a secretRef or template that resolves nowhere
+    AUTHENTICATION = "authentication"  # 401
+    PERMISSION = "permission"  # 403
+    NOT_FOUND = "not-found"  # unknown organization or environment
+    UNREACHABLE = "unreachable"  # connection, TLS, timeout
+    SERVER = "server"  # anything else the server answered
+
+
+@dataclass(frozen=True)
+class ContextCheckResult:
+    context: ResourceId
+    position: Position
+    ok: bool
+    message: str
+    server: str | None = None
+    organization_id: str | None = None
+    environment_id: str | None = None
+    environment_name: str | None = None
+    auth: str | None = None
+    automation_api: bool | None = None
+    failure: CheckFailure | None = None
+
+
+async def check_context(
+    context: Resource,
+    store: SecretStore,
+    config: ClientConfig | None = None,
+    *,
+    retry: RetryCoordinator | None = None,
+    client_factory: Callable[..., ApimClient] = ApimClient,
+) -> ContextCheckResult:
+    """Check one ManagementContext; never raises for a problem of the context or the server."""
+
+    def failed(kind: CheckFailure, message: str, **extra: str | None) -> ContextCheckResult:
+        return ContextCheckResult(context.id, context.position, False, message, failure=kind, **extra)  # type: ignore[arg-type]
+
+    try:
+        spec = resolve_resource_templates(context, store)
+        resolved = Resource(context.id, spec, context.metadata, context.positions)
+        target = ApimTarget.from_context_spec(spec)
+        credentials: Credentials = resolve_credentials(resolved, store)
+    except SecretResolutionErrors as exc:
+        return failed(CheckFailure.SECRET, str(exc))
+    except SecretResolutionError as exc:
+        kind = CheckFailure.SECRET if exc.looked else CheckFailure.CONFIGURATION
+        return failed(kind, str(exc))
+    except EndpointError as exc:
+        return failed(CheckFailure.CONFIGURATION, str(exc))
+
+    where = {
+        "server": target.base_url,
+        "organization_id": target.organization_id,
+        "environment_id": target.environment_id,
+        "auth": credentials.describe(),
+    }
+    key = f"{context.namespace}/{context.name}"
+    client = client_factory(target, credentials, config, retry=retry, context_key=key)
+    try:
+        env = await client.check_context()
+        automation = await client.has_automation_api()
+    except AuthenticationError as exc:
+        return failed(CheckFailure.AUTHENTICATION, exc.reason, **where)
+    except PermissionDeniedError as exc:
+        return failed(CheckFailure.PERMISSION, exc.reason, **where)
+    except ContextNotFoundError as exc:
+        return failed(CheckFailure.NOT_FOUND, exc.reason, **where)
+    except TransportError as exc:
+        return failed(CheckFailure.UNREACHABLE, exc.reason, **where)
+    except ApimError as exc:
+        return failed(CheckFailure.SERVER, str(exc), **where)
+    finally:
+        await client.aclose()
+    return ContextCheckResult(
+        context.id,
+        context.position,
+        True,
+        f"reached environment {env.name or env.id} of organization {target.organization_id}",
+        server=target.base_url,
+        organization_id=target.organization_id,
+        environment_id=env.id,
+        environment_name=env.name,
+        auth=credentials.describe(),
+        automation_api=automation,
+    )
+
+
+async def check_contexts_async(
+    resources: Iterable[Resource],
+    store: SecretStore,
+    config: ClientConfig | None = None,
+    *,
+    client_factory: Callable[..., ApimClient] = ApimClient,
+) -> list[ContextCheckResult]:
+    config = config or ClientConfig()
+    retry = RetryCoordinator(config.retry)
+    contexts = sorted((r for r in resources if r.kind == MANAGEMENT_CONTEXT), key=lambda r: r.id)
+    return list(
+        await asyncio.gather(
+            *(check_context(c, store, config, retry=retry, client_factory=client_factory) for c in contexts)
+        )
+    )
+
+
+def check_contexts(
+    resources: Iterable[Resource],
+    secret_store: SecretStore,
+    config: ClientConfig | None = None,
+    *,
+    client_factory: Callable[..., ApimClient] = ApimClient,
+) -> list[ContextCheckResult]:
+    """Check every ManagementContext among `resources` (others are ignored), in name order."""
+    return asyncio.run(check_contexts_async(resources, secret_store, config, client_factory=client_factory))
+
+
+def render_context_checks(results: Sequence[ContextCheckResult]) -> str:
+    """Plain text for the terminal: one block per context, `file:line` first."""
+    if not results:
+        return "no ManagementContext found\n"
+    lines: list[str] = []
+    for r in results:
+        mark = "ok" if r.ok else f"FAILED ({r.failure})"
+        lines.append(f"{r.position}: {r.context.namespace}/{r.context.name}: {mark}")
+        if r.server:
+            lines.append(f"  server:       {r.server}")
+            org_env = f"{r.organization_id} / {r.environment_id}"
+            if r.environment_name:
+                org_env += f" ({r.environment_name})"
+            lines.append(f"  org / env:    {org_env}")
+        if r.auth:
+            lines.append(f"  auth:         {r.auth}")
+        if r.automation_api is not None:
+            path = (
+                "Automation API"
+                if r.automation_api
+                else "mAPI v2 _import/crd (no Automation API: APIM <= 4.11)"
+            )
+            lines.append(f"  write path:   {path}")
+        lines.append(f"  {'result' if r.ok else 'error'}:       {r.message}")
+    ok = sum(r.ok for r in results)
+    lines.append(f"{ok} of {len(results)} context(s) reachable")
+    return "\n".join(lines) + "\n"

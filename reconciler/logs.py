@@ -1,0 +1,40 @@
+"""Logging: structlog to stderr, JSON lines in a container, readable on a terminal, always scrubbed.
+
+stdout belongs to reports (a JSON report must stay parseable), so every log line goes to stderr.
+The last processor scrubs every secret value this process has resolved from the rendered line, so
+a secret that slipped into an event, an exception or a traceback never reaches the output.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+from reconciler.secrets import RedactingRenderer, default_redactor
+
+LEVELS = ("debug", "info", "warning", "error")
+
+
+def configure_logging(level: str = "warning", log_format: str = "auto") -> None:
+    """Configure structlog once per process; `log_format` is `console`, `json` or `auto` (TTY or not)."""
+    use_json = log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if use_json
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            RedactingRenderer(renderer, default_redactor()),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )

@@ -1,0 +1,88 @@
+"""check-context over real HTTP: who and where each ManagementContext reaches, or exactly why not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.apim import AuthenticationError, CheckFailure, check_contexts, render_context_checks
+from reconciler.apim.client import ApimClient
+from reconciler.emulator import RunningEmulator
+from reconciler.manifests.model import API_V4_DEFINITION
+from reconciler.secrets import Redactor, SecretResolutionError, SecretStore
+from tests.apim.helpers import FAST, closed_port, run
+from tests.secrets.helpers import context, resource, rotate, secret_volume
+
+
+def make_store(tmp_path: Path, environ: dict[str, str] | None = None) -> SecretStore:
+    return SecretStore(tmp_path / "secrets", tmp_path / "config", environ=environ or {}, redactor=Redactor())
+
+
+def test_results_for_each_kind_of_context(emulator: RunningEmulator, tmp_path: Path) -> None:
+    url = emulator.base_url
+    store = make_store(tmp_path, {"APIM_SECRET_DEFAULT_APIM_PROD_BEARERTOKEN": "emulator-token"})
+    contexts = [
+        context({"baseUrl": url + "/management", "auth": {"secretRef": {"name": "apim-prod"}}}, name="a-ok"),
+        context(
+            {"baseUrl": url, "auth": {"credentials": {"username": "admin", "password": "no"}}}, name="b-401"
+        ),
+        context(
+            {"baseUrl": url, "environmentId": "NOPE", "auth": {"bearerToken": "emulator-token"}}, name="c-env"
+        ),
+        context({"baseUrl": url, "auth": {"secretRef": {"name": "missing"}}}, name="d-secret"),
+        context(
+            {"baseUrl": f"http://127.0.0.1:{closed_port()}", "auth": {"bearerToken": "t"}}, name="e-down"
+        ),
+        context({"baseUrl": "not a url", "auth": {"bearerToken": "t"}}, name="f-config"),
+        resource(API_V4_DEFINITION, {"name": "ignored"}, name="an-api"),
+    ]
+    results = check_contexts(contexts, store, FAST)
+    by_name = {r.context.name: r for r in results}
+    assert list(by_name) == ["a-ok", "b-401", "c-env", "d-secret", "e-down", "f-config"]
+    ok = by_name["a-ok"]
+    assert ok.ok and ok.environment_name == "Default environment" and ok.automation_api is True
+    assert ok.auth == "bearer token (personal access token)" and ok.server == url
+    assert by_name["b-401"].failure is CheckFailure.AUTHENTICATION
+    assert by_name["c-env"].failure is CheckFailure.NOT_FOUND
+    assert by_name["d-secret"].failure is CheckFailure.SECRET
+    assert "APIM_SECRET_DEFAULT_MISSING_BEARERTOKEN" in by_name["d-secret"].message
+    assert by_name["e-down"].failure is CheckFailure.UNREACHABLE
+    assert by_name["f-config"].failure is CheckFailure.CONFIGURATION
+
+    text = render_context_checks(results)
+    assert "ctx.yml:1:1: default/a-ok: ok" in text
+    assert "FAILED (authentication)" in text
+    assert "1 of 6 context(s) reachable" in text
+
+
+def test_templated_credentials_in_a_context(emulator: RunningEmulator, tmp_path: Path) -> None:
+    store = make_store(tmp_path, {"APIM_TOKEN": "emulator-token"})
+    ctx = context({"baseUrl": emulator.base_url, "auth": {"bearerToken": "[[ env `APIM_TOKEN` ]]"}})
+    (result,) = check_contexts([ctx], store, FAST)
+    assert result.ok, result.message
+
+
+def test_rotated_token_is_used_without_restart(emulator: RunningEmulator, tmp_path: Path) -> None:
+    """The client asks the store for credentials per request, so a `..data` swap mid-run takes effect."""
+    volume = secret_volume(tmp_path / "secrets" / "default" / "apim", {"bearerToken": "revoked-token"})
+    store = make_store(tmp_path)
+    ctx = context({"baseUrl": emulator.base_url, "auth": {"secretRef": {"name": "apim"}}})
+
+    async def go() -> None:
+        async with ApimClient.for_context(ctx, store, FAST) as c:
+            with pytest.raises(AuthenticationError):
+                await c.check_context()
+            rotate(volume, {"bearerToken": "emulator-token"})
+            await c.check_context()
+
+    run(go())
+
+
+def test_for_context_reports_a_missing_secret_before_any_request(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    ctx = context({"baseUrl": emulator.base_url, "auth": {"secretRef": {"name": "absent"}}})
+    with pytest.raises(SecretResolutionError, match="secret default/absent"):
+        ApimClient.for_context(ctx, make_store(tmp_path), FAST)
+    assert emulator.stats()["total"] == 0
