@@ -22,12 +22,6 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-_rust: Any
-try:
-    import jsonschema_rs as _rust
-except ImportError:  # pragma: no cover - no wheel for this platform: the Python validator does it all
-    _rust = None
-
 from reconciler.manifests.model import (
     JSON,
     RECONCILED_KINDS,
@@ -38,6 +32,12 @@ from reconciler.manifests.model import (
     Severity,
 )
 from reconciler.manifests.templates import has_template, is_whole_template
+
+_rust: Any
+try:
+    import jsonschema_rs as _rust
+except ImportError:  # pragma: no cover - no wheel for this platform: the Python validator does it all
+    _rust = None
 
 _TEMPLATE_TOLERANT_CHECKS = {"format", "pattern", "minLength", "maxLength"}
 
