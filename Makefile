@@ -25,7 +25,7 @@ unit: venv
 test: lint unit
 
 demo: venv
-	bash scripts/demo.sh
+	$(BIN)/python scripts/demo.py
 
 bench-quick: venv
 	$(BIN)/python -m bench.validate_throughput --files 1000

@@ -7,6 +7,7 @@ as underscores), as decK and Flux users expect; a flag on the command line wins.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -16,17 +17,27 @@ from typing import Any, NoReturn
 
 from reconciler import __version__
 from reconciler.apim.config import ClientConfig, Timeouts, TlsOptions
+from reconciler.apply.engine import SyncMode, SyncResult, SyncSettings, reconcile
+from reconciler.apply.scope import Scope, parse_labels
 from reconciler.exitcodes import ExitCode
 from reconciler.logs import LEVELS, configure_logging
 from reconciler.manifests import LoadOptions, load_manifests
 from reconciler.manifests.files import DEFAULT_MAX_FILE_SIZE
 from reconciler.manifests.model import DEFAULT_NAMESPACE, RECONCILED_KINDS
 from reconciler.manifests.schema import schema_text
+from reconciler.plan.model import PlanOptions
+from reconciler.plan.ownership import DEFAULT_OWNER
 from reconciler.report import problems as problems_report
+from reconciler.report import sync as sync_report
 from reconciler.secrets import SecretStore
 from reconciler.secrets.store import DEFAULT_SECRETS_DIR
+from reconciler.source.folder import FolderSource
 
 ENV_PREFIX = "RECONCILER_"
+
+
+class UsageError(Exception):
+    """A flag value that parses but makes no sense; exits 64 like any usage error."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,7 +52,7 @@ def env_name(flag: str) -> str:
     return ENV_PREFIX + flag.lstrip("-").upper().replace("-", "_")
 
 
-def _option(parser: argparse.ArgumentParser, flag: str, default: Any = None, **kwargs: Any) -> None:
+def _option(parser: argparse._ActionsContainer, flag: str, default: Any = None, **kwargs: Any) -> None:
     """Add a flag whose default comes from its RECONCILER_* variable, and say so in --help."""
     env = env_name(flag)
     kind: Callable[[str], Any] = kwargs.get("type", str)
@@ -50,7 +61,7 @@ def _option(parser: argparse.ArgumentParser, flag: str, default: Any = None, **k
         try:
             default = kind(value)
         except (TypeError, ValueError):
-            parser.error(f"{env}={value!r} is not a valid value for {flag}")
+            raise UsageError(f"{env}={value!r} is not a valid value for {flag}") from None
     help_text = kwargs.pop("help", "")
     kwargs["help"] = f"{help_text} [env {env}]" + (" (default: %(default)s)" if default is not None else "")
     parser.add_argument(flag, default=default, **kwargs)
@@ -124,6 +135,171 @@ def _client_config(args: argparse.Namespace) -> ClientConfig:
         insecure_skip_verify=args.insecure_skip_tls_verify,
     )
     return ClientConfig(timeouts=Timeouts(read=args.timeout, write=args.timeout), tls=tls)
+
+
+def _flag(parser: argparse._ActionsContainer, flag: str, help_text: str, default: bool = False) -> None:
+    """A boolean flag (`--x` / `--no-x`) whose default comes from RECONCILER_X=true|false."""
+    env = env_name(flag)
+    value = os.environ.get(env)
+    if value is not None:
+        if value.lower() not in ("true", "false", "1", "0"):
+            raise UsageError(f"{env}={value!r} is not true or false")
+        default = value.lower() in ("true", "1")
+    parser.add_argument(
+        flag,
+        action=argparse.BooleanOptionalAction,
+        default=default,
+        help=f"{help_text} [env {env}=true|false] (default: {str(default).lower()})",
+    )
+
+
+def _fraction(text: str) -> float:
+    value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("a fraction between 0 and 1, or a percentage")
+    return value
+
+
+def _add_plan_options(parser: argparse.ArgumentParser, applying: bool) -> None:
+    parser.add_argument("source", metavar="SOURCE", help="folder of manifests (or a git repository URL)")
+    _add_load_options(parser)
+    _add_apim_options(parser)
+    scope = parser.add_argument_group("scope (narrows what is planned, and what may be pruned)")
+    scope.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this ManagementContext (repeatable)",
+    )
+    scope.add_argument(
+        "--kind",
+        action="append",
+        default=[],
+        choices=RECONCILED_KINDS[1:],
+        help="only this kind (repeatable)",
+    )
+    scope.add_argument(
+        "--name",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="only resources whose name matches (repeatable)",
+    )
+    scope.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="only resources with this label (repeatable; turns pruning off)",
+    )
+    plan = parser.add_argument_group("planning")
+    _option(
+        plan,
+        "--owner",
+        DEFAULT_OWNER,
+        metavar="ID",
+        help="owner id written in ownership records; other owners' resources are never touched",
+    )
+    _flag(plan, "--prune", "delete owned resources that left the repository", default=True)
+    _flag(plan, "--force-prune", "let a prune past the guards (threshold, all, empty repository)")
+    _option(
+        plan,
+        "--prune-threshold",
+        0.25,
+        type=_fraction,
+        metavar="FRACTION",
+        help="refuse to delete more than this share of a context's owned resources (e.g. 0.25 or 25%%)",
+    )
+    _flag(
+        plan,
+        "--revert-drift",
+        "revert changes made in APIM behind our back (--no-revert-drift only reports them)",
+        default=True,
+    )
+    _flag(
+        plan,
+        "--adopt",
+        "take over existing resources whose HRID matches a manifest, instead of reporting a conflict",
+    )
+    _flag(
+        plan,
+        "--full-read",
+        "read every managed resource to detect any drift (slower; the default reads only what changed)",
+    )
+    _option(plan, "--concurrency", 8, type=int, metavar="N", help="APIM requests in flight per context")
+    _option(plan, "--per-page", 100, type=int, metavar="N", help="page size of APIM listings")
+    _option(
+        parser,
+        "--output",
+        "text",
+        choices=("text", "json", "markdown"),
+        help="report format: text for people, json for machines, markdown for a pull-request comment",
+    )
+    _flag(parser, "--verbose", "also list unchanged resources")
+    _add_logging_options(parser)
+
+
+def _sync_settings(args: argparse.Namespace) -> SyncSettings:
+    try:
+        labels = parse_labels(args.label)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    plan = PlanOptions(
+        owner_id=args.owner,
+        prune=args.prune,
+        force_prune=args.force_prune,
+        prune_threshold=args.prune_threshold,
+        revert_drift=args.revert_drift,
+        adopt=args.adopt,
+        full_read=args.full_read,
+    )
+    scope = Scope(frozenset(args.context), frozenset(args.kind), tuple(args.name), labels or None)
+    return SyncSettings(
+        plan=plan,
+        scope=scope,
+        concurrency=max(1, args.concurrency),
+        per_page=max(1, args.per_page),
+        secrets_dir=Path(args.secrets_dir),
+        config_dir=Path(args.config_dir) if args.config_dir else None,
+        client=_client_config(args),
+    )
+
+
+def _run_plan(args: argparse.Namespace, mode: SyncMode) -> SyncResult:
+    settings = _sync_settings(args)
+    snapshot = FolderSource(Path(args.source)).snapshot()
+    # Load the folder as the user named it, so that messages show their paths, not absolute ones.
+    manifests = load_manifests([args.source], _load_options(args))
+    return asyncio.run(reconcile(manifests, settings, commit=snapshot.commit, mode=mode))
+
+
+def _print_result(result: SyncResult, args: argparse.Namespace) -> None:
+    """The whole report on stdout first (exit codes come after); problems on stderr for text."""
+    if args.output == "json":
+        sys.stdout.write(sync_report.render_json(result))
+        return
+    problems = sync_report.render_problems(result)
+    if problems:
+        sys.stderr.write(problems)
+    if args.output == "markdown":
+        sys.stdout.write(sync_report.render_markdown(result, verbose=args.verbose))
+    else:
+        sys.stdout.write(sync_report.render_text(result, colour=sys.stdout.isatty(), verbose=args.verbose))
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    result = _run_plan(args, SyncMode.SERVER_DRY_RUN if args.server_side else SyncMode.DIFF)
+    _print_result(result, args)
+    if not result.ok:
+        return ExitCode.FAILED
+    return ExitCode.CHANGES_PENDING if args.exit_code and result.has_changes else ExitCode.OK
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    result = _run_plan(args, SyncMode.APPLY)
+    _print_result(result, args)
+    return ExitCode.OK if result.ok else ExitCode.FAILED
 
 
 def _load_options(args: argparse.Namespace) -> LoadOptions:
@@ -225,6 +401,33 @@ def build_parser() -> argparse.ArgumentParser:
     _add_logging_options(check)
     check.set_defaults(handler=cmd_check_context)
 
+    diff = commands.add_parser(
+        "diff",
+        help="show what sync would change (reads APIM, changes nothing)",
+        description="Load SOURCE, read the live state of every ManagementContext's APIM, and print the plan: "
+        "+ create, ~ update (with field diffs), - delete, ! drifted. Changes nothing.",
+    )
+    _add_plan_options(diff, applying=False)
+    diff.add_argument(
+        "--exit-code", action="store_true", help="exit 2 when changes are pending (0 when there are none)"
+    )
+    diff.add_argument(
+        "--server-side",
+        action="store_true",
+        help="also send every write to APIM with dryRun=true to validate it",
+    )
+    diff.set_defaults(handler=cmd_diff)
+
+    sync = commands.add_parser(
+        "sync",
+        help="apply the plan: converge APIM to SOURCE, once",
+        description="Plan like diff, then apply: creations and updates first (APIs before applications), "
+        "deletions last, with bounded concurrency; one failure does not stop the others, but the run "
+        "fails at the end. Prints the plan and the outcome of every action.",
+    )
+    _add_plan_options(sync, applying=True)
+    sync.set_defaults(handler=cmd_sync)
+
     schema = commands.add_parser(
         "schema",
         help="print the JSON Schema of a kind (for editors and CI)",
@@ -252,7 +455,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except UsageError as exc:
+        print(f"apim-reconciler: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is None:
@@ -261,5 +468,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(getattr(args, "log_level", "warning"), getattr(args, "log_format", "auto"))
     try:
         return int(handler(args))
+    except UsageError as exc:
+        print(f"apim-reconciler: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
     except KeyboardInterrupt:
         return ExitCode.FAILED

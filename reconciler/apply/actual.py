@@ -1,0 +1,91 @@
+"""Reading what APIM holds: cheap listings for every sync, full reads only where the planner asks.
+
+APIs are listed through mAPI v2 search with `expands=metadata`, which carries our ownership record:
+a no-op costs one request per page. Applications have no such listing (mAPI v1 `_paged` shows no
+metadata), so each one is read through the Automation API; those reads double as its full state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from reconciler.apim.client import ApimClient
+from reconciler.apim.errors import ApimError
+from reconciler.manifests.model import ResourceId
+from reconciler.plan.kinds import RemoteKind
+from reconciler.plan.state import ReadRequest, RemoteSummary
+
+T = TypeVar("T")
+States = dict[tuple[ResourceId, str], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Listing:
+    summaries: list[RemoteSummary]
+    states: States
+
+
+async def read_listing(context: ResourceId, client: ApimClient, per_page: int, concurrency: int) -> Listing:
+    """Every API and application of one environment, as the planner's summaries."""
+    apis = [RemoteSummary.from_mapi_v2_api(item) async for item in client.search_apis(per_page=per_page)]
+    items = [item async for item in client.list_applications(per_page=per_page)]
+
+    async def application(item: Mapping[str, Any]) -> tuple[RemoteSummary, Mapping[str, Any] | None]:
+        hrid = item.get("hrid")
+        # Without an HRID it was not written through the Automation API: not ours, nothing to read.
+        state = await client.get_application(hrid) if isinstance(hrid, str) else None
+        if not isinstance(state, Mapping):
+            return RemoteSummary.from_application(item), None
+        return RemoteSummary.from_application({**state, "updated_at": item.get("updated_at")}), state
+
+    apps = await bounded(concurrency, (application(item) for item in items))
+    states: States = {(context, summary.id): state for summary, state in apps if state is not None}
+    return Listing(apis + [summary for summary, _ in apps], states)
+
+
+@dataclass(frozen=True)
+class FullReads:
+    states: Mapping[tuple[ResourceId, str], Mapping[str, Any]] = field(default_factory=dict)
+    failures: Mapping[ResourceId, str] = field(default_factory=dict)
+
+
+async def read_full_states(
+    requests: Iterable[ReadRequest], clients: Mapping[ResourceId, ApimClient], concurrency: int
+) -> FullReads:
+    """The Automation API state of each requested object, `concurrency` requests at a time."""
+    states: States = {}
+    failures: dict[ResourceId, str] = {}
+
+    async def read(request: ReadRequest) -> None:
+        try:
+            body = await _read_one(clients[request.context], request)
+        except ApimError as exc:
+            failures.setdefault(request.context, f"reading {request.hrid or request.remote_id}: {exc}")
+            return
+        if isinstance(body, Mapping):
+            states[request.key] = body
+
+    await bounded(concurrency, (read(r) for r in requests))
+    return FullReads(states, failures)
+
+
+async def _read_one(client: ApimClient, request: ReadRequest) -> Any:
+    if request.hrid is None:
+        return None
+    if request.kind is RemoteKind.APPLICATION:
+        return await client.get_application(request.hrid)
+    return await client.get_api(request.hrid)
+
+
+async def bounded(limit: int, tasks: Iterable[Awaitable[T]]) -> list[T]:
+    """Run awaitables with at most `limit` at a time, keeping their order in the result."""
+    gate = asyncio.Semaphore(max(1, limit))
+
+    async def run(task: Awaitable[T]) -> T:
+        async with gate:
+            return await task
+
+    return list(await asyncio.gather(*(run(t) for t in tasks)))

@@ -1,0 +1,267 @@
+"""One sync: manifests of one commit → resolved specs → actual state → plan → (apply) → result.
+
+The CLI (`diff`, `sync`) and the daemon call `reconcile` and render its `SyncResult`; nothing here
+prints. Safety comes first: a repository with any error, or a secret that does not resolve, applies
+nothing; a context whose state cannot be read is left out of the plan (planning it blind would
+create what exists and could not prune safely) and reported as failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from reconciler.apim.client import ApimClient
+from reconciler.apim.config import ClientConfig
+from reconciler.apim.endpoints import ApimTarget, EndpointError
+from reconciler.apim.errors import ApimError
+from reconciler.apim.retry import RetryCoordinator
+from reconciler.apply.actual import Listing, read_full_states, read_listing
+from reconciler.apply.executor import execute
+from reconciler.apply.scope import Scope
+from reconciler.manifests.model import (
+    MANAGEMENT_CONTEXT,
+    ManifestSet,
+    Problem,
+    Resource,
+    ResourceId,
+    Severity,
+)
+from reconciler.manifests.schema import validate_body
+from reconciler.plan.canonical import reveal_all
+from reconciler.plan.desired import build_desired
+from reconciler.plan.model import Outcome, Plan, PlanOptions
+from reconciler.plan.ownership import Ownership, record_from_metadata
+from reconciler.plan.planner import make_plan, reads_needed
+from reconciler.plan.state import RemoteSummary
+from reconciler.secrets import (
+    Credentials,
+    SecretResolutionError,
+    SecretResolutionErrors,
+    SecretStore,
+    resolution_problems,
+    resolve_credentials,
+    resolve_resource_templates,
+)
+from reconciler.secrets.store import DEFAULT_SECRETS_DIR
+
+_log = structlog.get_logger(__name__)
+
+
+class SyncMode(StrEnum):
+    DIFF = "diff"  # read APIM, change nothing
+    SERVER_DRY_RUN = "server-dry-run"  # diff, plus every write sent with dryRun=true
+    APPLY = "apply"
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    plan: PlanOptions = field(default_factory=PlanOptions)
+    scope: Scope = field(default_factory=Scope)
+    concurrency: int = 8
+    per_page: int = 100
+    secrets_dir: Path | None = DEFAULT_SECRETS_DIR
+    config_dir: Path | None = None
+    client: ClientConfig = field(default_factory=ClientConfig)
+
+
+@dataclass(frozen=True)
+class ContextFailure:
+    """A management context that could not be planned or applied, and why (never a secret)."""
+
+    context: ResourceId
+    stage: str
+    message: str
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    commit: str
+    mode: SyncMode
+    manifests: ManifestSet
+    problems: tuple[Problem, ...] = ()
+    plan: Plan | None = None
+    outcomes: tuple[Outcome, ...] = ()
+    failures: tuple[ContextFailure, ...] = ()
+    requests: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def all_problems(self) -> tuple[Problem, ...]:
+        return tuple(sorted((*self.manifests.problems, *self.problems), key=Problem.sort_key))
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.all_problems if p.severity is Severity.ERROR)
+
+    @property
+    def failed_outcomes(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if not o.ok)
+
+    @property
+    def ok(self) -> bool:
+        plan_errors = self.plan is not None and self.plan.has_errors
+        return not (self.errors or self.failures or self.failed_outcomes or plan_errors)
+
+    @property
+    def has_changes(self) -> bool:
+        return self.plan is not None and self.plan.has_changes
+
+
+async def reconcile(
+    manifests: ManifestSet,
+    settings: SyncSettings,
+    *,
+    commit: str,
+    mode: SyncMode,
+    store: SecretStore | None = None,
+) -> SyncResult:
+    """Plan (and, in APPLY mode, apply) the manifests of one commit against their APIMs."""
+    result = SyncResult(commit=commit, mode=mode, manifests=manifests)
+    if not manifests.ok:
+        return result  # nothing is read, applied or deleted on the strength of a broken repository
+    store = store or SecretStore(settings.secrets_dir, settings.config_dir)
+    # Resources without a contextRef are GKO's local mode: the loader warned, and we leave them alone.
+    in_scope = [
+        r
+        for r in manifests.resources
+        if settings.scope.selects(r) and (r.kind == MANAGEMENT_CONTEXT or r.context_ref is not None)
+    ]
+    contexts = {
+        r.id: r for r in in_scope if r.kind == MANAGEMENT_CONTEXT and settings.scope.context_selected(r.id)
+    }
+    resolved, problems = _resolve(in_scope, store)
+    credentials, credential_problems = _credentials(contexts.values(), store)
+    problems += credential_problems
+    if any(p.severity is Severity.ERROR for p in problems):
+        return replace(result, problems=tuple(problems))
+
+    build = build_desired(resolved)
+    problems += build.problems
+    desired = {cid: state for cid, state in build.states.items() if cid in contexts}
+    options = replace(
+        settings.plan, git_commit=commit, prune=settings.plan.prune and settings.scope.allows_prune
+    )
+
+    requests: Counter[str] = Counter()
+    failures: list[ContextFailure] = []
+    retry = RetryCoordinator(settings.client.retry)
+    async with AsyncExitStack() as stack:
+        clients: dict[ResourceId, ApimClient] = {}
+        for cid in desired:
+            try:
+                target = ApimTarget.from_context_spec(contexts[cid].spec)
+            except EndpointError as exc:
+                failures.append(ContextFailure(cid, "connect", str(exc)))
+                continue
+            clients[cid] = await stack.enter_async_context(
+                ApimClient(
+                    target,
+                    credentials[cid],
+                    settings.client,
+                    retry=retry,
+                    context_key=f"{cid.namespace}/{cid.name}",
+                )
+            )
+        listings = await asyncio.gather(
+            *(_read_context(cid, clients[cid], settings, options) for cid in clients)
+        )
+        summaries: dict[ResourceId, list[RemoteSummary]] = {}
+        states: dict[tuple[ResourceId, str], Mapping[str, Any]] = {}
+        for cid, listing in zip(clients, listings, strict=True):
+            if isinstance(listing, ContextFailure):
+                failures.append(listing)
+                continue
+            summaries[cid] = listing.summaries
+            states.update(listing.states)
+        readable = {cid: desired[cid] for cid in summaries}
+        to_read = [r for r in reads_needed(readable, summaries, options) if r.key not in states]
+        full = await read_full_states(to_read, clients, settings.concurrency)
+        states.update(full.states)
+        failures += [ContextFailure(cid, "read", message) for cid, message in full.failures.items()]
+        plannable = {cid: s for cid, s in readable.items() if cid not in full.failures}
+        plan = make_plan(plannable, {cid: summaries[cid] for cid in plannable}, states, options)
+        outcomes: tuple[Outcome, ...] = ()
+        if mode is not SyncMode.DIFF and plan.has_changes:
+            outcomes = await execute(
+                plan, clients, settings.concurrency, dry_run=mode is SyncMode.SERVER_DRY_RUN
+            )
+        for client in clients.values():
+            requests.update(client.stats.by_method)
+    return replace(
+        result,
+        problems=tuple(problems),
+        plan=plan,
+        outcomes=outcomes,
+        failures=tuple(failures),
+        requests=dict(requests),
+    )
+
+
+def _resolve(resources: Sequence[Resource], store: SecretStore) -> tuple[list[Resource], list[Problem]]:
+    """Templates resolved (secret values as `Secret`), and the resolved spec validated again."""
+    resolved: list[Resource] = []
+    problems: list[Problem] = []
+    for resource in resources:
+        if resource.kind == MANAGEMENT_CONTEXT:
+            resolved.append(resource)
+            continue
+        try:
+            spec = resolve_resource_templates(resource, store)
+        except SecretResolutionErrors as errors:
+            problems += resolution_problems(resource, errors)
+            continue
+        if spec != resource.spec:
+            body = {
+                "apiVersion": "gravitee.io/v1alpha1",
+                "kind": resource.kind,
+                "metadata": dict(resource.metadata),
+                "spec": reveal_all(spec),
+            }
+            problems += [
+                replace(p, message=f"after resolving templates: {p.message}")
+                for p in validate_body(resource.kind, body, resource.positions, resource.id)
+            ]
+        resolved.append(replace(resource, spec=spec))
+    return resolved, problems
+
+
+def _credentials(contexts: Any, store: SecretStore) -> tuple[dict[ResourceId, Credentials], list[Problem]]:
+    credentials: dict[ResourceId, Credentials] = {}
+    problems: list[Problem] = []
+    for context in contexts:
+        try:
+            credentials[context.id] = resolve_credentials(context, store)
+        except SecretResolutionError as exc:
+            problems.append(
+                Problem(Severity.ERROR, str(exc), context.at("auth"), context.id, ("spec", "auth"))
+            )
+    return credentials, problems
+
+
+async def _read_context(
+    context: ResourceId, client: ApimClient, settings: SyncSettings, options: PlanOptions
+) -> Listing | ContextFailure:
+    try:
+        listing = await read_listing(context, client, settings.per_page, settings.concurrency)
+    except ApimError as exc:
+        _log.warning("cannot read context", context=str(context), error=str(exc))
+        return ContextFailure(context, "read", str(exc))
+    in_scope = [s for s in listing.summaries if _summary_in_scope(s, settings.scope, options.owner_id)]
+    return Listing(in_scope, listing.states)
+
+
+def _summary_in_scope(summary: RemoteSummary, scope: Scope, owner: str) -> bool:
+    if scope.everything:
+        return True
+    parsed = record_from_metadata(summary.metadata, owner)
+    if parsed.ownership is not Ownership.OURS or parsed.record is None:
+        return True  # not ours: never pruned, and a desired resource may still collide with it
+    return scope.identity_selected(parsed.record.resource)

@@ -1,0 +1,42 @@
+"""Planning: manifests -> desired state -> (with APIM's actual state) -> a Plan. Pure: no I/O, no clock.
+
+The apply engine and CLI use:
+
+* `build_desired(resources)` -> `DesiredBuild(states, problems)`
+* `RemoteSummary.from_mapi_v2_api(item)` / `RemoteSummary.from_application(item)` for listings
+* `reads_needed(states, summaries, options)` -> the `ReadRequest`s to GET from the Automation API
+* `make_plan(states, summaries, full_states, options, broken_contexts)` -> `Plan`
+* `Action.request_body(applied_at)` -> the body to PUT, with our ownership record
+"""
+
+from reconciler.plan.desired import DesiredBuild, DesiredResource, DesiredState, build_desired
+from reconciler.plan.diff import ChangeOp, FieldChange
+from reconciler.plan.kinds import RemoteKind
+from reconciler.plan.model import Action, ActionKind, Outcome, Plan, PlanOptions
+from reconciler.plan.ownership import OWNERSHIP_KEY, Ownership, OwnershipRecord, record_from_metadata
+from reconciler.plan.planner import make_plan, reads_needed
+from reconciler.plan.state import FullStates, ReadRequest, RemoteSummary
+
+__all__ = [
+    "OWNERSHIP_KEY",
+    "Action",
+    "ActionKind",
+    "ChangeOp",
+    "DesiredBuild",
+    "DesiredResource",
+    "DesiredState",
+    "FieldChange",
+    "FullStates",
+    "Outcome",
+    "Ownership",
+    "OwnershipRecord",
+    "Plan",
+    "PlanOptions",
+    "ReadRequest",
+    "RemoteKind",
+    "RemoteSummary",
+    "build_desired",
+    "make_plan",
+    "reads_needed",
+    "record_from_metadata",
+]

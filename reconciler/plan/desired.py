@@ -1,0 +1,323 @@
+"""Desired state: what each manifest asks APIM to hold, as the exact body that will be sent.
+
+`ApiV4Definition` and `Application` become Automation API bodies (`ApiV4Spec`, `ApplicationSpec`);
+`ApiDefinition` (v2) becomes the mAPI v1 `import-crd` body, i.e. the CRD spec as GKO sends it. GKO's
+defaults are applied first, and names follow GKO (HRID `<namespace>-<name>`, plan and page keys as
+HRIDs) so that a repository can move between GKO and this reconciler without APIM noticing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.manifests.model import (
+    API_DEFINITION,
+    API_V4_DEFINITION,
+    APPLICATION,
+    MANAGEMENT_CONTEXT,
+    FieldPath,
+    Position,
+    Positions,
+    Problem,
+    Resource,
+    ResourceId,
+    Severity,
+)
+from reconciler.plan import ids
+from reconciler.plan.canonical import clone, spec_hash
+from reconciler.plan.defaults import GKO_DEFAULTS, apply_rules
+from reconciler.plan.hrid import key_hrid, resource_hrid
+from reconciler.plan.kinds import MANAGED_KINDS, RemoteKind, remote_kind
+from reconciler.plan.normalise import hashable, hide_ownership
+from reconciler.secrets.value import Secret
+
+JSON = Any
+
+# Manifest-only fields: Kubernetes references that GKO resolves itself, and ids APIM derives.
+_MANIFEST_ONLY = frozenset(("contextRef", "groupRefs", "notificationsRefs"))
+_V4_DERIVED = frozenset(("id", "crossId", "definitionVersion", "hrid"))
+_V4_ACCEPTED = frozenset(
+    [
+        "name",
+        "version",
+        "type",
+        "description",
+        "tags",
+        "listeners",
+        "endpointGroups",
+        "analytics",
+        "failover",
+        "properties",
+        "resources",
+        "plans",
+        "flowExecution",
+        "flows",
+        "responseTemplates",
+        "services",
+        "groups",
+        "visibility",
+        "state",
+        "primaryOwner",
+        "labels",
+        "metadata",
+        "lifecycleState",
+        "categories",
+        "members",
+        "notifyMembers",
+        "pages",
+        "allowedInApiProducts",
+        "allowMultiJwtOauth2Subscriptions",
+        "portalNavigation",
+        "consoleNotification",
+        "definitionContext",
+    ]
+)
+_PLAN_DERIVED = frozenset(("id", "crossId", "hrid", "definitionVersion", "order"))
+_PAGE_DERIVED = frozenset(("id", "crossId", "hrid", "api", "parentId", "order", "parent"))
+_APP_ACCEPTED = frozenset(
+    [
+        "name",
+        "description",
+        "domain",
+        "groups",
+        "pictureUrl",
+        "notifyMembers",
+        "background",
+        "settings",
+        "metadata",
+        "members",
+        "status",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class DesiredResource:
+    """One managed object as it must be in APIM, with what the planner needs to find it there."""
+
+    id: ResourceId
+    context: ResourceId
+    hrid: str
+    cross_id: str
+    remote_id: str
+    body: Mapping[str, JSON]
+    spec_hash: str
+    position: Position
+    positions: Positions | None = field(default=None, compare=False, repr=False)
+    keys: Mapping[str, Mapping[str, str]] = field(default_factory=dict, compare=False, repr=False)
+    """For plans and pages: HRID -> the map key written in the manifest."""
+
+    @property
+    def kind(self) -> str:
+        return self.id.kind
+
+    @property
+    def remote_kind(self) -> RemoteKind:
+        return remote_kind(self.id.kind)
+
+    def position_of(self, path: FieldPath) -> Position:
+        """The manifest position of a field given by its path in the comparable form of the body."""
+        if self.positions is None:
+            return self.position
+        return self.positions.of(("spec", *self._manifest_path(path)))
+
+    def _manifest_path(self, path: FieldPath) -> FieldPath:
+        if not path or path[0] == "hrid":
+            return ()
+        head = path[0]
+        if head in self.keys and len(path) > 1 and isinstance(path[1], str):
+            return (head, self.keys[str(head)].get(path[1], path[1]), *path[2:])
+        if head in ("metadata", "members") or (head == "plans" and self.kind == API_DEFINITION):
+            return (head,)  # keyed lists: point at the list
+        return path
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """Everything that one ManagementContext (one APIM environment) must hold."""
+
+    context: ResourceId
+    organization_id: str
+    environment_id: str
+    resources: tuple[DesiredResource, ...]
+
+
+@dataclass(frozen=True)
+class DesiredBuild:
+    states: Mapping[ResourceId, DesiredState]
+    problems: tuple[Problem, ...]
+
+
+def build_desired(resources: Iterable[Resource]) -> DesiredBuild:
+    """Group the managed resources by ManagementContext and build each one's body.
+
+    `resources` must already have their templates resolved (secret values as `Secret` leaves).
+    A resource without a contextRef, or whose context is missing, is reported and left out.
+    """
+    all_resources = list(resources)
+    problems: list[Problem] = []
+    contexts = {r.id: r for r in all_resources if r.kind == MANAGEMENT_CONTEXT}
+    grouped: dict[ResourceId, list[DesiredResource]] = {c: [] for c in contexts}
+    for resource in sorted(all_resources, key=lambda r: r.id):
+        if resource.kind not in MANAGED_KINDS:
+            continue
+        ref = resource.context_ref
+        if ref is None:
+            problems.append(_problem(resource, "no spec.contextRef: not synced to any APIM", ("contextRef",)))
+            continue
+        context = contexts.get(ref.id)
+        if context is None:
+            problems.append(
+                _problem(resource, f"contextRef points at {ref.id}, which is not in the repository")
+            )
+            continue
+        org, env = _text(context.spec.get("organizationId")), _text(context.spec.get("environmentId"))
+        built, dropped = desired_resource(resource, ref.id, org, env)
+        problems += [
+            _problem(resource, f"{f} is not supported and is not sent", (f,), Severity.WARNING)
+            for f in dropped
+        ]
+        grouped[ref.id].append(built)
+    states = {
+        cid: DesiredState(
+            context=cid,
+            organization_id=_text(contexts[cid].spec.get("organizationId")),
+            environment_id=_text(contexts[cid].spec.get("environmentId")),
+            resources=tuple(items),
+        )
+        for cid, items in sorted(grouped.items())
+    }
+    return DesiredBuild(states, tuple(problems))
+
+
+def desired_resource(
+    resource: Resource, context: ResourceId, organization_id: str, environment_id: str
+) -> tuple[DesiredResource, list[str]]:
+    """One resource's desired form, and the names of the top-level fields left out of its body."""
+    explicit = resource.spec.get("hrid")
+    hrid = (
+        explicit
+        if isinstance(explicit, str) and explicit
+        else resource_hrid(resource.namespace, resource.name)
+    )
+    if resource.kind == API_V4_DEFINITION:
+        body, dropped = _api_v4_body(resource.spec, hrid)
+    elif resource.kind == APPLICATION:
+        body, dropped = _application_body(resource.spec, hrid)
+    elif resource.kind == API_DEFINITION:
+        body, dropped = _api_v2_body(resource.spec, organization_id, environment_id, hrid), []
+    else:
+        raise ValueError(f"{resource.kind} is not a managed kind")
+    cross_id = ids.cross_id(organization_id, hrid)
+    remote_id = ids.name_uuid(cross_id + environment_id)
+    if resource.kind == API_DEFINITION:
+        cross_id = body.get("crossId", cross_id)
+        remote_id = body.get("id", remote_id)
+    return (
+        DesiredResource(
+            id=resource.id,
+            context=context,
+            hrid=hrid,
+            cross_id=cross_id,
+            remote_id=remote_id,
+            body=body,
+            spec_hash=spec_hash(hashable(resource.kind, body)),
+            position=resource.position,
+            positions=resource.positions,
+            keys=_manifest_keys(resource.spec) if resource.kind == API_V4_DEFINITION else {},
+        ),
+        dropped,
+    )
+
+
+def _manifest_keys(spec: Mapping[str, JSON]) -> dict[str, dict[str, str]]:
+    keys: dict[str, dict[str, str]] = {}
+    for field_name in ("plans", "pages"):
+        items = spec.get(field_name)
+        if isinstance(items, Mapping):
+            keys[field_name] = {}
+            for key, item in items.items():
+                explicit = item.get("hrid") if isinstance(item, Mapping) else None
+                keys[field_name][explicit if isinstance(explicit, str) and explicit else key_hrid(key)] = key
+    return keys
+
+
+def _api_v4_body(spec: Mapping[str, JSON], hrid: str) -> tuple[dict[str, JSON], list[str]]:
+    source = clone(spec)
+    dropped = sorted(k for k in source if k not in _V4_ACCEPTED and k not in _MANIFEST_ONLY | _V4_DERIVED)
+    body: dict[str, JSON] = {"hrid": hrid}
+    body.update({k: v for k, v in source.items() if k in _V4_ACCEPTED})
+    if isinstance(body.get("plans"), Mapping):
+        body["plans"] = [_keyed_item(k, p, _PLAN_DERIVED) for k, p in _ordered(body["plans"])]
+    if isinstance(body.get("pages"), Mapping):
+        body["pages"] = [_page(k, p) for k, p in _ordered(body["pages"])]
+    if "metadata" in body:
+        body["metadata"] = hide_ownership(body["metadata"])
+    return apply_rules(body, GKO_DEFAULTS[API_V4_DEFINITION]), dropped
+
+
+def _application_body(spec: Mapping[str, JSON], hrid: str) -> tuple[dict[str, JSON], list[str]]:
+    source = clone(spec)
+    dropped = sorted(k for k in source if k not in _APP_ACCEPTED and k not in _MANIFEST_ONLY | {"id", "hrid"})
+    body: dict[str, JSON] = {"hrid": hrid}
+    body.update({k: v for k, v in source.items() if k in _APP_ACCEPTED})
+    if "metadata" in body:
+        body["metadata"] = hide_ownership(body["metadata"])
+    oauth = body.get("settings", {}).get("oauth") if isinstance(body.get("settings"), dict) else None
+    if isinstance(oauth, dict) and isinstance(oauth.get("applicationType"), str):
+        # The CRD spells the type in upper case (BROWSER), the Automation API in lower case (browser).
+        oauth["applicationType"] = oauth["applicationType"].lower()
+    return apply_rules(body, GKO_DEFAULTS[APPLICATION]), dropped
+
+
+def _api_v2_body(
+    spec: Mapping[str, JSON], organization_id: str, environment_id: str, hrid: str
+) -> dict[str, JSON]:
+    """The CRD spec as GKO sends it to `import-crd`, with the ids GKO computes when the spec has none."""
+    body: dict[str, JSON] = {k: v for k, v in clone(spec).items() if k not in _MANIFEST_ONLY}
+    cross_id = body.get("crossId") or ids.cross_id(organization_id, hrid)
+    body["crossId"] = cross_id
+    body.setdefault("id", ids.name_uuid(cross_id + environment_id))
+    if "metadata" in body:
+        body["metadata"] = hide_ownership(body["metadata"])
+    return apply_rules(body, GKO_DEFAULTS[API_DEFINITION])
+
+
+def _ordered(items: Mapping[str, JSON]) -> list[tuple[str, JSON]]:
+    """Map entries in manifest order, but an explicit `order` first (plans: earlier = higher priority)."""
+    entries = list(items.items())
+    return sorted(entries, key=lambda e: (_order_of(e[1]), entries.index(e)))
+
+
+def _order_of(item: JSON) -> int:
+    order = item.get("order") if isinstance(item, Mapping) else None
+    return order if isinstance(order, int) and not isinstance(order, bool) else 1 << 30
+
+
+def _keyed_item(key: str, item: JSON, derived: frozenset[str]) -> dict[str, JSON]:
+    fields = item if isinstance(item, Mapping) else {}
+    explicit = fields.get("hrid")
+    hrid = explicit if isinstance(explicit, str) and explicit else key_hrid(key)
+    return {"hrid": hrid, **{k: v for k, v in fields.items() if k not in derived}}
+
+
+def _page(key: str, item: JSON) -> dict[str, JSON]:
+    page = _keyed_item(key, item, _PAGE_DERIVED)
+    parent = item.get("parent") if isinstance(item, Mapping) else None
+    if isinstance(parent, str) and parent and "parentHrid" not in page:
+        page["parentHrid"] = key_hrid(parent)
+    return page
+
+
+def _text(value: JSON) -> str:
+    if isinstance(value, Secret):
+        return value.reveal()
+    return value if isinstance(value, str) else ""
+
+
+def _problem(
+    resource: Resource, message: str, field: tuple[str, ...] = (), severity: Severity = Severity.ERROR
+) -> Problem:
+    return Problem(severity, message, resource.at(*field), resource.id, ("spec", *field))

@@ -1,0 +1,326 @@
+"""The comparable form of a body: what is left once everything that is not a real difference is gone.
+
+Perpetual false diffs are the first complaint about every GitOps tool, so each rule below answers a
+way in which APIM echoes a body back differently from how it was sent. Both sides (the desired body
+and the state APIM returns) go through the same function, so every rule is symmetric:
+
+1. The ownership metadata entry is hidden (it changes on every apply and is ours, not the user's).
+2. Only fields APIM echoes are compared: write-only ones (`notifyMembers`, `definitionContext` for the
+   Automation API) and server-assigned ones (ids, crossIds, environment/organization ids, errors,
+   timestamps, primary owner, plan and page ids) are dropped.
+3. Server defaults are filled on both sides (see `defaults.SERVER_DEFAULTS`).
+4. Plans and pages are compared as maps keyed by HRID (GKO writes them as maps; order is not data),
+   metadata as a map by key (the key derived from the name when absent, as APIM does), members as a
+   map by `source:sourceId`.
+5. Unordered lists (tags, labels, groups, categories, excluded groups, grant types, redirect URIs,
+   notification events) are sorted.
+6. Names, descriptions and versions are trimmed, as APIM trims them.
+7. Strings holding an ISO-8601 date-time are compared as instants (rewritten in UTC).
+8. None, empty lists and empty maps count as missing.
+
+Opaque plugin configuration (`configuration`, `sharedConfiguration`, ...) is left alone except for
+rules 7 and 8: its lists may be ordered and its names significant.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from reconciler.manifests.model import API_DEFINITION, API_V4_DEFINITION, APPLICATION
+from reconciler.plan.canonical import canonical_json, clone
+from reconciler.plan.defaults import SERVER_DEFAULTS, apply_rules
+from reconciler.plan.ownership import OWNERSHIP_KEY
+from reconciler.secrets.value import Secret
+
+JSON = Any
+
+# Fields of ApiV4Spec that ApiV4State echoes (notifyMembers is write-only; hrid is the identity).
+_V4_ECHOED = frozenset(
+    [
+        "hrid",
+        "name",
+        "version",
+        "type",
+        "description",
+        "tags",
+        "listeners",
+        "endpointGroups",
+        "analytics",
+        "failover",
+        "properties",
+        "resources",
+        "plans",
+        "flowExecution",
+        "flows",
+        "responseTemplates",
+        "services",
+        "groups",
+        "visibility",
+        "state",
+        "labels",
+        "metadata",
+        "lifecycleState",
+        "categories",
+        "members",
+        "pages",
+        "allowedInApiProducts",
+        "allowMultiJwtOauth2Subscriptions",
+        "portalNavigation",
+        "consoleNotification",
+    ]
+)
+_PLAN_ECHOED = frozenset(
+    [
+        "hrid",
+        "name",
+        "description",
+        "security",
+        "characteristics",
+        "excludedGroups",
+        "selectionRule",
+        "status",
+        "tags",
+        "type",
+        "validation",
+        "flows",
+        "mode",
+        "generalConditionsHrid",
+        "bootstrapPort",
+        "brokerRangeStart",
+        "brokerRangeEnd",
+    ]
+)
+_PAGE_ECHOED = frozenset(
+    [
+        "hrid",
+        "name",
+        "type",
+        "content",
+        "published",
+        "visibility",
+        "source",
+        "configuration",
+        "homepage",
+        "parentHrid",
+    ]
+)
+_APP_ECHOED = frozenset(
+    [
+        "hrid",
+        "name",
+        "description",
+        "domain",
+        "groups",
+        "pictureUrl",
+        "background",
+        "settings",
+        "metadata",
+        "members",
+        "status",
+    ]
+)
+_METADATA_ECHOED = frozenset(["key", "name", "format", "value", "defaultValue"])
+
+# v2 bodies are CRD specs: no schema to project on, so drop what the server assigns.
+_V2_SERVER_ASSIGNED = frozenset(
+    [
+        "id",
+        "crossId",
+        "createdAt",
+        "updatedAt",
+        "deployedAt",
+        "created_at",
+        "updated_at",
+        "deployed_at",
+        "primaryOwner",
+        "environmentId",
+        "organizationId",
+        "errors",
+        "notifyMembers",
+    ]
+)
+_V2_CHILD_ASSIGNED = frozenset(
+    [
+        "id",
+        "crossId",
+        "api",
+        "apiId",
+        "createdAt",
+        "updatedAt",
+        "parentId",
+        "order",
+        "created_at",
+        "updated_at",
+    ]
+)
+
+_SET_FIELDS = frozenset(
+    [
+        "tags",
+        "labels",
+        "groups",
+        "categories",
+        "excludedGroups",
+        "excluded_groups",
+        "grantTypes",
+        "redirectUris",
+        "events",
+    ]
+)
+_TRIMMED = frozenset(("name", "description", "version"))
+_OPAQUE = frozenset(("configuration", "sharedConfiguration", "sharedConfigurationOverride", "content"))
+
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def metadata_key(name: str) -> str:
+    """APIM's key for a metadata entry given only a name: lower case, runs of other characters as `-`."""
+    return re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")
+
+
+def comparable(kind: str, body: Mapping[str, JSON]) -> dict[str, JSON]:
+    """The form of `body` (desired, or as APIM returns it) that `diff` compares."""
+    out: dict[str, JSON] = clone(body)
+    if kind == API_V4_DEFINITION:
+        out = _project(out, _V4_ECHOED)
+        out = _project_children(out, "plans", _PLAN_ECHOED)
+        out = _project_children(out, "pages", _PAGE_ECHOED)
+    elif kind == APPLICATION:
+        out = _project(out, _APP_ECHOED)
+    elif kind == API_DEFINITION:
+        out = {k: v for k, v in out.items() if k not in _V2_SERVER_ASSIGNED}
+        for child in ("plans",):
+            if isinstance(out.get(child), list):
+                out[child] = [_drop(p, _V2_CHILD_ASSIGNED) for p in out[child]]
+        if isinstance(out.get("pages"), Mapping):
+            out["pages"] = {k: _drop(p, _V2_CHILD_ASSIGNED) for k, p in out["pages"].items()}
+    out = _project_children(out, "metadata", _METADATA_ECHOED)
+    out = apply_rules(out, SERVER_DEFAULTS.get(kind, ()))
+    _key_collections(kind, out)
+    cleaned = _clean(out, opaque=False, parent="")
+    return cleaned if isinstance(cleaned, dict) else {}
+
+
+def hashable(kind: str, body: Mapping[str, JSON]) -> JSON:
+    """The form of the desired body that is hashed: everything sent, in canonical order.
+
+    Unlike `comparable` nothing is projected away (a change to a write-only field must still be
+    sent), but the rules that make equal bodies look different (ordering, empties, whitespace) apply.
+    """
+    out: dict[str, JSON] = clone(body)
+    _key_collections(kind, out)
+    return _clean(out, opaque=False, parent="")
+
+
+def hide_ownership(metadata: JSON) -> JSON:
+    if not isinstance(metadata, list):
+        return metadata
+    return [m for m in metadata if not (isinstance(m, Mapping) and m.get("key") == OWNERSHIP_KEY)]
+
+
+def _project(body: dict[str, JSON], keep: frozenset[str]) -> dict[str, JSON]:
+    return {k: v for k, v in body.items() if k in keep}
+
+
+def _drop(item: JSON, drop: frozenset[str]) -> JSON:
+    return {k: v for k, v in item.items() if k not in drop} if isinstance(item, Mapping) else item
+
+
+def _project_children(body: dict[str, JSON], field: str, keep: frozenset[str]) -> dict[str, JSON]:
+    items = body.get(field)
+    if isinstance(items, list):
+        if field == "metadata":
+            items = hide_ownership(items)
+        body[field] = [_project(dict(i), keep) if isinstance(i, Mapping) else i for i in items]
+    return body
+
+
+def _key_collections(kind: str, body: dict[str, JSON]) -> None:
+    """Turn lists whose order carries no meaning into maps keyed by identity (rule 4)."""
+    if "metadata" in body:
+        entries = hide_ownership(body["metadata"])
+        if isinstance(entries, list):
+            entries = [_with_key(e) for e in entries]
+        body["metadata"] = _keyed(entries, _metadata_identity)
+    if "members" in body:
+        body["members"] = _keyed(body["members"], _member_identity)
+    if kind == API_V4_DEFINITION:
+        for field in ("plans", "pages"):
+            if field in body:
+                body[field] = _keyed(body[field], lambda i: i.get("hrid"))
+    elif kind == API_DEFINITION and "plans" in body:
+        body["plans"] = _keyed(body["plans"], lambda i: i.get("name") or i.get("id"))
+
+
+def _metadata_identity(item: Mapping[str, JSON]) -> str | None:
+    key = item.get("key")
+    if isinstance(key, str) and key:
+        return key
+    name = item.get("name")
+    return metadata_key(name) if isinstance(name, str) else None
+
+
+def _with_key(entry: JSON) -> JSON:
+    """A metadata entry with the key APIM derives from its name when it has none."""
+    if isinstance(entry, Mapping) and not entry.get("key"):
+        key = _metadata_identity(entry)
+        return {**entry, "key": key} if key else entry
+    return entry
+
+
+def _member_identity(item: Mapping[str, JSON]) -> str | None:
+    source, source_id = item.get("source"), item.get("sourceId")
+    return f"{source}:{source_id}" if source is not None and source_id is not None else None
+
+
+def _keyed(items: JSON, identity: Any) -> JSON:
+    """A list of objects as a map by identity; left as a list when some item has none or repeats."""
+    if not isinstance(items, list):
+        return items
+    keyed: dict[str, JSON] = {}
+    for item in items:
+        key = identity(item) if isinstance(item, Mapping) else None
+        if not isinstance(key, str) or key in keyed:
+            return items
+        keyed[key] = item
+    return keyed
+
+
+def _clean(value: JSON, *, opaque: bool, parent: str) -> JSON:
+    """Rules 5 to 8, bottom-up; returns None for a value that counts as missing."""
+    if isinstance(value, Mapping):
+        out: dict[str, JSON] = {}
+        for k, v in value.items():
+            cleaned = _clean(v, opaque=opaque or k in _OPAQUE, parent=str(k))
+            if cleaned is not None:
+                out[str(k)] = cleaned
+        return out or None
+    if isinstance(value, list | tuple):
+        items = [c for c in (_clean(v, opaque=opaque, parent=parent) for v in value) if c is not None]
+        if not items:
+            return None
+        if not opaque and parent in _SET_FIELDS:
+            items = sorted(items, key=canonical_json)
+        return items
+    if isinstance(value, str):
+        if not opaque and parent in _TRIMMED:
+            value = value.strip()
+        return _as_instant(value)
+    if isinstance(value, Secret):
+        return value
+    return value
+
+
+def _as_instant(value: str) -> str:
+    if not _DATETIME.match(value):
+        return value
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,81 @@
+"""The machine-readable report; its schema is documented in docs/report-json.md (bump VERSION on any
+incompatible change)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from reconciler.plan.model import Action, Outcome, Plan
+from reconciler.report.common import outcome_summary, outcomes_by_action, show
+from reconciler.secrets.value import REDACTED
+
+VERSION = 1
+
+
+def report_data(plan: Plan, outcomes: Sequence[Outcome] | None = None) -> dict[str, Any]:
+    """The report as plain data (what `render_json` serialises)."""
+    done = outcomes_by_action(plan.actions, outcomes)
+    counts = plan.counts()
+    data: dict[str, Any] = {
+        "version": VERSION,
+        "summary": {
+            **counts,
+            "text": plan.summary(),
+            "hasChanges": plan.has_changes,
+            "hasErrors": plan.has_errors,
+        },
+        "actions": [_action(a, done.get(i)) for i, a in enumerate(plan.actions)],
+    }
+    if outcomes is not None:
+        failed = sum(1 for o in outcomes if not o.ok)
+        data["applied"] = {
+            "succeeded": len(outcomes) - failed,
+            "failed": failed,
+            "text": outcome_summary(outcomes),
+        }
+    return data
+
+
+def render_json(plan: Plan, outcomes: Sequence[Outcome] | None = None) -> str:
+    return json.dumps(report_data(plan, outcomes), indent=2, ensure_ascii=False) + "\n"
+
+
+def _action(action: Action, outcome: Outcome | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "action": str(action.kind),
+        "writes": action.writes,
+        "context": str(action.context),
+        "resource": {
+            "kind": action.resource.kind,
+            "namespace": action.resource.namespace,
+            "name": action.resource.name,
+        },
+        "hrid": action.hrid,
+        "remoteKind": str(action.remote_kind),
+        "remoteId": action.remote_id,
+        "reason": action.reason,
+        "position": str(action.position) if action.position else None,
+        "changes": [
+            {
+                "op": str(c.op),
+                "path": c.path_text,
+                "old": _value(c.shown_old()),
+                "new": _value(c.shown_new()),
+                "sensitive": c.sensitive,
+                "diff": c.text_diff(),
+                "position": str(c.position) if c.position else None,
+            }
+            for c in action.changes
+        ],
+    }
+    if outcome is not None:
+        out["outcome"] = {"ok": outcome.ok, "error": outcome.error}
+    return out
+
+
+def _value(value: Any) -> Any:
+    if value == REDACTED:
+        return REDACTED
+    return json.loads(show(value, limit=None))

@@ -1,0 +1,75 @@
+"""The report of a whole `diff` or `sync` run: the plan's renderers, plus what stopped or failed.
+
+A run can end before a plan exists (a broken repository, a secret that does not resolve) or with
+contexts that could not be read: those are part of the report too, in every format, so that a
+summary never under-reports (LESSONS: partial failure hidden).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.apply.engine import SyncResult
+from reconciler.report.json_report import VERSION, report_data
+from reconciler.report.markdown import render_markdown as render_plan_markdown
+from reconciler.report.problems import problem_json
+from reconciler.report.text import render_text as render_plan_text
+
+NOT_PLANNED = "Nothing planned: fix the errors above first. APIM was not changed."
+
+
+def render_problems(result: SyncResult) -> str:
+    """Manifest problems and failed contexts, one per line (text output puts them on stderr)."""
+    lines = [str(p) for p in result.all_problems]
+    lines += [f"{f.context}: {f.stage} failed: {f.message}" for f in result.failures]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def render_text(result: SyncResult, *, colour: bool = False, verbose: bool = False) -> str:
+    if result.plan is None:
+        return NOT_PLANNED + "\n"
+    outcomes = result.outcomes if result.outcomes else None
+    text = render_plan_text(result.plan, outcomes, colour=colour, verbose=verbose)
+    if result.failures:
+        text += f"{len(result.failures)} context(s) could not be planned: see the errors above.\n"
+    return text
+
+
+def render_markdown(result: SyncResult, *, verbose: bool = False) -> str:
+    lines = []
+    if result.plan is None:
+        lines += ["### apim-reconciler plan", "", f"**{NOT_PLANNED}**"]
+    else:
+        lines.append(render_plan_markdown(result.plan, result.outcomes or None, verbose=verbose).rstrip("\n"))
+    errors = [
+        *(str(p) for p in result.errors),
+        *(f"{f.context}: {f.stage} failed: {f.message}" for f in result.failures),
+    ]
+    if errors:
+        lines += ["", "#### Errors", "", "```", *errors, "```"]
+    return "\n".join(lines) + "\n"
+
+
+def result_data(result: SyncResult) -> dict[str, Any]:
+    """The JSON report (docs/report-json.md) with the run's own fields added at the top level."""
+    data: dict[str, Any] = (
+        report_data(result.plan, result.outcomes or None)
+        if result.plan is not None
+        else {"version": VERSION, "summary": None, "actions": []}
+    )
+    data.update(
+        ok=result.ok,
+        mode=str(result.mode),
+        commit=result.commit,
+        problems=[problem_json(p) for p in result.all_problems],
+        failures=[
+            {"context": str(f.context), "stage": f.stage, "message": f.message} for f in result.failures
+        ],
+        requests=dict(sorted(result.requests.items())),
+    )
+    return data
+
+
+def render_json(result: SyncResult) -> str:
+    return json.dumps(result_data(result), indent=2, ensure_ascii=False) + "\n"

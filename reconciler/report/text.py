@@ -1,0 +1,60 @@
+"""`terraform plan`-like text: one block per action, indented field changes, a final summary line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reconciler.plan.model import ActionKind, Outcome, Plan
+from reconciler.report.common import change_lines, outcome_summary, outcomes_by_action, title
+
+_COLOUR = {
+    ActionKind.CREATE: "\x1b[32m",
+    ActionKind.UPDATE: "\x1b[33m",
+    ActionKind.DELETE: "\x1b[31m",
+    ActionKind.DRIFTED: "\x1b[35m",
+    ActionKind.CONFLICT: "\x1b[1;31m",
+    ActionKind.BLOCKED: "\x1b[1;31m",
+    ActionKind.UNCHANGED: "\x1b[2m",
+    ActionKind.SKIPPED: "\x1b[2m",
+}
+_LINE_COLOUR = {"+": "\x1b[32m", "-": "\x1b[31m", "~": "\x1b[33m", "@": "\x1b[36m"}
+_RESET = "\x1b[0m"
+
+
+def render_text(
+    plan: Plan, outcomes: Sequence[Outcome] | None = None, *, colour: bool = False, verbose: bool = False
+) -> str:
+    """The plan as text. Unchanged resources are listed only when `verbose`; colour only when asked."""
+
+    def paint(text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if colour else text
+
+    done = outcomes_by_action(plan.actions, outcomes)
+    lines: list[str] = []
+    context = None
+    for index, action in enumerate(plan.actions):
+        if action.kind is ActionKind.UNCHANGED and not verbose:
+            continue
+        if action.context != context:
+            context = action.context
+            lines += ["", f"{context}:"] if lines else [f"{context}:"]
+        lines.append("  " + paint(title(action), _COLOUR[action.kind]))
+        if action.reason:
+            lines.append(f"      # {action.reason}")
+        if action.position is not None:
+            lines.append(f"      # at {action.position}")
+        for change in action.changes:
+            for line in change_lines(change):
+                code = _LINE_COLOUR.get(line.strip()[:1], "")
+                lines.append("      " + (paint(line, code) if code else line))
+        outcome = done.get(index)
+        if outcome is not None:
+            status = "applied" if outcome.ok else f"FAILED: {outcome.error or 'unknown error'}"
+            lines.append("      => " + paint(status, "\x1b[32m" if outcome.ok else "\x1b[1;31m"))
+    if not lines:
+        lines.append("No changes. APIM matches the repository.")
+    lines += ["", plan.summary()]
+    applied = outcome_summary(outcomes)
+    if applied:
+        lines.append(applied)
+    return "\n".join(lines) + "\n"

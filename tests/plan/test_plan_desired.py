@@ -1,0 +1,133 @@
+"""Desired bodies: GKO defaults, GKO naming, manifest-only fields dropped, grouping by context."""
+
+from __future__ import annotations
+
+from reconciler.manifests.model import ResourceId
+from reconciler.plan import build_desired
+from reconciler.plan.ids import name_uuid
+from tests.plan.plan_helpers import CTX, api, app, context, desired, one, resource
+
+
+def test_gko_defaults_are_applied() -> None:
+    body = one(desired(api("orders")), "orders").body
+    assert body["state"] == "STARTED"
+    assert body["lifecycleState"] == "UNPUBLISHED"
+    assert body["visibility"] == "PRIVATE"
+    assert body["definitionContext"] == {"origin": "KUBERNETES", "syncFrom": "MANAGEMENT"}
+    assert body["notifyMembers"] is True
+    (plan,) = body["plans"]
+    assert (plan["status"], plan["validation"], plan["type"], plan["mode"]) == (
+        "PUBLISHED",
+        "AUTO",
+        "API",
+        "STANDARD",
+    )
+    assert body["listeners"][0]["entrypoints"][0]["qos"] == "AUTO"
+
+
+def test_explicit_values_win_over_defaults() -> None:
+    body = one(desired(api("orders", state="STOPPED", visibility="PUBLIC")), "orders").body
+    assert (body["state"], body["visibility"]) == ("STOPPED", "PUBLIC")
+
+
+def test_hrid_ids_and_context() -> None:
+    d = one(desired(api("my-api")), "my-api")
+    assert d.hrid == "default-my-api"
+    assert d.body["hrid"] == "default-my-api"
+    assert d.cross_id == "b54c45d2-1e4f-3330-aa2d-9c931c795b92"
+    assert d.remote_id == name_uuid(d.cross_id + "DEFAULT")
+    assert d.context == CTX
+    assert str(d.position) == "my-api.yaml:3:1"
+
+
+def test_manifest_only_fields_are_dropped() -> None:
+    body = one(desired(api("orders", groupRefs=[{"name": "g"}], id="x", crossId="y")), "orders").body
+    assert not {"contextRef", "groupRefs", "id", "crossId"} & set(body)
+
+
+def test_unsupported_fields_are_dropped_with_a_warning() -> None:
+    build = build_desired([context(), api("orders", surprise=1)])
+    assert "surprise" not in build.states[CTX].resources[0].body
+    (problem,) = build.problems
+    assert problem.severity == "warning" and "surprise" in problem.message
+
+
+def test_plan_and_page_keys_become_hrids() -> None:
+    pages = {
+        "Folder v1.0": {"name": "docs", "type": "FOLDER"},
+        "Intro page": {"name": "intro", "type": "MARKDOWN", "content": "hi", "parent": "Folder v1.0"},
+    }
+    plans = {"Key less": {"name": "Free", "security": {"type": "KEY_LESS"}, "id": "legacy"}}
+    body = one(desired(api("orders", pages=pages, plans=plans)), "orders").body
+    assert [p["hrid"] for p in body["plans"]] == ["Key-less"]
+    assert "id" not in body["plans"][0]
+    assert [p["hrid"] for p in body["pages"]] == ["Folder-v1-0", "Intro-page"]
+    assert body["pages"][1]["parentHrid"] == "Folder-v1-0"
+    assert "parent" not in body["pages"][1]
+
+
+def test_plan_order_field_orders_the_list() -> None:
+    plans = {"a": {"name": "A", "order": 2}, "b": {"name": "B", "order": 1}}
+    body = one(desired(api("orders", plans=plans)), "orders").body
+    assert [p["hrid"] for p in body["plans"]] == ["b", "a"]
+
+
+def test_application_body() -> None:
+    d = one(desired(app("mobile", groups=["devs"], picture="data:x")), "mobile")
+    assert d.body["hrid"] == "default-mobile"
+    assert "contextRef" not in d.body and "picture" not in d.body
+    assert d.remote_id == name_uuid(name_uuid("DEFAULT" + "default-mobile") + "DEFAULT")
+
+
+def test_application_oauth_type_in_automation_api_case() -> None:
+    settings = {"oauth": {"applicationType": "BACKEND_TO_BACKEND", "grantTypes": ["client_credentials"]}}
+    d = one(desired(app("b2b", settings=settings)), "b2b")
+    assert d.body["settings"]["oauth"]["applicationType"] == "backend_to_backend"
+
+
+def test_v2_body_stays_close_to_the_crd_spec() -> None:
+    spec = {
+        "contextRef": {"name": "dev-ctx"},
+        "name": "v2",
+        "version": "1",
+        "proxy": {"virtual_hosts": [{"path": "/v2"}]},
+    }
+    d = one(desired(resource("ApiDefinition", "v2", spec)), "v2")
+    assert d.body["proxy"] == spec["proxy"]
+    assert d.body["crossId"] == d.cross_id == name_uuid("DEFAULT" + "default-v2")
+    assert d.body["id"] == d.remote_id
+    assert d.body["definition_context"] == {
+        "origin": "kubernetes",
+        "mode": "fully_managed",
+        "syncFrom": "management",
+    }
+
+
+def test_missing_context_or_context_ref_is_reported() -> None:
+    orphan = resource("ApiV4Definition", "orphan", {"name": "o"})
+    lost = api("lost", ctx="nowhere")
+    build = build_desired([context(), orphan, lost])
+    assert build.states[CTX].resources == ()
+    assert sorted(p.resource.name for p in build.problems if p.resource) == ["lost", "orphan"]
+
+
+def test_hash_ignores_order_of_unordered_lists_but_not_content() -> None:
+    a = one(desired(api("orders", tags=["a", "b"])), "orders").spec_hash
+    b = one(desired(api("orders", tags=["b", "a"])), "orders").spec_hash
+    c = one(desired(api("orders", tags=["a", "c"])), "orders").spec_hash
+    assert a == b != c
+    assert a.startswith("sha256:")
+
+
+def test_hash_covers_write_only_fields() -> None:
+    a = one(desired(api("orders")), "orders").spec_hash
+    b = one(desired(api("orders", notifyMembers=False)), "orders").spec_hash
+    assert a != b
+
+
+def test_grouping_by_context_uses_its_organization() -> None:
+    states = desired(api("x", ctx="other"), contexts=(context("other", org="ORG2"),))
+    (state,) = states.values()
+    assert state.context == ResourceId("ManagementContext", "default", "other")
+    assert state.organization_id == "ORG2"
+    assert state.resources[0].cross_id == name_uuid("ORG2" + "default-x")
