@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import os
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any, NoReturn
 from reconciler import __version__
 from reconciler.apim.config import ClientConfig, Timeouts, TlsOptions
 from reconciler.apply.engine import SyncMode, SyncResult, SyncSettings, reconcile
-from reconciler.apply.scope import Scope, parse_labels
+from reconciler.apply.scope import Scope, parse_labels, parse_shard_index
 from reconciler.exitcodes import ExitCode
 from reconciler.logs import LEVELS, configure_logging
 from reconciler.manifests import LoadOptions, load_manifests
@@ -186,6 +187,21 @@ def _add_plan_options(parser: argparse.ArgumentParser, applying: bool) -> None:
         metavar="GLOB",
         help="only resources whose name matches (repeatable)",
     )
+    _option(
+        scope,
+        "--shards",
+        1,
+        type=int,
+        metavar="M",
+        help="split the contexts between M replicas by a stable hash",
+    )
+    _option(
+        scope,
+        "--shard-index",
+        "0",
+        metavar="I",
+        help="this replica's share, 0..M-1, or auto: the ordinal of a StatefulSet pod's hostname",
+    )
     scope.add_argument(
         "--label",
         action="append",
@@ -254,7 +270,20 @@ def _sync_settings(args: argparse.Namespace) -> SyncSettings:
         adopt=args.adopt,
         full_read=args.full_read,
     )
-    scope = Scope(frozenset(args.context), frozenset(args.kind), tuple(args.name), labels or None)
+    try:
+        shard_index = parse_shard_index(args.shard_index, socket.gethostname())
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.shards < 1 or not 0 <= shard_index < args.shards:
+        raise UsageError(f"--shard-index must be between 0 and {args.shards - 1}")
+    scope = Scope(
+        frozenset(args.context),
+        frozenset(args.kind),
+        tuple(args.name),
+        labels or None,
+        args.shards,
+        shard_index,
+    )
     return SyncSettings(
         plan=plan,
         scope=scope,

@@ -7,6 +7,7 @@ selector turns pruning off (the plan says so) rather than guess.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -20,6 +21,8 @@ class Scope:
     kinds: frozenset[str] = frozenset()
     names: tuple[str, ...] = ()
     labels: Mapping[str, str] | None = None
+    shards: int = 1
+    shard_index: int = 0
 
     @property
     def everything(self) -> bool:
@@ -30,6 +33,8 @@ class Scope:
         return not self.labels
 
     def context_selected(self, context: ResourceId) -> bool:
+        if self.shards > 1 and shard_of(context, self.shards) != self.shard_index:
+            return False
         return not self.contexts or context.name in self.contexts or str(context) in self.contexts
 
     def identity_selected(self, resource: ResourceId) -> bool:
@@ -48,6 +53,24 @@ class Scope:
             return False
         labels = self.labels or {}
         return all(resource.labels.get(key) == value for key, value in labels.items())
+
+
+def shard_of(context: ResourceId, shards: int) -> int:
+    """The replica that owns a context: a stable hash, the same in every process and every run."""
+    digest = hashlib.sha256(f"{context.namespace}/{context.name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % shards
+
+
+def parse_shard_index(value: str, hostname: str) -> int:
+    """An index, or `auto`: the ordinal at the end of a StatefulSet pod's hostname (`reconciler-2`)."""
+    if value != "auto":
+        return int(value)
+    _, _, ordinal = hostname.rpartition("-")
+    if not ordinal.isdigit():
+        raise ValueError(
+            f"--shard-index auto needs a hostname ending in -N (a StatefulSet pod), got {hostname!r}"
+        )
+    return int(ordinal)
 
 
 def parse_labels(selectors: list[str]) -> dict[str, str]:

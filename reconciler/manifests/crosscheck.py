@@ -36,6 +36,7 @@ def key_hrid(key: str) -> str:
 def cross_check(resources: Sequence[Resource]) -> list[Problem]:
     checks: list[Callable[[Sequence[Resource]], Iterator[Problem]]] = [
         _duplicate_identities,
+        _contexts_sharing_an_environment,
         _unknown_context_refs,
         _colliding_hrids,
         _clashing_listener_paths,
@@ -55,6 +56,35 @@ def _duplicate_identities(resources: Sequence[Resource]) -> Iterator[Problem]:
         if seen is not resource:
             yield _error(
                 f"duplicate {resource.id}: first defined at {seen.position}", resource, ("metadata", "name")
+            )
+
+
+def _environment_of(context: Resource) -> tuple[str, str, str, str] | None:
+    spec = context.spec
+    base, org, env = spec.get("baseUrl"), spec.get("organizationId"), spec.get("environmentId")
+    if not isinstance(base, str):
+        return None
+    url = re.sub(r"/+(management(/v2)?|automation)?/*$", "", base.strip().lower())
+    path = spec.get("path") if isinstance(spec.get("path"), str) else ""
+    return url, str(path), str(org or "DEFAULT"), str(env or "DEFAULT")
+
+
+def _contexts_sharing_an_environment(resources: Sequence[Resource]) -> Iterator[Problem]:
+    """Legal, but usually a copy-paste slip: worth a word."""
+    first: dict[tuple[str, str, str, str], Resource] = {}
+    for context in resources:
+        target = _environment_of(context) if context.kind == MANAGEMENT_CONTEXT else None
+        if target is None:
+            continue
+        seen = first.setdefault(target, context)
+        if seen is not context and seen.id != context.id:
+            yield Problem(
+                Severity.WARNING,
+                f"targets the same APIM environment as {seen.id} ({seen.position}); each context "
+                "manages and prunes only what it wrote itself",
+                context.positions.of(("spec", "baseUrl")),
+                context.id,
+                ("spec", "baseUrl"),
             )
 
 

@@ -38,6 +38,11 @@ class OwnershipRecord:
     commit: str
     spec_hash: str
     applied_at: datetime | None = None
+    context: ResourceId | None = None
+    """The ManagementContext that wrote it: two contexts on one environment never prune each other."""
+
+    def belongs_to(self, context: ResourceId) -> bool:
+        return self.context is None or self.context == context
 
     def stamped(self, applied_at: datetime) -> OwnershipRecord:
         return replace(self, applied_at=applied_at)
@@ -56,6 +61,7 @@ class OwnershipRecord:
                 "commit": self.commit,
                 "hash": self.spec_hash,
                 "appliedAt": format_instant(self.applied_at),
+                **({"context": f"{self.context.namespace}/{self.context.name}"} if self.context else {}),
             },
             separators=(",", ":"),
         )
@@ -122,12 +128,14 @@ def parse_record(value: JSON, our_owner: str) -> ParsedRecord:
     applied_at = parse_instant(data["appliedAt"])
     if applied_at is None:
         return ParsedRecord(Ownership.MALFORMED, problem="ownership record has an unreadable appliedAt")
+    context_namespace, _, context_name = str(data.get("context") or "").partition("/")
     record = OwnershipRecord(
         owner=data["owner"],
         resource=ResourceId(data["kind"], data["namespace"], data["name"]),
         commit=data["commit"],
         spec_hash=data["hash"],
         applied_at=applied_at,
+        context=ResourceId("ManagementContext", context_namespace, context_name) if context_name else None,
     )
     return ParsedRecord(Ownership.OURS if record.owner == our_owner else Ownership.FOREIGN, record)
 

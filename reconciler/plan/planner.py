@@ -93,11 +93,9 @@ def make_plan(
         pairs, leftovers = _match(state, listing, options)
         context_actions = [_decide(pair, full_states, options) for pair in pairs]
         owned = sum(
-            1
-            for s in listing
-            if record_from_metadata(s.metadata, options.owner_id).ownership is Ownership.OURS
+            1 for s in listing if _ours_here(record_from_metadata(s.metadata, options.owner_id), context)
         )
-        deletions = [_deletion(context, s, p) for s, p in leftovers if p.ownership is Ownership.OURS]
+        deletions = [_deletion(context, s, p) for s, p in leftovers if _ours_here(p, context)]
         context_actions += guard_deletions(
             deletions,
             owned=owned,
@@ -107,6 +105,13 @@ def make_plan(
         )
         actions += sorted(context_actions, key=_order)
     return Plan(tuple(actions))
+
+
+def _ours_here(parsed: ParsedRecord, context: ResourceId) -> bool:
+    """Ours, and written through this context (records from before contexts were recorded count)."""
+    return (
+        parsed.ownership is Ownership.OURS and parsed.record is not None and parsed.record.belongs_to(context)
+    )
 
 
 def _match(
@@ -190,7 +195,7 @@ def _read_reason(pair: _Pair, options: PlanOptions) -> str | None:
 
 def _decide(pair: _Pair, full_states: FullStates, options: PlanOptions) -> Action:
     d, summary, parsed = pair.desired, pair.summary, pair.parsed
-    record = OwnershipRecord(options.owner_id, d.id, options.git_commit, d.spec_hash)
+    record = OwnershipRecord(options.owner_id, d.id, options.git_commit, d.spec_hash, context=d.context)
     base = Action(
         kind=ActionKind.UNCHANGED,
         context=d.context,

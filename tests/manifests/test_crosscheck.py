@@ -110,3 +110,21 @@ def test_colliding_hrids_across_namespaces(tmp_path: Path) -> None:
     write(tmp_path, "b.yaml", shifted)
     error = only_error(load(tmp_path))
     assert "HRID 'default-b-c' is also the HRID of ApiV4Definition/default/b-c" in error.message
+
+
+def test_two_contexts_on_one_environment(tmp_path: Path) -> None:
+    write(tmp_path, "ctx.yaml", CONTEXT)
+    write(
+        tmp_path, "ctx2.yaml", CONTEXT.replace("name: ctx", "name: other").replace("8083", "8083/management/")
+    )
+    manifests = load(tmp_path)
+    (warning,) = manifests.warnings
+    assert manifests.ok and warning.message.startswith(
+        "targets the same APIM environment as ManagementContext/default/ctx"
+    )
+    write(
+        tmp_path,
+        "ctx2.yaml",
+        CONTEXT.replace("name: ctx", "name: other").replace("DEFAULT\n  auth", "PROD\n  auth"),
+    )
+    assert not load(tmp_path).warnings
