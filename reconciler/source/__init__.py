@@ -1,1 +1,52 @@
-"""Sources of manifests: a folder (and, soon, a git repository); every sync is tied to one commit."""
+"""The source stage: where the manifests of one sync come from, tied to one commit.
+
+`open_source(spec)` gives a `GitSource` for a git URL and a `FolderSource` for a folder; both have
+``snapshot() -> Snapshot`` and ``last_good``. `watch` turns a folder's edits into change batches for
+``run --watch``. Failures are `SourceError` subclasses whose messages never contain a credential.
+"""
+
+from reconciler.source.backoff import Backoff, retry
+from reconciler.source.errors import (
+    CorruptCacheError,
+    HostKeyVerificationError,
+    RefNotFoundError,
+    RepositoryNotFoundError,
+    SourceAuthError,
+    SourceError,
+    SourceTimeoutError,
+    SourceUnreachableError,
+    SubPathError,
+)
+from reconciler.source.factory import Source, open_source
+from reconciler.source.folder import FolderSource, folder_fingerprint
+from reconciler.source.git import GitSource, default_cache_dir, looks_like_git_url
+from reconciler.source.gitauth import GitAuth
+from reconciler.source.redact import redact_url
+from reconciler.source.snapshot import Snapshot
+from reconciler.source.watch import FileChange, watch
+
+__all__ = [
+    "Backoff",
+    "CorruptCacheError",
+    "FileChange",
+    "FolderSource",
+    "GitAuth",
+    "GitSource",
+    "HostKeyVerificationError",
+    "RefNotFoundError",
+    "RepositoryNotFoundError",
+    "Snapshot",
+    "Source",
+    "SourceAuthError",
+    "SourceError",
+    "SourceTimeoutError",
+    "SourceUnreachableError",
+    "SubPathError",
+    "default_cache_dir",
+    "folder_fingerprint",
+    "looks_like_git_url",
+    "open_source",
+    "redact_url",
+    "retry",
+    "watch",
+]
