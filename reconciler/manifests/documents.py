@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reconciler.manifests.model import (
     API_VERSION,
     JSON,
+    OTHER_GKO_KINDS,
     RECONCILED_KINDS,
     FieldPath,
     Positions,
@@ -37,6 +39,12 @@ def to_resource(
         return None, [problem(Severity.ERROR, "missing apiVersion")]
     if not isinstance(kind, str) or not kind:
         return None, [problem(Severity.ERROR, "missing kind")]
+    if api_version == API_VERSION and kind not in RECONCILED_KINDS + OTHER_GKO_KINDS:
+        hint = difflib.get_close_matches(kind, RECONCILED_KINDS + OTHER_GKO_KINDS, n=1)
+        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+        return None, [
+            problem(Severity.ERROR, f"unknown kind {kind!r} for {API_VERSION}{suggestion}", ("kind",))
+        ]
     if api_version != API_VERSION or kind not in RECONCILED_KINDS:
         return None, _skipped(body, api_version, kind, problem)
 

@@ -21,7 +21,11 @@ class LoadOptions:
 
 def load_manifests(paths: Iterable[str | Path], options: LoadOptions = LoadOptions()) -> ManifestSet:
     """Everything under `paths`, validated against the schemas and checked across files."""
+    paths = list(paths)
     sources, problems = discover(paths)
+    if not sources and not problems:
+        where = ", ".join(str(p) for p in paths)
+        problems.append(Problem(Severity.ERROR, f"no *.yaml or *.yml manifest files under {where}"))
     resources: list[Resource] = []
     for source in sources:
         content = read_text(source, options.max_file_size)

@@ -19,6 +19,17 @@ API_V4_DEFINITION = "ApiV4Definition"
 API_DEFINITION = "ApiDefinition"
 APPLICATION = "Application"
 RECONCILED_KINDS = (MANAGEMENT_CONTEXT, API_V4_DEFINITION, API_DEFINITION, APPLICATION)
+OTHER_GKO_KINDS = (
+    "ApiResource",
+    "Group",
+    "Notification",
+    "SharedPolicyGroup",
+    "Subscription",
+    "Gateway",
+    "GatewayClassParameters",
+    "KafkaRoute",
+)
+"""Kinds that GKO defines but apim-reconciler does not reconcile (yet): skipped with a warning."""
 
 DEFAULT_NAMESPACE = "default"
 

@@ -41,6 +41,15 @@ except ImportError:  # pragma: no cover - no wheel for this platform: the Python
 
 _TEMPLATE_TOLERANT_CHECKS = {"format", "pattern", "minLength", "maxLength"}
 
+_PATTERN_MEANING = {
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$": "a Kubernetes name: lowercase "
+    "letters, digits, '-' and '.', beginning and ending with a letter or digit",
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$": "a Kubernetes namespace: lowercase letters, digits and '-', "
+    "beginning and ending with a letter or digit",
+    r"^https?://": "an http:// or https:// URL",
+}
+"""What a regular expression of our schemas means, for messages that people can act on."""
+
 
 def schema_text(kind: str) -> str:
     """The JSON Schema of a kind, as shipped; raises KeyError for a kind we do not reconcile."""
@@ -119,6 +128,10 @@ def _describe(error: ValidationError) -> tuple[FieldPath, str]:
     if error.validator == "enum":
         allowed_values = ", ".join(json.dumps(v) for v in expected)
         return path, f"{json.dumps(error.instance)} is not one of {allowed_values}"
+    if error.validator == "pattern":
+        meaning = _PATTERN_MEANING.get(str(expected))
+        if meaning is not None:
+            return path, f"{json.dumps(error.instance)} is not {meaning}"
     if error.validator == "type":
         return path, f"expected {_type_name(expected)}, got {_json_type(error.instance)}"
     return path, error.message

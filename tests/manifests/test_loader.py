@@ -263,3 +263,20 @@ def test_one_bad_file_does_not_hide_the_others(tmp_path: Path) -> None:
         str(tmp_path / "c.yaml"),
     ]
     assert [r.name for r in manifests.resources] == ["ctx"]
+
+
+def test_a_repository_without_manifests_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path, "README.md", "# nothing here")
+    assert only_error(load(tmp_path)).message == f"no *.yaml or *.yml manifest files under {tmp_path}"
+
+
+def test_unknown_gravitee_kind_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
+    write(
+        tmp_path, "typo.yaml", "apiVersion: gravitee.io/v1alpha1\nkind: ApiV4Definiton\nmetadata: {name: x}\n"
+    )
+    error = only_error(load(tmp_path))
+    assert (
+        error.message
+        == "unknown kind 'ApiV4Definiton' for gravitee.io/v1alpha1; did you mean 'ApiV4Definition'?"
+    )
+    assert error.position is not None and error.position.line == 2
