@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint unit demo bench bench-quick clean
+.PHONY: venv test lint unit demo bench bench-quick fuzz clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,10 @@ bench-quick: venv
 
 bench: bench-quick
 	$(BIN)/python -m bench.emulator_throughput
+
+# A long run of the property tests (the loader fuzz and the planner's ownership and prune guards).
+fuzz: venv
+	RECONCILER_FUZZ_EXAMPLES=20000 $(BIN)/pytest -q tests/property
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
