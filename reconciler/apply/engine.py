@@ -25,7 +25,7 @@ from reconciler.apim.endpoints import ApimTarget, EndpointError
 from reconciler.apim.errors import ApimError
 from reconciler.apim.retry import RetryCoordinator
 from reconciler.apply.actual import Listing, read_full_states, read_listing
-from reconciler.apply.executor import execute
+from reconciler.apply.executor import Progress, execute
 from reconciler.apply.scope import Scope
 from reconciler.manifests.model import (
     MANAGEMENT_CONTEXT,
@@ -122,6 +122,7 @@ async def reconcile(
     commit: str,
     mode: SyncMode,
     store: SecretStore | None = None,
+    progress: Progress | None = None,
 ) -> SyncResult:
     """Plan (and, in APPLY mode, apply) the manifests of one commit against their APIMs."""
     result = SyncResult(commit=commit, mode=mode, manifests=manifests)
@@ -191,7 +192,11 @@ async def reconcile(
         outcomes: tuple[Outcome, ...] = ()
         if mode is not SyncMode.DIFF and plan.has_changes:
             outcomes = await execute(
-                plan, clients, settings.concurrency, dry_run=mode is SyncMode.SERVER_DRY_RUN
+                plan,
+                clients,
+                settings.concurrency,
+                dry_run=mode is SyncMode.SERVER_DRY_RUN,
+                progress=progress,
             )
         for client in clients.values():
             requests.update(client.stats.by_method)

@@ -25,6 +25,8 @@ from reconciler.plan.model import Action, ActionKind, Outcome, Plan
 _log = structlog.get_logger(__name__)
 
 Clock = Callable[[], datetime]
+Progress = Callable[[int, int], None]
+"""Called with (actions done, actions in all) after each action: the CLI draws a bar with it."""
 
 
 def _utc_now() -> datetime:
@@ -46,14 +48,24 @@ async def execute(
     *,
     dry_run: bool = False,
     clock: Clock = _utc_now,
+    progress: Progress | None = None,
 ) -> tuple[Outcome, ...]:
     """Apply every write of the plan; with `dry_run`, send each with `dryRun=true` instead."""
     by_context: dict[ResourceId, list[Action]] = {}
     for action in plan.writes():
         by_context.setdefault(action.context, []).append(action)
+    total = sum(len(actions) for actions in by_context.values())
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
     results = await asyncio.gather(
         *(
-            _execute_context(actions, clients[cid], concurrency, dry_run, clock)
+            _execute_context(actions, clients[cid], concurrency, dry_run, clock, tick)
             for cid, actions in by_context.items()
             if cid in clients
         )
@@ -62,7 +74,12 @@ async def execute(
 
 
 async def _execute_context(
-    actions: Sequence[Action], client: ApimClient, concurrency: int, dry_run: bool, clock: Clock
+    actions: Sequence[Action],
+    client: ApimClient,
+    concurrency: int,
+    dry_run: bool,
+    clock: Clock,
+    tick: Callable[[], None],
 ) -> list[Outcome]:
     gate = asyncio.Semaphore(max(1, concurrency))
     outcomes: list[Outcome] = []
@@ -72,10 +89,12 @@ async def _execute_context(
             try:
                 await _apply(action, client, dry_run, clock)
             except ApimError as exc:
+                tick()
                 _log.warning(
                     "apply failed", resource=str(action.resource), action=str(action.kind), error=str(exc)
                 )
                 return Outcome(action, ok=False, error=str(exc), conflict=isinstance(exc, ConflictError))
+            tick()
             return Outcome(action, ok=True)
 
     for _, phase in groupby(sorted(actions, key=_phase), key=_phase):
