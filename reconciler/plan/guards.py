@@ -56,12 +56,12 @@ def refusal(count: int, *, owned: int, desired: int, broken: bool, options: Plan
     if options.force_prune:
         return None
     if desired == 0:
-        return "the repository holds no resource for this context (use force-prune to delete anyway)"
+        return "the repository holds no resource for this context (use --force-prune to delete anyway)"
     if count >= owned:
-        return f"it would delete all {owned} owned resources of this context (use force-prune)"
+        return f"it would delete all {owned} owned resources of this context (use --force-prune)"
     if count > options.prune_threshold * owned:
         return (
             f"it would delete {count} of {owned} owned resources, more than "
-            f"{options.prune_threshold:.0%} (use force-prune)"
+            f"{options.prune_threshold:.0%} (use --force-prune)"
         )
     return None
