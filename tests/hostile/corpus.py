@@ -294,6 +294,15 @@ CASES = [
         "missing required field 'baseUrl'",
         "context.yaml",
     ),
+    Case(
+        "manifest-turns-tls-off",
+        {
+            "context.yaml": "apiVersion: gravitee.io/v1alpha1\nkind: ManagementContext\nmetadata:\n  name: apim\nspec:\n  baseUrl: https://127.0.0.1:1\n  insecureSkipVerify: true\n"
+        },
+        "unknown field 'insecureSkipVerify'",
+        "context.yaml",
+        7,
+    ),
     Case("empty-repository", {}, "no *.yaml or *.yml manifest files", keep_valid=False),
     Case(
         "every-file-fails",
