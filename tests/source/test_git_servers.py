@@ -200,8 +200,15 @@ def _command_lines() -> list[str]:
 
 @pytest.mark.slow
 def test_token_never_on_any_command_line_while_fetching(
-    upstream: Upstream, http_server: HttpGitServer, cache_dir: Path, tmp_path: Path
+    upstream: Upstream,
+    http_server: HttpGitServer,
+    cache_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))  # our askpass folder, not a neighbour's
     http_server.delay = 0.4  # every request waits: the git children are alive long enough to look at
     auth = GitAuth(username=USERNAME, token_file=token_file(tmp_path))
     url = http_server.url(upstream.relative)
@@ -231,4 +238,4 @@ def test_token_never_on_any_command_line_while_fetching(
     # every Basic header the server got carried the right token: git did authenticate
     assert http_server.stats.authorizations
     # the askpass helper's private folder is gone
-    assert not list(Path(tempfile.gettempdir()).glob("reconciler-askpass-*/askpass.sh"))
+    assert not list(private_tmp.glob("reconciler-askpass-*"))
