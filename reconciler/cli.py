@@ -20,6 +20,7 @@ from reconciler import __version__
 from reconciler.apim.config import ClientConfig, Timeouts, TlsOptions
 from reconciler.apply.engine import SyncMode, SyncResult, SyncSettings, reconcile
 from reconciler.apply.scope import Scope, parse_labels, parse_shard_index
+from reconciler.daemon import SyncJob, load_snapshot
 from reconciler.exitcodes import ExitCode
 from reconciler.logs import LEVELS, configure_logging
 from reconciler.manifests import LoadOptions, load_manifests
@@ -30,9 +31,10 @@ from reconciler.plan.model import PlanOptions
 from reconciler.plan.ownership import DEFAULT_OWNER
 from reconciler.report import problems as problems_report
 from reconciler.report import sync as sync_report
+from reconciler.report.progress import progress_bar
 from reconciler.secrets import SecretStore
 from reconciler.secrets.store import DEFAULT_SECRETS_DIR
-from reconciler.source.folder import FolderSource
+from reconciler.source import FolderSource, GitAuth, SourceError, default_cache_dir, open_source
 
 ENV_PREFIX = "RECONCILER_"
 
@@ -126,6 +128,90 @@ def _add_apim_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_source_options(parser: argparse.ArgumentParser) -> None:
+    """Options of a git SOURCE (docs/source.md); credentials are named by file or variable, never given."""
+    git = parser.add_argument_group("git source (when SOURCE is a repository URL)")
+    _option(
+        git, "--ref", None, metavar="REF", help="branch, tag or commit (default: the remote's default branch)"
+    )
+    _option(
+        git, "--path", None, metavar="DIR", help="sub-folder of the repository (or of the folder) to read"
+    )
+    _option(git, "--cache-dir", str(default_cache_dir()), metavar="DIR", help="where clones are kept")
+    _option(git, "--git-timeout", 120.0, type=float, metavar="SECONDS", help="time limit of each git command")
+    _option(
+        git,
+        "--git-username",
+        None,
+        metavar="NAME",
+        help="https user name (default with a token: x-access-token)",
+    )
+    _option(git, "--git-token-file", None, metavar="FILE", help="file holding an https token")
+    _option(git, "--git-token-env", None, metavar="VAR", help="name of the variable holding an https token")
+    _option(git, "--git-password-file", None, metavar="FILE", help="file holding an https password")
+    _option(
+        git, "--git-password-env", None, metavar="VAR", help="name of the variable holding an https password"
+    )
+    _option(git, "--ssh-key", None, metavar="FILE", help="ssh private key")
+    _option(git, "--ssh-passphrase-file", None, metavar="FILE", help="file holding the ssh key's passphrase")
+    _option(
+        git, "--ssh-known-hosts", None, metavar="FILE", help="known_hosts to check the server's key against"
+    )
+    _option(
+        git, "--ssh-config", None, metavar="FILE", help="ssh config file (host aliases, ports, jump hosts)"
+    )
+    env = env_name("--no-ssh-strict-host-key-checking")
+    git.add_argument(
+        "--no-ssh-strict-host-key-checking",
+        dest="ssh_strict_host_key_checking",
+        action="store_false",
+        default=os.environ.get(env, "").lower() not in ("true", "1"),
+        help=f"accept any ssh host key (labs only; logs a warning) [env {env}=true]",
+    )
+
+
+def _git_auth(args: argparse.Namespace) -> GitAuth:
+    def path(value: str | None) -> Path | None:
+        return Path(value) if value else None
+
+    try:
+        return GitAuth(
+            username=args.git_username,
+            token_file=path(args.git_token_file),
+            token_env=args.git_token_env,
+            password_file=path(args.git_password_file),
+            password_env=args.git_password_env,
+            ssh_key_file=path(args.ssh_key),
+            ssh_passphrase_file=path(args.ssh_passphrase_file),
+            known_hosts_file=path(args.ssh_known_hosts),
+            ssh_config_file=path(args.ssh_config),
+            strict_host_key_checking=args.ssh_strict_host_key_checking,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _sync_job(args: argparse.Namespace, source_spec: str) -> SyncJob:
+    """The source (a folder or a git repository), settings and load options of a diff, sync or run."""
+    settings = _sync_settings(args)
+    try:
+        source = open_source(
+            source_spec,
+            ref=args.ref,
+            path=args.path,
+            cache_dir=Path(args.cache_dir),
+            auth=_git_auth(args),
+            timeout=args.git_timeout,
+        )
+    except ValueError as exc:  # a malformed ref or sub-path
+        raise UsageError(str(exc)) from None
+    # A folder is loaded as the user typed it, so that messages show their paths, not absolute ones.
+    display = None
+    if isinstance(source, FolderSource):
+        display = os.path.join(source_spec, args.path) if args.path else source_spec
+    return SyncJob(source, settings, _load_options(args), folder_display=display, sub_path=args.path)
+
+
 def _secret_store(args: argparse.Namespace) -> SecretStore:
     return SecretStore(Path(args.secrets_dir), Path(args.config_dir) if args.config_dir else None)
 
@@ -161,10 +247,25 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _add_plan_options(parser: argparse.ArgumentParser, applying: bool) -> None:
-    parser.add_argument("source", metavar="SOURCE", help="folder of manifests (or a git repository URL)")
+def _add_plan_options(
+    parser: argparse.ArgumentParser, applying: bool, *, source_from_env: bool = False
+) -> None:
+    """Options of diff, sync and run; run may take SOURCE from RECONCILER_SOURCE (a container's config)."""
+    help_text = "folder of manifests, or a git repository URL (https, ssh, git, file)"
+    if source_from_env:
+        env = env_name("--source")
+        parser.add_argument(
+            "source",
+            metavar="SOURCE",
+            nargs="?",
+            default=os.environ.get(env),
+            help=f"{help_text} [env {env}]",
+        )
+    else:
+        parser.add_argument("source", metavar="SOURCE", help=help_text)
     _add_load_options(parser)
     _add_apim_options(parser)
+    _add_source_options(parser)
     scope = parser.add_argument_group("scope (narrows what is planned, and what may be pruned)")
     scope.add_argument(
         "--context",
@@ -296,11 +397,16 @@ def _sync_settings(args: argparse.Namespace) -> SyncSettings:
 
 
 def _run_plan(args: argparse.Namespace, mode: SyncMode) -> SyncResult:
-    settings = _sync_settings(args)
-    snapshot = FolderSource(Path(args.source)).snapshot()
-    # Load the folder as the user named it, so that messages show their paths, not absolute ones.
-    manifests = load_manifests([args.source], _load_options(args))
-    return asyncio.run(reconcile(manifests, settings, commit=snapshot.commit, mode=mode))
+    """One snapshot of SOURCE, loaded and reconciled; its commit goes into the ownership records."""
+    job = _sync_job(args, args.source)
+    snapshot = job.source.snapshot()  # a SourceError ends the command with exit 1 (see main)
+    manifests = load_snapshot(
+        snapshot, job.load_options, folder_display=job.folder_display, sub_path=job.sub_path
+    )
+    progress = progress_bar(sys.stderr) if sys.stderr.isatty() and args.output != "json" else None
+    return asyncio.run(
+        reconcile(manifests, job.settings, commit=snapshot.commit, mode=mode, progress=progress)
+    )
 
 
 def _print_result(result: SyncResult, args: argparse.Namespace) -> None:
@@ -329,6 +435,48 @@ def cmd_sync(args: argparse.Namespace) -> int:
     result = _run_plan(args, SyncMode.APPLY)
     _print_result(result, args)
     return ExitCode.OK if result.ok else ExitCode.FAILED
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The daemon (reconciler/daemon): flags become a SyncJob and a DaemonConfig, nothing more."""
+    from reconciler.daemon import AlreadyRunningError, DaemonConfig, parse_listen, run_daemon, run_once
+    from reconciler.daemon.webhook import WebhookSecretError, read_webhook_secret
+
+    source = args.source
+    if args.watch is not None:
+        if source is not None and Path(source).resolve() != Path(args.watch).resolve():
+            raise UsageError("--watch PATH is the source itself: give SOURCE or --watch, not two folders")
+        source = args.watch
+    if source is None:
+        raise UsageError(f"give a SOURCE (or set {env_name('--source')}), or --watch PATH")
+    try:
+        config = DaemonConfig(
+            lock_dir=Path(args.cache_dir),
+            interval=args.interval,
+            resync_interval=args.resync_interval,
+            full_read_interval=args.full_read_interval,
+            listen=parse_listen(args.listen) if args.listen else None,
+            webhook_secret_file=Path(args.webhook_secret_file) if args.webhook_secret_file else None,
+            shutdown_timeout=args.shutdown_timeout,
+            watch=Path(args.watch) if args.watch is not None else None,
+            identity_check_interval=args.identity_check_interval,
+            token_warn_days=args.token_warn_days,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if config.webhook_secret_file is not None:
+        try:
+            read_webhook_secret(config.webhook_secret_file)  # fail now, not at the first push
+        except WebhookSecretError as exc:
+            raise UsageError(str(exc)) from None
+    job = _sync_job(args, source)
+    try:
+        if args.once:
+            return run_once(job, config, lambda result: _print_result(result, args))
+        return run_daemon(job, config)
+    except AlreadyRunningError as exc:
+        print(f"apim-reconciler: error: {exc}", file=sys.stderr)
+        return ExitCode.FAILED
 
 
 def _load_options(args: argparse.Namespace) -> LoadOptions:
@@ -372,6 +520,40 @@ def cmd_check_context(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render_context_checks(results))
     return ExitCode.OK if results and all(r.ok for r in results) else ExitCode.FAILED
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from reconciler.apim.endpoints import EndpointError
+    from reconciler.apim.errors import ApimError
+    from reconciler.export.command import ExportError, ExportOptions, find_context, render_text, run_export
+    from reconciler.export.writer import OverwriteRefused
+    from reconciler.secrets.errors import SecretResolutionError, SecretResolutionErrors
+
+    options = ExportOptions(
+        out_dir=Path(args.out),
+        namespace=args.namespace,
+        force=args.force,
+        write_context=args.write_context,
+        include_without_hrid=args.include_without_hrid,
+        per_page=max(1, args.per_page),
+        concurrency=max(1, args.concurrency),
+        owner_id=args.owner,
+    )
+    try:
+        context = find_context(args.context, Path(args.path), _load_options(args))
+        result = asyncio.run(run_export(context, _secret_store(args), _client_config(args), options))
+    except (
+        ExportError,
+        OverwriteRefused,
+        ApimError,
+        EndpointError,
+        SecretResolutionError,
+        SecretResolutionErrors,
+    ) as exc:
+        print(f"apim-reconciler export: {exc}", file=sys.stderr)
+        return ExitCode.FAILED
+    sys.stdout.write(render_text(result, options.out_dir, Path(args.secrets_dir)))
+    return ExitCode.OK if result.ok else ExitCode.FAILED
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -430,6 +612,53 @@ def build_parser() -> argparse.ArgumentParser:
     _add_logging_options(check)
     check.set_defaults(handler=cmd_check_context)
 
+    export = commands.add_parser(
+        "export",
+        help="write every API and application of a context's environment as manifests (adoption)",
+        description="Read every API and application of the ManagementContext's environment and write one "
+        "GKO-compatible manifest per object under --out (apis/, applications/), with server-assigned "
+        "fields and our ownership record left out and secret-looking values replaced by [[ secret ]] "
+        "templates (listed, never written). Then run sync --adopt once. See docs/export.md.",
+    )
+    export.add_argument(
+        "path",
+        nargs="?",
+        default=".",
+        metavar="PATH",
+        help="repository in which to look up --context by name (default: the current folder)",
+    )
+    export.add_argument(
+        "--context",
+        required=True,
+        metavar="FILE_OR_NAME",
+        help="a ManagementContext manifest file, or the [namespace/]name of one under PATH",
+    )
+    export.add_argument("--out", required=True, metavar="DIR", help="folder to write the manifests into")
+    export.add_argument(
+        "--namespace",
+        default=None,
+        metavar="NS",
+        help="namespace of the exported manifests (default: the context's); HRIDs <NS>-<name> keep names",
+    )
+    export.add_argument("--force", action="store_true", help="overwrite files that already exist")
+    export.add_argument(
+        "--write-context", action="store_true", help="also write the context as contexts/<name>.yaml"
+    )
+    export.add_argument(
+        "--include-without-hrid",
+        action="store_true",
+        help="also write objects that have no HRID (sync cannot adopt them: it would create duplicates)",
+    )
+    _option(
+        export, "--owner", DEFAULT_OWNER, metavar="ID", help="our owner id, to flag other owners' objects"
+    )
+    _option(export, "--concurrency", 8, type=int, metavar="N", help="APIM requests in flight")
+    _option(export, "--per-page", 100, type=int, metavar="N", help="page size of APIM listings")
+    _add_load_options(export)
+    _add_apim_options(export)
+    _add_logging_options(export)
+    export.set_defaults(handler=cmd_export)
+
     diff = commands.add_parser(
         "diff",
         help="show what sync would change (reads APIM, changes nothing)",
@@ -457,6 +686,90 @@ def build_parser() -> argparse.ArgumentParser:
     _add_plan_options(sync, applying=True)
     sync.set_defaults(handler=cmd_sync)
 
+    run = commands.add_parser(
+        "run",
+        help="run as a daemon: poll SOURCE and keep APIM converged (webhook, metrics, health)",
+        description="Sync SOURCE into APIM whenever its commit changes, at least every --resync-interval "
+        "(drift correction), on POST /trigger (webhook), on SIGHUP, and on file changes with --watch. "
+        "Serves /healthz, /readyz, /metrics, /status and /trigger on --listen. SIGTERM stops after the "
+        "sync in flight. See docs/daemon.md.",
+    )
+    _add_plan_options(run, applying=True, source_from_env=True)
+    # A daemon that says nothing while it works looks dead: it logs each sync unless told otherwise.
+    run.set_defaults(log_level=os.environ.get(env_name("--log-level"), "info"))
+    daemon = run.add_argument_group("daemon")
+    _option(
+        daemon, "--interval", 60.0, type=float, metavar="SECONDS", help="poll period of SOURCE (±10%% jitter)"
+    )
+    _option(
+        daemon,
+        "--resync-interval",
+        600.0,
+        type=float,
+        metavar="SECONDS",
+        help="sync at least this often even when the commit is unchanged (reverts drift)",
+    )
+    _option(
+        daemon,
+        "--full-read-interval",
+        3600.0,
+        type=float,
+        metavar="SECONDS",
+        help="read every managed object in full this often, and at start (0: only with --full-read)",
+    )
+    _option(
+        daemon,
+        "--identity-check-interval",
+        86400.0,
+        type=float,
+        metavar="SECONDS",
+        help="check each context's identity (token expiry, roles) at start and this often; 0: never",
+    )
+    _option(
+        daemon,
+        "--token-warn-days",
+        30.0,
+        type=float,
+        metavar="DAYS",
+        help="warn (log, /status) when a context's token expires within this many days",
+    )
+    _option(
+        daemon,
+        "--listen",
+        "127.0.0.1:8080",
+        metavar="HOST:PORT",
+        help="address of the HTTP endpoints (an empty value serves none)",
+    )
+    _option(
+        daemon,
+        "--webhook-secret-file",
+        None,
+        metavar="FILE",
+        help="shared secret of POST /trigger (HMAC or bearer); without it the webhook is off",
+    )
+    _option(
+        daemon,
+        "--shutdown-timeout",
+        30.0,
+        type=float,
+        metavar="SECONDS",
+        help="on SIGTERM, how long the sync in flight may take to finish before it is cancelled",
+    )
+    daemon.add_argument(
+        "--once",
+        action="store_true",
+        default=os.environ.get(env_name("--once"), "").lower() in ("true", "1"),
+        help=f"sync once and exit 0 or 1, like sync (CI, CronJob) [env {env_name('--once')}=true]",
+    )
+    _option(
+        daemon,
+        "--watch",
+        None,
+        metavar="PATH",
+        help="a local folder as SOURCE, re-synced on every saved change",
+    )
+    run.set_defaults(handler=cmd_run)
+
     schema = commands.add_parser(
         "schema",
         help="print the JSON Schema of a kind (for editors and CI)",
@@ -468,6 +781,18 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("--all", action="store_true", help="every kind's schema")
     schema.add_argument("--out", metavar="DIR", help="with --all: write one KIND.json file per kind into DIR")
     schema.set_defaults(handler=cmd_schema)
+
+    from reconciler.identity import cli as identity_cli
+
+    identity_cli.add_parser(
+        commands,
+        identity_cli.CliHooks(
+            add_options=(_add_load_options, _add_apim_options, _add_logging_options),
+            secret_store=_secret_store,
+            client_config=_client_config,
+            load_options=_load_options,
+        ),
+    )
 
     emulator = commands.add_parser(
         "emulator",
@@ -500,5 +825,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"apim-reconciler: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
+    except SourceError as exc:  # the message is safe to show: no credential in it (docs/source.md)
+        print(f"apim-reconciler: error: {exc.message}", file=sys.stderr)
+        return ExitCode.FAILED
     except KeyboardInterrupt:
         return ExitCode.FAILED

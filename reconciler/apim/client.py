@@ -21,6 +21,7 @@ import json
 import random
 import ssl
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from reconciler.apim.retry import (
     parse_retry_after,
 )
 from reconciler.manifests.model import Resource
+from reconciler.plan.canonical import reveal_leaf
 from reconciler.secrets.credentials import Credentials, credentials_provider
 from reconciler.secrets.store import SecretStore
 from reconciler.secrets.template_resolution import resolve_resource_templates
@@ -137,18 +139,27 @@ class ApimClient:
                 context=context_key,
             )
         t = self.config.timeouts
+        verify = build_ssl_context(tls)
+        limits = httpx.Limits(
+            max_connections=self.config.max_connections,
+            max_keepalive_connections=self.config.max_keepalive_connections,
+        )
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
-            limits=httpx.Limits(
-                max_connections=self.config.max_connections,
-                max_keepalive_connections=self.config.max_keepalive_connections,
-            ),
-            verify=build_ssl_context(tls),
+            limits=limits,
+            verify=verify,
             trust_env=self.config.trust_env,
             follow_redirects=False,
             headers={"User-Agent": f"{self.config.user_agent}/{__version__}", "Accept": "application/json"},
-            transport=transport,
+            transport=transport or self._lanes(limits, verify),
         )
+
+    def _lanes(self, limits: httpx.Limits, verify: ssl.SSLContext | bool) -> LanePool | None:
+        """The split pool, unless proxies come from the environment (httpx applies those only to its own
+        default transport, so that one is kept)."""
+        if self.config.trust_env and urllib.request.getproxies():
+            return None
+        return LanePool(limits, verify, trust_env=self.config.trust_env)
 
     @classmethod
     def for_context(
@@ -225,7 +236,8 @@ class ApimClient:
         policy = self.config.retry
         content = None
         if body is not None:
-            content = json.dumps(reveal_secrets(body), separators=(",", ":")).encode()
+            # Secrets are revealed by the encoder as it meets them (no revealed copy of the body).
+            content = json.dumps(body, separators=(",", ":"), default=reveal_leaf).encode()
         retry_number = 0
         server_error_retried = False
         while True:
@@ -383,6 +395,16 @@ class ApimClient:
         """The `ApiV4State` of an API, or None when there is none with this HRID."""
         return await self._get_or_none(f"{self.target.automation_env}/apis/{segment(hrid)}")
 
+    async def get_api_by_uuid(self, api_id: str) -> Any | None:
+        """The `ApiV4State` of an API addressed by its id (`hridContainsUUID=true`), or None.
+
+        For `export`: mAPI v2 never shows an API's HRID, and only this read tells it (it is in the
+        state when the API has one). APIM answers 404 for v2 APIs, which the Automation API lacks.
+        """
+        url = f"{self.target.automation_env}/apis/{segment(api_id)}"
+        response = await self.request("GET", url, params={"hridContainsUUID": "true"}, allow_statuses=(404,))
+        return None if response.status_code == 404 else _parse_json(response, "GET")
+
     async def delete_api(self, hrid: str) -> bool:
         """True when deleted, False when it did not exist."""
         return await self._delete(f"{self.target.automation_env}/apis/{segment(hrid)}")
@@ -429,6 +451,47 @@ class ApimClient:
             if not data or not isinstance(page_count, int) or page >= page_count:
                 return
             page += 1
+
+    async def search_apis_page(
+        self,
+        page: int,
+        *,
+        query: Mapping[str, Any] | None = None,
+        per_page: int = 100,
+        expands: Iterable[str] = ("metadata",),
+    ) -> tuple[list[Any], int | None]:
+        """One page of mAPI v2 search (from 1): its items, and the page count the server reports.
+
+        The first page tells how many there are, so that the others can be fetched concurrently.
+        """
+        params: dict[str, Any] = {"page": page, "perPage": per_page}
+        expand = list(expands)
+        if expand:
+            params["expands"] = expand  # an array parameter: repeated, OpenAPI's form style
+        body = await self._json(
+            "POST",
+            f"{self.target.mapi_v2_env}/apis/_search",
+            params=params,
+            body=dict(query or {}),
+            read_only=True,
+        )
+        data = body.get("data") if isinstance(body, Mapping) else None
+        pagination = body.get("pagination") if isinstance(body, Mapping) else None
+        page_count = pagination.get("pageCount") if isinstance(pagination, Mapping) else None
+        return list(data or []), page_count if isinstance(page_count, int) else None
+
+    async def list_applications_page(
+        self, page: int, *, per_page: int = 100, status: str | None = None
+    ) -> tuple[list[Any], int | None]:
+        """One page of mAPI v1 `applications/_paged` (from 1): its items, and `page.total_pages`."""
+        params: dict[str, str | int] = {"page": page, "size": per_page}
+        if status:
+            params["status"] = status
+        body = await self._json("GET", f"{self.target.mapi_v1_env}/applications/_paged", params=params)
+        data = body.get("data") if isinstance(body, Mapping) else None
+        info = body.get("page") if isinstance(body, Mapping) else None
+        total_pages = info.get("total_pages") if isinstance(info, Mapping) else None
+        return list(data or []), total_pages if isinstance(total_pages, int) else None
 
     async def get_api_by_id(self, api_id: str) -> Any:
         """An API as mAPI v2 shows it (no `metadata`: only search with `expands=metadata` has it)."""
@@ -487,6 +550,67 @@ class ApimClient:
             if not data or not isinstance(total_pages, int) or page >= total_pages:
                 return
             page += 1
+
+    # ----------------------------------------------------------------- mAPI v1: users and tokens
+
+    @property
+    def _org_v1(self) -> str:
+        """`.../management/organizations/{org}`: users and their tokens belong to the organization."""
+        return f"{self.target.management_root}/organizations/{segment(self.target.organization_id)}"
+
+    async def current_user(self) -> Any:
+        """`GET .../user`: who the credentials belong to, with their organization roles."""
+        return await self._json("GET", f"{self._org_v1}/user")
+
+    async def search_users(self, query: str, *, per_page: int = 100) -> AsyncIterator[Any]:
+        """Every user matching `q` (APIM's search engine), page after page (`UserEntity` without roles)."""
+        page = 1
+        while True:
+            params: dict[str, str | int] = {"q": query, "page": page, "size": per_page}
+            body = await self._json("GET", f"{self._org_v1}/users", params=params)
+            data = body.get("data") if isinstance(body, Mapping) else None
+            for item in data or []:
+                yield item
+            info = body.get("page") if isinstance(body, Mapping) else None
+            total_pages = info.get("total_pages") if isinstance(info, Mapping) else None
+            if not data or not isinstance(total_pages, int) or page >= total_pages:
+                return
+            page += 1
+
+    async def create_user(self, body: Mapping[str, Any]) -> Any:
+        """`POST .../users` with a `NewPreRegisterUserEntity`; returns the `UserEntity` (not retried)."""
+        return await self._json("POST", f"{self._org_v1}/users", body=body)
+
+    async def get_user(self, user_id: str) -> Any | None:
+        """A `UserEntity` with `roles` (organization) and `envRoles` (by environment id), or None."""
+        return await self._get_or_none(f"{self._org_v1}/users/{segment(user_id)}")
+
+    async def update_user_roles(
+        self, user_id: str, reference_type: str, reference_id: str, roles: Iterable[str]
+    ) -> None:
+        """Replace a user's roles on the organization or an environment (`UserReferenceRoleEntity`)."""
+        body = {
+            "user": user_id,
+            "referenceId": reference_id,
+            "referenceType": reference_type,
+            "roles": list(roles),
+        }
+        await self.request("PUT", f"{self._org_v1}/users/{segment(user_id)}/roles", body=body)
+
+    async def list_user_tokens(self, user_id: str) -> list[Any]:
+        """A user's personal access tokens (`TokenEntity` without the value), oldest first."""
+        body = await self._json("GET", f"{self._org_v1}/users/{segment(user_id)}/tokens")
+        return list(body) if isinstance(body, list) else []
+
+    async def create_user_token(self, user_id: str, name: str) -> Any:
+        """`POST .../users/{id}/tokens`: the only answer that holds the token value. Never retried, so a
+        lost answer cannot leave two tokens behind; the caller must wrap `token` in a `Secret` at once."""
+        url = f"{self._org_v1}/users/{segment(user_id)}/tokens"
+        return await self._json("POST", url, body={"name": name})
+
+    async def revoke_user_token(self, user_id: str, token_id: str) -> bool:
+        """True when revoked, False when there was no such token."""
+        return await self._delete(f"{self._org_v1}/users/{segment(user_id)}/tokens/{segment(token_id)}")
 
     # ----------------------------------------------------------------- helpers
 
@@ -554,3 +678,65 @@ def _is_tls_failure(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+class LanePool(httpx.AsyncBaseTransport):
+    """The connection pool, split into small pools ("lanes"); each request goes to the least busy lane.
+
+    httpcore's pool checks every one of its connections (has it expired? is it idle?) for each
+    request, so its CPU cost per request grows with the pool: with 32 connections in one pool it
+    was about 2.5 ms per request on a 2-CPU machine, with lanes of 2 connections about 0.7 ms
+    (bench/README.md). The limits are those of the whole pool; one TLS context serves every lane.
+    The body is read inside the lane, so that a lane counts as busy until its connection is free.
+    """
+
+    def __init__(
+        self,
+        limits: httpx.Limits,
+        verify: ssl.SSLContext | bool,
+        *,
+        trust_env: bool = True,
+        per_lane: int = 2,
+    ) -> None:
+        total = max(1, limits.max_connections or 100)
+        count = -(-total // max(1, per_lane))
+        keepalive = limits.max_keepalive_connections
+        lane_keepalive = None if keepalive is None else max(1, -(-keepalive // count))
+        context = verify if isinstance(verify, ssl.SSLContext) or not verify else None
+        self._lanes: list[httpx.AsyncHTTPTransport] = []
+        for index in range(count):
+            size = min(per_lane, total - index * per_lane)
+            if context is None:  # verify=True: the default context, built once for every lane
+                context = httpx.create_ssl_context(verify=True, trust_env=trust_env)
+            self._lanes.append(
+                httpx.AsyncHTTPTransport(
+                    verify=context,
+                    trust_env=trust_env,
+                    limits=httpx.Limits(
+                        max_connections=size,
+                        max_keepalive_connections=None
+                        if lane_keepalive is None
+                        else min(size, lane_keepalive),
+                        keepalive_expiry=limits.keepalive_expiry,
+                    ),
+                )
+            )
+        self._busy = [0] * count
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        busy = self._busy
+        lane = busy.index(min(busy))
+        busy[lane] += 1
+        try:
+            response = await self._lanes[lane].handle_async_request(request)
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+            return response
+        finally:
+            busy[lane] -= 1
+
+    async def aclose(self) -> None:
+        for lane in self._lanes:
+            await lane.aclose()

@@ -8,7 +8,7 @@ metadata), so each one is read through the Automation API; those reads double as
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -29,21 +29,46 @@ class Listing:
 
 
 async def read_listing(context: ResourceId, client: ApimClient, per_page: int, concurrency: int) -> Listing:
-    """Every API and application of one environment, as the planner's summaries."""
-    apis = [RemoteSummary.from_mapi_v2_api(item) async for item in client.search_apis(per_page=per_page)]
-    items = [item async for item in client.list_applications(per_page=per_page)]
+    """Every API and application of one environment, as the planner's summaries.
+
+    Both listings run side by side; each reads its first page, then all the others concurrently
+    (the first tells how many there are); application reads start as soon as their listing is
+    complete. One gate bounds all of these requests to `concurrency` at a time.
+    """
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def gated(call: Awaitable[T]) -> T:
+        async with gate:
+            return await call
 
     async def application(item: Mapping[str, Any]) -> tuple[RemoteSummary, Mapping[str, Any] | None]:
         hrid = item.get("hrid")
         # Without an HRID it was not written through the Automation API: not ours, nothing to read.
-        state = await client.get_application(hrid) if isinstance(hrid, str) else None
+        state = await gated(client.get_application(hrid)) if isinstance(hrid, str) else None
         if not isinstance(state, Mapping):
             return RemoteSummary.from_application(item), None
         return RemoteSummary.from_application({**state, "updated_at": item.get("updated_at")}), state
 
-    apps = await bounded(concurrency, (application(item) for item in items))
+    async def applications() -> list[tuple[RemoteSummary, Mapping[str, Any] | None]]:
+        items = await all_pages(lambda page: gated(client.list_applications_page(page, per_page=per_page)))
+        return list(await asyncio.gather(*(application(item) for item in items)))
+
+    listed, apps = await asyncio.gather(
+        all_pages(lambda page: gated(client.search_apis_page(page, per_page=per_page))), applications()
+    )
+    apis = [RemoteSummary.from_mapi_v2_api(item) for item in listed]
     states: States = {(context, summary.id): state for summary, state in apps if state is not None}
     return Listing(apis + [summary for summary, _ in apps], states)
+
+
+async def all_pages(fetch: Callable[[int], Awaitable[tuple[list[Any], int | None]]]) -> list[Any]:
+    """Every item of a paged listing: page 1, then pages 2..count concurrently, in page order."""
+    items, count = await fetch(1)
+    if not items or count is None or count <= 1:
+        return items
+    for rest, _ in await asyncio.gather(*(fetch(page) for page in range(2, count + 1))):
+        items += rest
+    return items
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,8 @@ class ContextFailure:
     context: ResourceId
     stage: str
     message: str
+    status: int | None = None
+    """The HTTP status APIM answered, when it answered (401: the credentials were refused)."""
 
 
 @dataclass(frozen=True)
@@ -135,10 +137,10 @@ async def reconcile(
         for r in manifests.resources
         if settings.scope.selects(r) and (r.kind == MANAGEMENT_CONTEXT or r.context_ref is not None)
     ]
-    contexts = {
-        r.id: r for r in in_scope if r.kind == MANAGEMENT_CONTEXT and settings.scope.context_selected(r.id)
-    }
     resolved, problems = _resolve(in_scope, store)
+    contexts = {
+        r.id: r for r in resolved if r.kind == MANAGEMENT_CONTEXT and settings.scope.context_selected(r.id)
+    }
     credentials, credential_problems = _credentials(contexts.values(), store)
     problems += credential_problems
     if any(p.severity is Severity.ERROR for p in problems):
@@ -158,7 +160,7 @@ async def reconcile(
         clients: dict[ResourceId, ApimClient] = {}
         for cid in desired:
             try:
-                target = ApimTarget.from_context_spec(contexts[cid].spec)
+                target = ApimTarget.from_context_spec(reveal_all(contexts[cid].spec))
             except EndpointError as exc:
                 failures.append(ContextFailure(cid, "connect", str(exc)))
                 continue
@@ -215,9 +217,6 @@ def _resolve(resources: Sequence[Resource], store: SecretStore) -> tuple[list[Re
     resolved: list[Resource] = []
     problems: list[Problem] = []
     for resource in resources:
-        if resource.kind == MANAGEMENT_CONTEXT:
-            resolved.append(resource)
-            continue
         try:
             spec = resolve_resource_templates(resource, store)
         except SecretResolutionErrors as errors:
@@ -258,7 +257,7 @@ async def _read_context(
         listing = await read_listing(context, client, settings.per_page, settings.concurrency)
     except ApimError as exc:
         _log.warning("cannot read context", context=str(context), error=str(exc))
-        return ContextFailure(context, "read", str(exc))
+        return ContextFailure(context, "read", str(exc), exc.status)
     in_scope = [s for s in listing.summaries if _summary_in_scope(s, settings.scope, options.owner_id)]
     return Listing(in_scope, listing.states)
 

@@ -28,8 +28,22 @@ def reveal_all(value: JSON) -> JSON:
 
 
 def canonical_json(value: JSON) -> str:
-    """Sorted keys, no spaces, UTF-8 kept: the same data always gives the same text."""
-    return json.dumps(reveal_all(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Sorted keys, no spaces, UTF-8 kept: the same data always gives the same text.
+
+    Secrets (and mappings that are not dicts) are revealed by the encoder's `default` hook as it
+    meets them, so no revealed copy of the whole value is built first: the same text as
+    `json.dumps(reveal_all(value), ...)` for our data, whose mapping keys are always strings.
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=reveal_leaf)
+
+
+def reveal_leaf(value: Any) -> Any:
+    """`default` hook of `json.dumps`: a Secret's value, a plain dict for another Mapping."""
+    if isinstance(value, Secret):
+        return value.reveal()
+    if isinstance(value, Mapping):
+        return {str(k): v for k, v in value.items()}
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def spec_hash(value: JSON) -> str:

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.manifests.model import API_DEFINITION, API_V4_DEFINITION, APPLICATION
-from reconciler.plan.canonical import canonical_json, clone
+from reconciler.plan.canonical import canonical_json
 from reconciler.plan.defaults import SERVER_DEFAULTS, apply_rules
 from reconciler.plan.ownership import OWNERSHIP_KEY
 from reconciler.secrets.value import Secret
@@ -183,7 +183,9 @@ def metadata_key(name: str) -> str:
 
 def comparable(kind: str, body: Mapping[str, JSON]) -> dict[str, JSON]:
     """The form of `body` (desired, or as APIM returns it) that `diff` compares."""
-    out: dict[str, JSON] = clone(body)
+    # A shallow copy is enough: only top-level fields are replaced before `apply_rules`, which
+    # makes the deep copy, and `_clean` builds new containers.
+    out: dict[str, JSON] = dict(body)
     if kind == API_V4_DEFINITION:
         out = _project(out, _V4_ECHOED)
         out = _project_children(out, "plans", _PLAN_ECHOED)
@@ -210,7 +212,7 @@ def hashable(kind: str, body: Mapping[str, JSON]) -> JSON:
     Unlike `comparable` nothing is projected away (a change to a write-only field must still be
     sent), but the rules that make equal bodies look different (ordering, empties, whitespace) apply.
     """
-    out: dict[str, JSON] = clone(body)
+    out: dict[str, JSON] = dict(body)  # `_key_collections` only replaces top-level fields
     _key_collections(kind, out)
     return _clean(out, opaque=False, parent="")
 

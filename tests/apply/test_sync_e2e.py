@@ -223,3 +223,18 @@ def test_output_formats(capsys: pytest.CaptureFixture[str], repo: Repo) -> None:
     text = capsys.readouterr().out
     assert "+ create ApiV4Definition/default/one (default-one)" in text
     assert text.rstrip().endswith("Plan: 1 to create, 0 to update, 0 to delete")
+
+
+def test_context_fields_may_be_templates(
+    capsys: pytest.CaptureFixture[str], repo: Repo, emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CI job points one repository at the emulator with ``baseUrl: [[ env `APIM_URL` ]]``."""
+    monkeypatch.setenv("APIM_URL", emulator.base_url)
+    context = (repo.root / "context.yaml").read_text().replace(emulator.base_url, "'[[ env `APIM_URL` ]]'")
+    repo.write("context.yaml", context)
+    repo.write("one.yaml", api_yaml("one"))
+    code, report = sync(capsys, repo)
+    assert code == 0 and actions(report) == {"one": "create"}
+    monkeypatch.setenv("APIM_URL", "ftp://nowhere")
+    code, report = sync(capsys, repo)
+    assert code == 1 and "after resolving templates" in report["problems"][0]["message"]

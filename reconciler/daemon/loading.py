@@ -1,0 +1,69 @@
+"""Snapshot → manifests, with file names that mean something to the reader of a message.
+
+A folder is loaded as the user typed it, so ``apis/echo.yaml:7:5`` reads like their own path. A
+git checkout lives in a cache folder whose name (a hash) means nothing to anyone: its files are
+named relative to the repository instead, as a code host shows them (``manifests/echo.yaml``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from reconciler.manifests import LoadOptions, load_manifests
+from reconciler.manifests.model import ManifestSet, Position, Positions, Problem, Resource
+from reconciler.source import Snapshot
+
+
+def load_snapshot(
+    snapshot: Snapshot,
+    options: LoadOptions,
+    *,
+    folder_display: str | None = None,
+    sub_path: str | None = None,
+) -> ManifestSet:
+    """Load the manifests of ``snapshot``.
+
+    With ``folder_display`` (a folder source), that path is loaded as given. Otherwise the snapshot's
+    root (a git checkout plus ``sub_path``) is loaded and every position is renamed from the cache
+    path to the path inside the repository.
+    """
+    if folder_display is not None:
+        return load_manifests([folder_display], options)
+    manifests = load_manifests([snapshot.root], options)
+    prefix = sub_path.strip("/") if sub_path else ""
+    return relocate(manifests, snapshot.root, prefix)
+
+
+def relocate(manifests: ManifestSet, root: Path, prefix: str) -> ManifestSet:
+    """The same manifests with ``root/x.yaml`` shown as ``prefix/x.yaml`` (or ``x.yaml``)."""
+    root_text = str(root).rstrip(os.sep) + os.sep
+    shown_root = prefix + "/" if prefix else ""
+
+    def name(file: str) -> str:
+        return shown_root + file[len(root_text) :] if file.startswith(root_text) else file
+
+    def position(pos: Position) -> Position:
+        return replace(pos, file=name(pos.file))
+
+    def problem(found: Problem) -> Problem:
+        message = found.message.replace(root_text, shown_root).replace(str(root), prefix or ".")
+        return replace(
+            found,
+            message=message,
+            position=position(found.position) if found.position is not None else None,
+        )
+
+    def resource(item: Resource) -> Resource:
+        positions = Positions(
+            {path: position(pos) for path, pos in item.positions.by_path.items()},
+            position(item.positions.document),
+        )
+        return replace(item, positions=positions)
+
+    return replace(
+        manifests,
+        resources=tuple(resource(r) for r in manifests.resources),
+        problems=tuple(problem(p) for p in manifests.problems),
+    )
