@@ -1,0 +1,346 @@
+"""APIM's model -> GKO manifests. Pure: plain data in, plain data out, no I/O.
+
+The input is what the Automation API returns (`ApiV4State`, `ApplicationState`): the same shape as
+the bodies that `reconciler.plan.desired` builds from manifests, so the mapping is that module's
+inverse, and a manifest exported here plans to *no change* against the object it came from. That is
+the whole point of an export meant for adoption: the first `sync --adopt` must only write the
+ownership record, never "fix" an API that was working.
+
+What is left out, and why:
+
+* what APIM assigns (ids, crossIds, organization and environment ids, plan and page ids, the primary
+  owner, timestamps, `errors`) and what it never echoes (`definitionContext`, `notifyMembers`): the
+  planner ignores them too (`reconciler.plan.normalise`), and a manifest carrying ids would pin it to
+  one environment;
+* the HRID, when it is the `<namespace>-<name>` that the manifest's identity already gives
+  (`spec.hrid` is written only when it differs, so the identity is kept either way);
+* our own ownership metadata entry (it is rewritten on every apply);
+* fields that the manifest schemas do not accept (reported as notes, never silently).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.export.secrets import SecretRef, extract_secrets
+from reconciler.manifests.model import API_V4_DEFINITION, API_VERSION, APPLICATION
+from reconciler.plan.defaults import SERVER_DEFAULTS, apply_rules
+from reconciler.plan.hrid import key_hrid, resource_hrid
+from reconciler.plan.normalise import metadata_key
+from reconciler.plan.ownership import OWNERSHIP_KEY
+
+JSON = Any
+
+# ApiV4Definition spec fields, in the order they are written (what people look for first, first).
+V4_FIELDS = (
+    "name",
+    "version",
+    "type",
+    "description",
+    "state",
+    "lifecycleState",
+    "visibility",
+    "labels",
+    "tags",
+    "categories",
+    "groups",
+    "listeners",
+    "endpointGroups",
+    "flowExecution",
+    "flows",
+    "plans",
+    "analytics",
+    "failover",
+    "services",
+    "properties",
+    "resources",
+    "responseTemplates",
+    "metadata",
+    "members",
+    "pages",
+    "portalNavigation",
+    "consoleNotification",
+    "allowedInApiProducts",
+    "allowMultiJwtOauth2Subscriptions",
+)
+# Server-assigned or write-only: never exported, never reported.
+_V4_ASSIGNED = frozenset(
+    [
+        "id",
+        "crossId",
+        "hrid",
+        "organizationId",
+        "environmentId",
+        "errors",
+        "primaryOwner",
+        "definitionContext",
+        "notifyMembers",
+        "definitionVersion",
+        "createdAt",
+        "updatedAt",
+        "deployedAt",
+    ]
+)
+_PLAN_ASSIGNED = frozenset(("id", "crossId", "hrid", "definitionVersion", "apiId", "createdAt", "updatedAt"))
+_PAGE_ASSIGNED = frozenset(("id", "crossId", "hrid", "api", "parentId", "order", "createdAt", "updatedAt"))
+
+APPLICATION_FIELDS = (
+    "name",
+    "description",
+    "domain",
+    "groups",
+    "pictureUrl",
+    "background",
+    "settings",
+    "metadata",
+    "members",
+)
+_APP_ASSIGNED = frozenset(
+    [
+        "id",
+        "hrid",
+        "organizationId",
+        "environmentId",
+        "errors",
+        "primaryOwner",
+        "owner",
+        "notifyMembers",
+        "status",
+        "origin",
+        "type",
+        "createdAt",
+        "updatedAt",
+        "created_at",
+        "updated_at",
+        "api_key_mode",
+        "apiKeyMode",
+        "disable_membership_notifications",
+        "disableMembershipNotifications",
+    ]
+)
+_APP_SETTINGS = {
+    "app": ("type", "clientId"),
+    "oauth": ("applicationType", "grantTypes", "redirectUris"),
+    "tls": ("clientCertificate", "clientCertificates"),
+}
+_APP_METADATA_FIELDS = ("name", "format", "value", "defaultValue", "hidden")
+
+# Fields the CRD requires but APIM may leave out, filled with the value APIM means by leaving them out
+# (the planner fills the same default on both sides, so this is never a change).
+_REQUIRED_DEFAULTS = tuple(
+    r for r in SERVER_DEFAULTS[API_V4_DEFINITION] if r[0][-1] == "inheritConfiguration"
+)
+
+_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+MAX_NAME = 63
+
+
+@dataclass(frozen=True)
+class ContextRef:
+    """The ManagementContext that every exported manifest points at."""
+
+    namespace: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One exported resource: the document to write, the secrets it now expects, what to tell."""
+
+    kind: str
+    namespace: str
+    name: str
+    hrid: str | None
+    document: Mapping[str, JSON]
+    secrets: tuple[SecretRef, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}"
+
+
+def slug(text: str) -> str:
+    """A Kubernetes name (DNS label) from free text: lower case, other characters as `-`, 63 at most."""
+    out = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return out[:MAX_NAME].rstrip("-")
+
+
+def manifest_name(hrid: str | None, display_name: str, namespace: str) -> str:
+    """`metadata.name` for an object: its HRID without `<namespace>-` when it has that prefix (then
+    the manifest's identity gives the HRID back exactly), else a slug of its name."""
+    prefix = f"{namespace}-"
+    if hrid and hrid.startswith(prefix):
+        rest = hrid[len(prefix) :]
+        if len(rest) <= MAX_NAME and _K8S_NAME.match(rest):
+            return rest
+    return slug(display_name) or slug(hrid or "") or "unnamed"
+
+
+def unique_names(wanted: Iterable[tuple[str, bool]]) -> list[str]:
+    """Names made unique with `-2`, `-3`... ; entries flagged True (exact HRID matches) keep theirs."""
+    items = list(wanted)
+    taken = {name for name, exact in items if exact}
+    out: list[str] = []
+    for name, exact in items:
+        if exact:
+            out.append(name)
+            continue
+        candidate, n = name, 2
+        while candidate in taken:
+            suffix = f"-{n}"
+            candidate, n = name[: MAX_NAME - len(suffix)].rstrip("-") + suffix, n + 1
+        taken.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def api_v4_manifest(state: Mapping[str, JSON], namespace: str, name: str, context: ContextRef) -> Manifest:
+    """An `ApiV4Definition` from an `ApiV4State`."""
+    notes: list[str] = []
+    hrid = state.get("hrid") if isinstance(state.get("hrid"), str) else None
+    spec: dict[str, JSON] = {"contextRef": _context_ref(context, namespace)}
+    if hrid and hrid != resource_hrid(namespace, name):
+        spec["hrid"] = hrid
+    for key in V4_FIELDS:
+        value = state.get(key)
+        if value is None:
+            continue
+        if key == "plans":
+            value = _keyed(value, _PLAN_ASSIGNED, "plan", notes)
+        elif key == "pages":
+            value = _keyed(value, _PAGE_ASSIGNED, "page", notes)
+        elif key == "metadata":
+            value = _api_metadata(value)
+        if value in ([], {}):
+            continue
+        spec[key] = value
+    _note_unknown(state, set(V4_FIELDS) | _V4_ASSIGNED, notes)
+    return _finish(API_V4_DEFINITION, namespace, name, hrid, apply_rules(spec, _REQUIRED_DEFAULTS), notes)
+
+
+def application_manifest(
+    state: Mapping[str, JSON], namespace: str, name: str, context: ContextRef
+) -> Manifest:
+    """An `Application` from an `ApplicationState` (or, lacking one, a mAPI v1 listing item)."""
+    notes: list[str] = []
+    hrid = state.get("hrid") if isinstance(state.get("hrid"), str) else None
+    spec: dict[str, JSON] = {"contextRef": _context_ref(context, namespace)}
+    if hrid and hrid != resource_hrid(namespace, name):
+        spec["hrid"] = hrid
+    for key in APPLICATION_FIELDS:
+        value = state.get(key)
+        if key == "description" and value is None:
+            value = ""  # required by the CRD; APIM's own default
+        if key == "settings":
+            value = _app_settings(value, notes)
+        elif key == "metadata":
+            value = _app_metadata(value, notes)
+        if value is None or value in ([], {}):
+            continue
+        spec[key] = value
+    _note_unknown(state, set(APPLICATION_FIELDS) | _APP_ASSIGNED | {"picture"}, notes)
+    return _finish(APPLICATION, namespace, name, hrid, spec, notes)
+
+
+def _finish(
+    kind: str, namespace: str, name: str, hrid: str | None, spec: dict[str, JSON], notes: list[str]
+) -> Manifest:
+    cleaned, secrets = extract_secrets(spec, namespace, f"{name}-secrets")
+    document = {
+        "apiVersion": API_VERSION,
+        "kind": kind,
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": cleaned,
+    }
+    return Manifest(kind, namespace, name, hrid, document, tuple(secrets), tuple(notes))
+
+
+def _context_ref(context: ContextRef, namespace: str) -> dict[str, str]:
+    ref = {"name": context.name}
+    if context.namespace != namespace:
+        ref["namespace"] = context.namespace
+    return ref
+
+
+def _keyed(items: JSON, assigned: frozenset[str], what: str, notes: list[str]) -> JSON:
+    """Plans or pages: APIM's list keyed by HRID, back to GKO's map keyed by the same HRID."""
+    if not isinstance(items, list):
+        return items
+    out: dict[str, JSON] = {}
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        hrid = item.get("hrid")
+        key = hrid if isinstance(hrid, str) and hrid else slug(str(item.get("name") or what)) or what
+        if key in out:
+            notes.append(f"two {what}s share the HRID {key!r}: only the first is exported")
+            continue
+        body = {k: v for k, v in item.items() if k not in assigned}
+        if isinstance(hrid, str) and hrid and key_hrid(key) != hrid:
+            body = {"hrid": hrid, **body}  # a key whose HRID would differ: keep the identity explicit
+        out[key] = body
+    return out
+
+
+def _api_metadata(entries: JSON) -> JSON:
+    if not isinstance(entries, list):
+        return entries
+    out = []
+    for entry in entries:
+        if not isinstance(entry, Mapping) or entry.get("key") == OWNERSHIP_KEY:
+            continue
+        item = dict(entry)
+        if not item.get("key") and isinstance(item.get("name"), str):
+            item = {"key": metadata_key(item["name"]), **item}  # the key APIM derives; required by GKO
+        out.append(item)
+    return out
+
+
+def _app_metadata(entries: JSON, notes: list[str]) -> JSON:
+    """The Application CRD has no metadata `key`: APIM derives it from the name, so it must match."""
+    if not isinstance(entries, list):
+        return entries
+    out = []
+    for entry in entries:
+        if not isinstance(entry, Mapping) or entry.get("key") == OWNERSHIP_KEY:
+            continue
+        key, name = entry.get("key"), entry.get("name")
+        if isinstance(key, str) and key and isinstance(name, str) and metadata_key(name) != key:
+            notes.append(
+                f"metadata {name!r} has the key {key!r}, which its name does not give: "
+                "the Application CRD cannot keep it, the first sync will show it as a change"
+            )
+        out.append({k: entry[k] for k in _APP_METADATA_FIELDS if entry.get(k) is not None})
+    return out
+
+
+def _app_settings(settings: JSON, notes: list[str]) -> JSON:
+    """Only what the Application CRD accepts; the OAuth type in the CRD's upper case."""
+    if not isinstance(settings, Mapping):
+        return settings
+    out: dict[str, JSON] = {}
+    for section, fields in _APP_SETTINGS.items():
+        value = settings.get(section)
+        if not isinstance(value, Mapping):
+            continue
+        if section == "app" and "client_id" in value and "clientId" not in value:
+            value = {**value, "clientId": value["client_id"]}  # mAPI v1 spells it in snake case
+        kept = {f: value[f] for f in fields if value.get(f) is not None}
+        dropped = sorted(set(value) - set(fields) - {"client_id"})
+        if dropped:
+            notes.append(f"settings.{section}: {', '.join(dropped)} not exported (not in the CRD)")
+        if section == "oauth" and isinstance(kept.get("applicationType"), str):
+            kept["applicationType"] = kept["applicationType"].upper()
+        if kept:
+            out[section] = kept
+    return out
+
+
+def _note_unknown(state: Mapping[str, JSON], known: set[str], notes: list[str]) -> None:
+    unknown = sorted(k for k, v in state.items() if k not in known and v not in (None, [], {}))
+    if unknown:
+        notes.append(f"{', '.join(unknown)} not exported (not in the manifest schema)")

@@ -1,0 +1,73 @@
+"""Migrating from GKO, with GKO's own examples: everything GKO wrote into APIM is exported, then
+adopted without a single field change."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import main
+from reconciler.emulator import RunningEmulator
+from tests.apply.helpers import actions, run_json
+from tests.apply.test_roundtrip_gko_examples import mount
+from tests.export.helpers import AUTO, apim, load_yaml, mount_secrets, secret_values, strip_ownership
+from tests.reference import GKO_EXAMPLES
+
+
+def test_gko_examples_export_and_adopt_without_a_diff(
+    tmp_path: Path, emulator: RunningEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if not GKO_EXAMPLES.is_dir():
+        pytest.skip(f"no GKO examples at {GKO_EXAMPLES}")
+    repo = tmp_path / "repo"
+    shutil.copytree(GKO_EXAMPLES, repo)
+    context = repo / "management_context" / "dev-ctx.yml"
+    context.write_text(context.read_text().replace("http://localhost:30083", emulator.base_url))
+    mount("Secret", tmp_path / "secrets", GKO_EXAMPLES)
+    mount("ConfigMap", tmp_path / "config", GKO_EXAMPLES)
+    code, report = run_json(
+        capsys,
+        "sync",
+        str(repo),
+        "--secrets-dir",
+        str(tmp_path / "secrets"),
+        "--config-dir",
+        str(tmp_path / "config"),
+    )
+    assert code == 0, report["failures"]
+    assert strip_ownership(emulator) >= 40  # now they look like GKO's, not ours
+
+    out = tmp_path / "export"
+    code = main(["export", "--context", "dev-ctx", "--out", str(out), str(repo)])
+    stdout = capsys.readouterr().out
+    assert code == 0, stdout
+    exported = sorted(out.rglob("*.yaml"))
+    v4_apis = [p for p in exported if load_yaml(p)["kind"] == "ApiV4Definition"]
+    apps = [p for p in exported if load_yaml(p)["kind"] == "Application"]
+    assert len(v4_apis) >= 15 and len(apps) >= 3, stdout
+    assert "skipped API" in stdout  # the v2 examples, with the reason
+
+    # The values that the export replaced by templates, mounted as the user would after reading stdout.
+    secrets = tmp_path / "export-secrets"
+    with apim(emulator) as client:
+        for path in exported:
+            doc = load_yaml(path)
+            spec = doc["spec"]
+            hrid = spec.get("hrid") or f"{doc['metadata']['namespace']}-{doc['metadata']['name']}"
+            folder = "apis" if doc["kind"] == "ApiV4Definition" else "applications"
+            state = client.get(f"{AUTO}/{folder}/{hrid}").json()
+            mount_secrets(secrets, "default", secret_values(spec, state))
+    shutil.copy(context, out / "dev-ctx.yaml")
+    flags = ["--secrets-dir", str(secrets)]
+
+    code, report = run_json(capsys, "sync", str(out), "--adopt", *flags)
+    assert code == 0, (report["problems"], report["failures"])
+    assert set(actions(report).values()) == {"update"}
+    assert len(report["actions"]) == len(v4_apis) + len(apps)
+    changed = {a["resource"]["name"]: a["changes"] for a in report["actions"] if a["changes"]}
+    assert changed == {}, changed
+
+    code, report = run_json(capsys, "diff", str(out), *flags, "--exit-code", "--full-read")
+    assert code == 0 and set(actions(report).values()) == {"unchanged"}, actions(report)
