@@ -13,7 +13,9 @@ Users file (``--users FILE``, JSON)::
     }
 
 ``organizations`` of a user lists the organizations it may use (``"*"`` = all); ``tokens`` are personal
-access tokens for ``Authorization: Bearer``. An environment is addressed by its ``id`` or one of its
+access tokens for ``Authorization: Bearer``. Optional per user: ``roles``, ``firstname``, ``lastname``,
+``email``, ``service``; optional at the top: ``jwtSecret`` (see :mod:`.accounts`, which also holds users
+and tokens created at runtime through mAPI v1). An environment is addressed by its ``id`` or one of its
 ``hrids``, as APIM does. Credentials are compared in constant time and never logged.
 """
 
@@ -21,12 +23,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .accounts import Account, Accounts
 
 DEFAULT_USERS: dict[str, Any] = {
     "organizations": [
@@ -68,8 +71,10 @@ class User:
 class Directory:
     """Authenticates requests and resolves (organization, environment) pairs."""
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
+    def __init__(self, config: Mapping[str, Any], *, token_ttl_seconds: float | None = None) -> None:
         self.users: list[User] = []
+        jwt_secret = config.get("jwtSecret")
+        self.accounts = Accounts(token_ttl_seconds, str(jwt_secret) if jwt_secret else None)
         self.orgs: dict[str, dict[str, Environment]] = {}
         for org in config.get("organizations", []):
             org_id = str(org["id"])
@@ -95,19 +100,26 @@ class Directory:
                     organizations=tuple(str(o) for o in u.get("organizations", ["*"])),
                 )
             )
+            env_ids = {org: sorted({e.id for e in envs.values()}) for org, envs in self.orgs.items()}
+            self.accounts.add_configured(u, env_ids)
 
     @classmethod
-    def load(cls, users: str | Path | Mapping[str, Any] | None) -> Directory:
+    def load(
+        cls, users: str | Path | Mapping[str, Any] | None, *, token_ttl_seconds: float | None = None
+    ) -> Directory:
         if users is None:
-            return cls(DEFAULT_USERS)
+            return cls(DEFAULT_USERS, token_ttl_seconds=token_ttl_seconds)
         if isinstance(users, Mapping):
-            return cls(users)
-        return cls(json.loads(Path(users).read_text(encoding="utf-8")))
+            return cls(users, token_ttl_seconds=token_ttl_seconds)
+        data = json.loads(Path(users).read_text(encoding="utf-8"))
+        return cls(data, token_ttl_seconds=token_ttl_seconds)
 
-    def authenticate(self, authorization: str | None) -> User | None:
-        """The user of a ``Basic`` or ``Bearer`` (personal access token) header, or ``None``.
+    def authenticate(self, authorization: str | None) -> Account | None:
+        """The account of a ``Basic`` or ``Bearer`` header, or ``None`` (see :mod:`.accounts`).
 
-        A bearer token containing a ``.`` is a console JWT in APIM; the emulator issues none, so those fail.
+        A bearer token containing a ``.`` is a console JWT in APIM: refused unless the users file sets a
+        ``jwtSecret``. Personal access tokens may have been created through the API; expired or revoked
+        ones authenticate nobody.
         """
         if not authorization:
             return None
@@ -122,18 +134,19 @@ class Directory:
             username, sep, password = decoded.partition(":")
             if not sep:
                 return None
-            for user in self.users:
-                if hmac.compare_digest(user.username.encode(), username.encode()) and hmac.compare_digest(
-                    user.password.encode(), password.encode()
-                ):
-                    return user if user.password else None
-            return None
-        if scheme == "bearer" and value and "." not in value:
-            for user in self.users:
-                for token in user.tokens:
-                    if hmac.compare_digest(token.encode(), value.encode()):
-                        return user
+            return self.accounts.authenticate_basic(username, password)
+        if scheme == "bearer" and value:
+            return self.accounts.authenticate_bearer(value)
         return None
+
+    def organization(self, org_id: str) -> Environment | None:
+        """An organization-level scope for mAPI v1 ``/organizations/{orgId}/...`` routes.
+
+        Handlers take an :class:`Environment`; an organization-scoped call gets one with an empty ``id``.
+        """
+        if org_id not in self.orgs:
+            return None
+        return Environment(id="", org_id=org_id, name=org_id, description=None, hrids=())
 
     def environment(self, org_id: str | None, env_ref: str) -> Environment | None:
         """The environment ``env_ref`` (id or HRID) of ``org_id``; of any organization when ``None``."""

@@ -88,6 +88,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seed", metavar="N", type=int, default=None, help="random seed for rate-based faults and jitter"
     )
     parser.add_argument(
+        "--token-ttl",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help="personal access tokens created through mAPI v1 expire after SECONDS (default: never)",
+    )
+    parser.add_argument(
         "--log-level",
         default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -106,6 +113,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         users=args.users,
         state_file=args.state_file,
         seed=args.seed,
+        token_ttl_seconds=args.token_ttl,
     )
 
 

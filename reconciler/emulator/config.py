@@ -17,7 +17,9 @@ class EmulatorConfig:
     ``port=0`` picks a free port. ``users`` is a users-file path or the parsed JSON (see
     :mod:`.auth`); ``None`` means the default organization/environment ``DEFAULT`` with user
     ``admin``/``admin`` and token ``emulator-token``. ``state_file`` turns on persistence. ``seed`` makes
-    rate-based faults and jitter reproducible.
+    rate-based faults and jitter reproducible. ``token_ttl_seconds`` gives personal access tokens created
+    through mAPI v1 an ``expires_at`` (set by APIM's own configuration on a real server), so that tests
+    can watch a token expire.
     """
 
     host: str = "127.0.0.1"
@@ -29,9 +31,12 @@ class EmulatorConfig:
     users: str | Path | Mapping[str, Any] | None = None
     state_file: str | Path | None = None
     seed: int | None = None
+    token_ttl_seconds: float | None = None
 
     def __post_init__(self) -> None:
         if self.latency_ms < 0 or self.jitter_ms < 0:
             raise ValueError("latency and jitter must be >= 0")
+        if self.token_ttl_seconds is not None and self.token_ttl_seconds <= 0:
+            raise ValueError("token_ttl_seconds must be > 0")
         if self.max_inflight is not None and self.max_inflight < 1:
             raise ValueError("max_inflight must be >= 1")

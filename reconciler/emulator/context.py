@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .auth import Directory, Environment, User
+from .accounts import Account
+from .auth import Directory, Environment
 from .messages import Request, Response
 from .store import Store
 
@@ -22,7 +23,7 @@ class Call:
 
     ctx: Context
     request: Request
-    user: User
+    user: Account
     env: Environment
 
     @property

@@ -11,8 +11,9 @@ needs what API clients send (request line, headers, ``Content-Length`` or chunke
 Per request: ``/_emulator/*`` control endpoints are answered at once (no auth, no faults, not counted);
 anything else is counted in the stats under ``METHOD path-template``, waits for an in-flight slot,
 sleeps the configured latency, may be faulted, is authenticated (401 empty body), gets its organization
-and environment resolved (400 ``Invalid organization or environment``) and checked (403), and finally
-reaches its handler under the store lock.
+and environment resolved (400 ``Invalid organization or environment``) and checked (403; writes also need
+API_PUBLISHER or ADMIN on the environment, see :mod:`.accounts`), and finally reaches its handler under
+the store lock. Organization-scoped mAPI v1 routes (users, tokens) resolve the organization alone.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from . import automation, mapi_v1, mapi_v2
+from . import automation, mapi_v1, mapi_v1_users, mapi_v2
+from .accounts import may_write_environment
 from .auth import Directory
 from .config import EmulatorConfig
 from .context import Call, Context, Route
@@ -43,7 +45,9 @@ log = logging.getLogger("reconciler.emulator")
 
 MAX_BODY = 32 * 1024 * 1024
 HANG_MAX_SECONDS = 3600.0
-ROUTES: list[Route] = [*automation.ROUTES, *mapi_v2.ROUTES, *mapi_v1.ROUTES]
+ROUTES: list[Route] = [*automation.ROUTES, *mapi_v2.ROUTES, *mapi_v1.ROUTES, *mapi_v1_users.ROUTES]
+# Requests that change APIs or applications: they need API_PUBLISHER or ADMIN on the environment.
+_WRITE_METHODS = frozenset({"PUT", "POST", "DELETE", "PATCH"})
 
 
 class _Reset(Exception):
@@ -110,7 +114,8 @@ class EmulatorServer:
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.store = Store(config.state_file)
-        self.context = Context(self.store, Directory.load(config.users))
+        directory = Directory.load(config.users, token_ttl_seconds=config.token_ttl_seconds)
+        self.context = Context(self.store, directory)
         self.faults = FaultSet(config.faults, seed=config.seed)
         self.stats = Stats()
         self.router = Router(ROUTES)
@@ -306,10 +311,20 @@ class EmulatorServer:
         user = self.context.directory.authenticate(request.headers.get("authorization"))
         if user is None:
             return Response.empty(401)
-        env = self.context.directory.environment(params.get("orgId"), params.get("envId", ""))
+        directory = self.context.directory
+        if "envId" in params:
+            env = directory.environment(params.get("orgId"), params["envId"])
+        else:  # an organization-scoped mAPI v1 route (users, tokens)
+            env = directory.organization(params.get("orgId", ""))
         if env is None:
             return Response.json(400, error_body(400, "Invalid organization or environment"))
-        if not user.can_access(env.org_id):
+        forbidden = not user.can_access(env.org_id) or (
+            env.id != ""
+            and request.method in _WRITE_METHODS
+            and not request.path.endswith("/_search")
+            and not may_write_environment(user, env.id)
+        )
+        if forbidden:
             return Response.json(
                 403, error_body(403, "You do not have sufficient rights to access this resource")
             )

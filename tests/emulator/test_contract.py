@@ -334,3 +334,28 @@ def test_more_mapi_v2_errors(client: httpx.Client, specs: SpecBook) -> None:
     r = client.get("/management/v2/environments/DEFAULT/apis")
     assert r.status_code == 200
     specs.check(APIS, APIS_RESPONSE, _json(r))
+
+
+# -- reads by UUID (export: the only read that tells an API's HRID) --------------------------------------
+def test_automation_reads_by_uuid(
+    client: httpx.Client, specs: SpecBook, api_spec: dict[str, Any], app_spec: dict[str, Any]
+) -> None:
+    api = _json(client.put(f"{AUTO}/apis", json=api_spec))
+    r = client.get(f"{AUTO}/apis/{api['id']}", params={"hridContainsUUID": "true"})
+    assert r.status_code == 200, r.text
+    state = _json(r)
+    specs.schema(AUTOMATION, "ApiV4State", state)
+    assert (state["id"], state["hrid"]) == (api["id"], api_spec["hrid"])
+    assert client.get(f"{AUTO}/apis/{api['id']}", params={"legacy": "true"}).json() == state
+
+    app = _json(client.put(f"{AUTO}/applications", json=app_spec))
+    r = client.get(f"{AUTO}/applications/{app['id']}", params={"hridContainsUUID": "true"})
+    specs.schema(AUTOMATION, "ApplicationState", _json(r))
+    assert r.json()["hrid"] == app_spec["hrid"]
+
+    automation_error(
+        specs, client.get(f"{AUTO}/apis/{api['hrid']}", params={"hridContainsUUID": "true"}), 404
+    )
+    v2 = {"name": "v2", "version": "1", "proxy": {"virtual_hosts": [{"path": "/v2"}]}}
+    v2_id = client.put(f"{V1}/apis/import-crd", json=v2).json()["id"]
+    automation_error(specs, client.get(f"{AUTO}/apis/{v2_id}", params={"hridContainsUUID": "true"}), 404)

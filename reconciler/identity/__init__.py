@@ -1,0 +1,25 @@
+"""apim-reconciler's own APIM identity: a service account, its roles, and its token's life.
+
+`create_service_account` automates Gravitee's GKO guide (a service-account user with ADMIN on the
+organization and API_PUBLISHER on the environment, a token in the context's secret); `check_identity`
+says who a context's credentials are and whether they can work (the daemon serves it); `rotate_token`
+replaces the token without a moment when the context has none that works.
+"""
+
+from reconciler.identity.create import CreateRequest, CreateResult, create_service_account
+from reconciler.identity.model import IdentityError, IdentityStatus, RotationStep, TokenInfo
+from reconciler.identity.rotation import RotationResult, rotate_token
+from reconciler.identity.status import check_identity
+
+__all__ = [
+    "CreateRequest",
+    "CreateResult",
+    "IdentityError",
+    "IdentityStatus",
+    "RotationResult",
+    "RotationStep",
+    "TokenInfo",
+    "check_identity",
+    "create_service_account",
+    "rotate_token",
+]
