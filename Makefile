@@ -18,6 +18,7 @@ lint: venv
 	$(BIN)/ruff check reconciler tests bench
 	$(BIN)/ruff format --check reconciler tests bench
 	$(BIN)/mypy --strict reconciler
+	$(BIN)/bandit -q -r reconciler
 
 unit: venv
 	$(BIN)/pytest -q

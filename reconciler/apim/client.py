@@ -128,7 +128,7 @@ class ApimClient:
         self.config = config or ClientConfig()
         self._credentials = credentials
         self._retry = retry or RetryCoordinator(self.config.retry)
-        self._rng = rng or random.Random()
+        self._rng = rng or random.Random()  # backoff jitter, not cryptography  # nosec B311
         self._counts: Counter[str] = Counter()
         self._retries = 0
         tls = self.config.tls_for(context_key)

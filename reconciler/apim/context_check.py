@@ -34,7 +34,7 @@ class CheckFailure(StrEnum):
     """Why a context could not be used; the CLI may map these to hints or exit codes."""
 
     CONFIGURATION = "configuration"  # bad baseUrl, no auth
-    SECRET = "secret"  # a secretRef or template that resolves nowhere
+    SECRET = "secret"  # a failure kind, not a password (a secretRef or template that resolves nowhere)  # nosec B105
     AUTHENTICATION = "authentication"  # 401
     PERMISSION = "permission"  # 403
     NOT_FOUND = "not-found"  # unknown organization or environment

@@ -60,7 +60,7 @@ class ReconcileLoop:
         self.config = config
         self.status = status
         self.metrics = metrics
-        self._rng = rng or random.Random()
+        self._rng = rng or random.Random()  # poll jitter, not cryptography  # nosec B311
         self._monotonic = monotonic
         self._wake = asyncio.Event()
         self._triggers: list[str] = []
@@ -209,7 +209,7 @@ class ReconcileLoop:
         return result
 
     async def _check_identities(self, result: SyncResult) -> None:
-        assert self.identity is not None  # nosec B101: only called when set
+        assert self.identity is not None  # only called when set  # nosec B101
         statuses = await self.identity.check(result)
         now = datetime.now(UTC)
         self.status.record_identities(statuses)

@@ -40,7 +40,13 @@ DEFAULT_USERS: dict[str, Any] = {
         }
     ],
     "users": [
-        {"username": "admin", "password": "admin", "tokens": ["emulator-token"], "organizations": ["DEFAULT"]}
+        # the emulator's documented default login, as on a fresh APIM: not a secret
+        {
+            "username": "admin",
+            "password": "admin",
+            "tokens": ["emulator-token"],
+            "organizations": ["DEFAULT"],
+        },  # nosec B105
     ],
 }
 

@@ -109,7 +109,7 @@ class FaultSet:
 
     def __init__(self, faults: Iterable[Fault] = (), seed: int | None = None) -> None:
         self._lock = threading.Lock()
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed)  # fault sampling, seedable on purpose  # nosec B311
         self._faults: list[Fault] = []
         self._remaining: list[int | None] = []
         self.replace(faults)

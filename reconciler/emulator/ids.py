@@ -14,7 +14,7 @@ import uuid
 
 def name_uuid(name: str) -> str:
     """Java ``UUID.nameUUIDFromBytes(name.getBytes(UTF_8)).toString()``."""
-    digest = bytearray(hashlib.md5(name.encode("utf-8")).digest())
+    digest = bytearray(hashlib.md5(name.encode("utf-8"), usedforsecurity=False).digest())
     digest[6] = (digest[6] & 0x0F) | 0x30
     digest[8] = (digest[8] & 0x3F) | 0x80
     return str(uuid.UUID(bytes=bytes(digest)))

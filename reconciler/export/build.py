@@ -92,7 +92,7 @@ def build_manifests(
         ]
         names = unique_names(zip(wanted, exact, strict=True))
         for obj, name in zip(ordered, names, strict=True):
-            assert obj.state is not None
+            assert obj.state is not None  # objects without a state were skipped above (type narrowing)  # nosec B101
             manifest = make(obj.state, namespace, name, context)
             manifests.append(_annotated(manifest, obj, owner_id))
     return Selection(tuple(manifests), tuple(skipped))

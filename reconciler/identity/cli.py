@@ -180,7 +180,9 @@ def cmd_create(args: argparse.Namespace, hooks: CliHooks) -> int:
     manifest_mode = args.output == "secret-manifest"
     report = sys.stderr if manifest_mode else sys.stdout
     if manifest_mode:
-        assert result.token is not None and result.token_id is not None
+        assert (
+            result.token is not None and result.token_id is not None
+        )  # manifest mode always creates a token (type narrowing)  # nosec B101
         sys.stdout.write(secret_manifest(result.secret, result.token, result.token_id, result.user_id))
         var = env_var_name(SourceKind.SECRET, result.secret.namespace, result.secret.name, "bearerToken")
         # Prove the manifest works: the same check as check-context, with the secret given as its variable.

@@ -25,9 +25,9 @@ from reconciler.secrets.store import SecretStore
 from reconciler.secrets.template_resolution import resolve_resource_templates
 from reconciler.secrets.value import Secret
 
-ADMIN_TOKEN_ENV = "APIM_ADMIN_TOKEN"
+ADMIN_TOKEN_ENV = "APIM_ADMIN_TOKEN"  # the name of a variable, not its value  # nosec B105
 ADMIN_USERNAME_ENV = "APIM_ADMIN_USERNAME"
-ADMIN_PASSWORD_ENV = "APIM_ADMIN_PASSWORD"
+ADMIN_PASSWORD_ENV = "APIM_ADMIN_PASSWORD"  # the name of a variable, not its value  # nosec B105
 
 
 @dataclass(frozen=True)

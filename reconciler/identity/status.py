@@ -45,7 +45,7 @@ from reconciler.secrets.errors import SecretResolutionError, SecretResolutionErr
 from reconciler.secrets.store import SecretStore
 from reconciler.secrets.template_resolution import resolve_resource_templates
 
-TOKEN_ID_KEY = "tokenId"
+TOKEN_ID_KEY = "tokenId"  # a key name in the secret folder, not a token  # nosec B105
 DEFAULT_WARN_DAYS = 30.0
 
 

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 
 class TemplateKind(StrEnum):
-    SECRET = "secret"
+    SECRET = "secret"  # the template function's name  # nosec B105
     CONFIGMAP = "configmap"
     ENV = "env"
 

@@ -179,7 +179,7 @@ def _listing_disagrees(summary: RemoteSummary, body: Mapping[str, JSON]) -> bool
 def _read_reason(pair: _Pair, options: PlanOptions) -> str | None:
     record = pair.parsed.record
     summary = pair.summary
-    assert summary is not None
+    assert summary is not None  # pairs without a summary never get here (type narrowing)  # nosec B101
     if pair.parsed.ownership is not Ownership.OURS or record is None:
         return f"exists in APIM ({pair.parsed.ownership})"
     if record.spec_hash != pair.desired.spec_hash:
@@ -232,7 +232,7 @@ def _decide(pair: _Pair, full_states: FullStates, options: PlanOptions) -> Actio
             return _with(base, ActionKind.UPDATE, f"adopting: {why}{unread}", changes, d, record)
         return _with(base, ActionKind.CONFLICT, f"{why}; not touched (use adopt to take it over)", changes)
     ours = parsed.record
-    assert ours is not None
+    assert ours is not None  # Ownership.OURS always carries its record (type narrowing)  # nosec B101
     touched = _touched(summary, ours, options) or _listing_disagrees(summary, d.body)
     since = _since(summary, ours)
     if ours.spec_hash != d.spec_hash:
@@ -297,7 +297,7 @@ def _with(
 
 def _deletion(context: ResourceId, summary: RemoteSummary, parsed: ParsedRecord) -> Action:
     record = parsed.record
-    assert record is not None
+    assert record is not None  # only OURS records reach a deletion (type narrowing)  # nosec B101
     return Action(
         kind=ActionKind.DELETE,
         context=context,

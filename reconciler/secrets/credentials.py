@@ -48,7 +48,7 @@ class Credentials:
         """The `Authorization` header value, itself a Secret so that it cannot be logged by accident."""
         if self.bearer:
             return Secret(f"Bearer {self.bearer.reveal()}")
-        assert self.basic is not None
+        assert self.basic is not None  # __post_init__ guarantees one scheme (type narrowing)  # nosec B101
         user, password = self.basic
         token = base64.b64encode(f"{user.reveal()}:{password.reveal()}".encode()).decode("ascii")
         return Secret(f"Basic {token}")
@@ -91,7 +91,7 @@ def resolve_credentials(context: Resource, store: SecretStore) -> Credentials:
     values: dict[str, Secret | None] = {
         "bearerToken": _inline(auth.get("bearerToken")),
         "username": None,
-        "password": None,
+        "password": None,  # a key name, not a password  # nosec B105
     }
     inline_basic = auth.get("credentials")
     if isinstance(inline_basic, Mapping):

@@ -42,7 +42,7 @@ _ROTATION_RETRIES = 3
 
 
 class SourceKind(StrEnum):
-    SECRET = "secret"
+    SECRET = "secret"  # a kind of source, not a value  # nosec B105
     CONFIGMAP = "configmap"
 
     @property
@@ -101,7 +101,7 @@ class KeyValueSource:
         return Lookup(None, tuple(looked))
 
     def _read_confined(self, path: Path, ref: str) -> str | None:
-        assert self.directory is not None
+        assert self.directory is not None  # callers check the directory first (type narrowing)  # nosec B101
         try:
             root = self.directory.resolve(strict=True)
         except OSError:

@@ -27,12 +27,12 @@ from pathlib import Path
 from reconciler.source.errors import SourceAuthError
 
 USERNAME_VARIABLE = "RECONCILER_ASKPASS_USERNAME"
-PASSWORD_VARIABLE = "RECONCILER_ASKPASS_PASSWORD"
-PASSPHRASE_VARIABLE = "RECONCILER_ASKPASS_PASSPHRASE"
+PASSWORD_VARIABLE = "RECONCILER_ASKPASS_PASSWORD"  # a variable name  # nosec B105
+PASSPHRASE_VARIABLE = "RECONCILER_ASKPASS_PASSPHRASE"  # a variable name  # nosec B105
 
 #: User name sent with a token when none is given; GitHub, GitLab, Gitea and Bitbucket all accept
 #: any non-empty user name with a personal access token.
-DEFAULT_TOKEN_USERNAME = "x-access-token"
+DEFAULT_TOKEN_USERNAME = "x-access-token"  # the user name git hosts expect with a token  # nosec B105
 
 # Answers only the prompts it knows; anything else (such as ssh asking to accept an unknown host
 # key) gets no answer, so that it fails instead of being said "yes" to.

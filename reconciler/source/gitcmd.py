@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
+import subprocess  # git is run with an argv list, never a shell  # nosec B404
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,7 +121,7 @@ class GitRunner:
         if self._on_spawn is not None:
             self._on_spawn(argv, env)
         try:
-            proc = subprocess.Popen(
+            proc = subprocess.Popen(  # argv built by us (git + fixed args), no shell  # nosec B603
                 argv,
                 cwd=cwd,
                 env=env,

@@ -27,9 +27,7 @@ def test_every_flag_of_every_command_is_in_the_table() -> None:
         for flag in action.option_strings
         if flag.startswith("--") and flag != "--help" and f"`{flag}" not in table
     ]
-    assert not missing, (
-        "flags missing from README.md; run python -m reconciler.flagtable README.md"
-    )
+    assert not missing, "flags missing from README.md; run python -m reconciler.flagtable README.md"
 
 
 def test_the_table_is_exactly_what_the_parser_says() -> None:
