@@ -1,0 +1,118 @@
+"""Load: the daemon holds a large estate and syncs every few seconds with small changes.
+
+Every change must be applied by a successful sync, no sync may fail, and memory must stay flat.
+`make test` runs it for 60 s over 2,000 APIs (plus 200 applications); `make soak` for 10 minutes
+over 10,000 (RECONCILER_SOAK_SECONDS, RECONCILER_SOAK_APIS). It prints its figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bench.generate import API, CONTEXTS, generate_repository
+from tests.daemon.support import DaemonProcess, clean_env, wait_for
+from tests.source.gitservers import free_port
+
+SECONDS = float(os.environ.get("RECONCILER_SOAK_SECONDS", "60"))
+APIS = int(os.environ.get("RECONCILER_SOAK_APIS", "2000"))
+REPO_ROOT = Path(__file__).resolve().parents[2]
+USERS = {
+    "organizations": [
+        {"id": "DEFAULT", "environments": [{"id": "DEFAULT", "hrids": ["default"]}, {"id": "BENCH"}]}
+    ],
+    "users": [
+        {"username": "admin", "password": "admin", "tokens": ["emulator-token"], "organizations": ["*"]}
+    ],
+}
+
+
+@pytest.fixture
+def emulator_process(tmp_path: Path) -> Iterator[str]:
+    """The emulator in a process of its own, so that the daemon's memory is measured alone."""
+    users = tmp_path / "users.json"
+    users.write_text(json.dumps(USERS))
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "emulator", "--port", str(port), "--users", str(users)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: _up(base_url), "the emulator")
+    yield base_url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def _up(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/_emulator/health").status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def description(base_url: str, index: int) -> str:
+    env = "DEFAULT" if index % 2 == 0 else "BENCH"  # bench/generate.py alternates the two contexts
+    answer = httpx.get(
+        f"{base_url}/automation/organizations/DEFAULT/environments/{env}/apis/default-api-{index:05d}",
+        headers={"Authorization": "Bearer emulator-token"},
+    )
+    answer.raise_for_status()
+    return str(answer.json()["description"])
+
+
+def test_soak(tmp_path: Path, emulator_process: str) -> None:
+    repo = generate_repository(tmp_path / "repo", APIS, base_url=emulator_process)
+    env = clean_env(APIM_SECRET_DEFAULT_APIM_BENCH_BEARERTOKEN="emulator-token")
+    daemon = DaemonProcess(
+        [str(repo), "--interval", "0.5", "--resync-interval", "30", "--full-read-interval", "0",
+         "--cache-dir", str(tmp_path / "cache"), "--concurrency", "16"],
+        tmp_path / "daemon",
+        env=env,
+    ).wait_serving()  # fmt: skip
+    try:
+        started = time.monotonic()
+        wait_for(lambda: daemon.syncs() >= 1, "the first (cold) sync", timeout=600)
+        cold = time.monotonic() - started
+        baseline = rss_mib(daemon.proc.pid)
+        changes, samples, deadline = 0, [], time.monotonic() + SECONDS
+        while time.monotonic() < deadline:
+            index = changes * 7 % APIS
+            text = API.format(
+                i=index, team=index % 7, context=CONTEXTS[index % 2], rev=0, suffix=f" (soak {changes})"
+            )
+            (repo / "apis" / f"api-{index:05d}.yaml").write_text(text)
+            before = daemon.syncs()
+            wait_for(lambda b=before: daemon.syncs() > b, "a sync of the change", timeout=120)  # type: ignore[misc]
+            assert description(emulator_process, index).endswith(f"(soak {changes})")
+            samples.append(rss_mib(daemon.proc.pid))
+            changes += 1
+        failed = sum(daemon.syncs(outcome) for outcome in ("failure", "invalid", "error"))
+        growth = (samples[-1] - baseline) / baseline
+        print(
+            f"\nsoak: {APIS} APIs + {APIS // 10} applications, cold sync {cold:.1f}s, {changes} changes "
+            f"synced in {SECONDS:.0f}s, RSS {baseline:.0f} -> {samples[-1]:.0f} MiB "
+            f"(max {max(samples):.0f}), failed syncs {failed:.0f}"
+        )
+        assert failed == 0, daemon.log_text()[-4000:]
+        assert changes >= 3, "too few syncs to call it a soak"
+        assert growth < 0.10, f"memory grew by {growth:.0%}"
+    finally:
+        daemon.stop()
