@@ -247,9 +247,7 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _add_plan_options(
-    parser: argparse.ArgumentParser, applying: bool, *, source_from_env: bool = False
-) -> None:
+def _add_plan_options(parser: argparse.ArgumentParser, *, source_from_env: bool = False) -> None:
     """Options of diff, sync and run; run may take SOURCE from RECONCILER_SOURCE (a container's config)."""
     help_text = "folder of manifests, or a git repository URL (https, ssh, git, file)"
     if source_from_env:
@@ -665,7 +663,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load SOURCE, read the live state of every ManagementContext's APIM, and print the plan: "
         "+ create, ~ update (with field diffs), - delete, ! drifted. Changes nothing.",
     )
-    _add_plan_options(diff, applying=False)
+    _add_plan_options(diff)
     diff.add_argument(
         "--exit-code", action="store_true", help="exit 2 when changes are pending (0 when there are none)"
     )
@@ -683,7 +681,7 @@ def build_parser() -> argparse.ArgumentParser:
         "deletions last, with bounded concurrency; one failure does not stop the others, but the run "
         "fails at the end. Prints the plan and the outcome of every action.",
     )
-    _add_plan_options(sync, applying=True)
+    _add_plan_options(sync)
     sync.set_defaults(handler=cmd_sync)
 
     run = commands.add_parser(
@@ -694,7 +692,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Serves /healthz, /readyz, /metrics, /status and /trigger on --listen. SIGTERM stops after the "
         "sync in flight. See docs/daemon.md.",
     )
-    _add_plan_options(run, applying=True, source_from_env=True)
+    _add_plan_options(run, source_from_env=True)
     # A daemon that says nothing while it works looks dead: it logs each sync unless told otherwise.
     run.set_defaults(log_level=os.environ.get(env_name("--log-level"), "info"))
     daemon = run.add_argument_group("daemon")
