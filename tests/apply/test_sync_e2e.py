@@ -238,3 +238,37 @@ def test_context_fields_may_be_templates(
     monkeypatch.setenv("APIM_URL", "ftp://nowhere")
     code, report = sync(capsys, repo)
     assert code == 1 and "after resolving templates" in report["problems"][0]["message"]
+
+
+def test_server_side_dry_run_validates_writes_and_stores_nothing(
+    capsys: pytest.CaptureFixture[str], repo: Repo, emulator: RunningEmulator
+) -> None:
+    """`diff --server-side` sends each write with dryRun=true: APIM's own checks, nothing stored."""
+    with http(emulator) as client:
+        body = {
+            "hrid": "hand-made",
+            "name": "hand-made",
+            "version": "1",
+            "type": "PROXY",
+            "state": "STARTED",
+            "lifecycleState": "UNPUBLISHED",
+            "listeners": [
+                {"type": "HTTP", "paths": [{"path": "/taken"}], "entrypoints": [{"type": "http-proxy"}]}
+            ],
+            "endpointGroups": [
+                {"name": "g", "type": "http-proxy", "endpoints": [{"name": "e", "type": "http-proxy"}]}
+            ],
+        }
+        assert client.put(f"{AUTOMATION}/apis", json=body).status_code == 200
+    repo.write("fine.yaml", api_yaml("fine"))
+    repo.write("clash.yaml", api_yaml("clash", path="/taken"))
+    before = json.dumps(emulator.dump_state(), sort_keys=True)
+    emulator.reset_stats()
+    code, report = run_json(capsys, "diff", str(repo.root), "--server-side")
+    assert code == 1 and report["mode"] == "server-dry-run"
+    outcomes = {a["resource"]["name"]: a["outcome"] for a in report["actions"] if "outcome" in a}
+    assert outcomes["fine"] == {"ok": True, "error": None}
+    assert not outcomes["clash"]["ok"] and "/taken/" in outcomes["clash"]["error"]
+    assert json.dumps(emulator.dump_state(), sort_keys=True) == before
+    puts = emulator.stats()["requests"]["PUT /automation/organizations/{orgId}/environments/{envId}/apis"]
+    assert puts == 2
