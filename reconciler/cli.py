@@ -117,6 +117,13 @@ def _add_apim_options(parser: argparse.ArgumentParser) -> None:
     )
     _option(parser, "--ca-bundle", None, metavar="FILE", help="PEM file of CAs to trust for APIM's TLS")
     parser.add_argument(
+        "--context-ca-bundle",
+        action="append",
+        default=[],
+        metavar="NAMESPACE/NAME=FILE",
+        help="CAs to trust for one ManagementContext's APIM instead of --ca-bundle (repeatable)",
+    )
+    parser.add_argument(
         "--insecure-skip-tls-verify",
         action="store_true",
         default=os.environ.get(env_name("--insecure-skip-tls-verify"), "") == "true",
@@ -221,7 +228,16 @@ def _client_config(args: argparse.Namespace) -> ClientConfig:
         ca_bundle=Path(args.ca_bundle) if args.ca_bundle else None,
         insecure_skip_verify=args.insecure_skip_tls_verify,
     )
-    return ClientConfig(timeouts=Timeouts(read=args.timeout, write=args.timeout), tls=tls)
+    overrides: dict[str, TlsOptions] = {}
+    for entry in args.context_ca_bundle:
+        context, sep, path = entry.partition("=")
+        if not sep or not context or not path:
+            raise UsageError(f"--context-ca-bundle {entry!r} is not NAMESPACE/NAME=FILE")
+        key = context if "/" in context else f"{DEFAULT_NAMESPACE}/{context}"
+        overrides[key] = TlsOptions(ca_bundle=Path(path), insecure_skip_verify=tls.insecure_skip_verify)
+    return ClientConfig(
+        timeouts=Timeouts(read=args.timeout, write=args.timeout), tls=tls, tls_overrides=overrides
+    )
 
 
 def _flag(parser: argparse._ActionsContainer, flag: str, help_text: str, default: bool = False) -> None:

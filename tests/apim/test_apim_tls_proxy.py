@@ -5,6 +5,7 @@ The emulator speaks plain HTTP, so TLS is terminated by a small asyncio TLS serv
 
 from __future__ import annotations
 
+import json
 import ssl
 from collections.abc import Iterator
 from dataclasses import replace
@@ -15,6 +16,7 @@ import structlog
 import structlog.testing
 
 from reconciler.apim import ClientConfig, TlsOptions, TransportError
+from reconciler.cli import main
 from reconciler.emulator import RunningEmulator
 from tests.apim.helpers import FAST, CountingProxy, client, run, tls_terminator
 
@@ -111,3 +113,36 @@ def test_http_proxy_from_the_environment(emulator: RunningEmulator, monkeypatch:
         monkeypatch.setenv("no_proxy", "127.0.0.1")
         run(go(FAST))
         assert len(proxy.requests) == 2
+
+
+def test_cli_trusts_a_ca_for_one_context_only(
+    https_url: tuple[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--context-ca-bundle default/secure=FILE`: that context verifies against the test CA, the others not."""
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    url, bundle = https_url
+    for name in ("secure", "other"):
+        (tmp_path / f"{name}.yaml").write_text(
+            "apiVersion: gravitee.io/v1alpha1\nkind: ManagementContext\n"
+            f"metadata:\n  name: {name}\nspec:\n  baseUrl: {url}\n  environmentId: DEFAULT\n"
+            "  organizationId: DEFAULT\n"
+            "  auth:\n    bearerToken: emulator-token\n"
+        )
+    code = main(
+        [
+            "check-context",
+            str(tmp_path),
+            "--context-ca-bundle",
+            f"default/secure={bundle}",
+            "--output",
+            "json",
+        ]
+    )
+    results = {r["context"]["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert code == 1
+    assert results["secure"]["ok"] and not results["other"]["ok"]
+    assert results["other"]["failure"] == "unreachable"
