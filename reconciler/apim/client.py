@@ -17,9 +17,11 @@ whole run. Each request:
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import random
 import ssl
+import sys
 import time
 import urllib.request
 from collections import Counter
@@ -57,6 +59,13 @@ from reconciler.secrets.template_resolution import resolve_resource_templates
 from reconciler.secrets.value import Secret
 
 _log = structlog.get_logger("reconciler.apim")
+
+if importlib.util.find_spec("sniffio") is None:
+    # httpcore runs `import sniffio` each time it sets up a lock (several per request) and falls back
+    # to asyncio when that fails; anyio >= 4.11 no longer installs sniffio, and Python does not cache
+    # a failed import, so each attempt scanned sys.path: about a third of a cold sync's CPU
+    # (encode/httpcore#1103). Recording the module as absent makes the attempt fail at once.
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 CredentialsProvider = Callable[[], Credentials]
 
@@ -159,6 +168,10 @@ class ApimClient:
         default transport, so that one is kept)."""
         if self.config.trust_env and urllib.request.getproxies():
             return None
+        if verify is True and self.target.origin.startswith("http://"):
+            # Plain HTTP (no redirects are followed) never uses a TLS context: skip loading the CA
+            # bundle (about 25 ms per client). One that trusts no CA would fail closed if it were used.
+            verify = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         return LanePool(limits, verify, trust_env=self.config.trust_env)
 
     @classmethod
@@ -416,6 +429,16 @@ class ApimClient:
 
     async def get_application(self, hrid: str) -> Any | None:
         return await self._get_or_none(f"{self.target.automation_env}/applications/{segment(hrid)}")
+
+    async def get_application_by_uuid(self, application_id: str) -> Any | None:
+        """The `ApplicationState` of an application addressed by its id (`hridContainsUUID=true`).
+
+        The mAPI v1 listing shows neither HRID nor metadata, so this read is how an application
+        that no manifest names is found to be ours (or not).
+        """
+        url = f"{self.target.automation_env}/applications/{segment(application_id)}"
+        response = await self.request("GET", url, params={"hridContainsUUID": "true"}, allow_statuses=(404,))
+        return None if response.status_code == 404 else _parse_json(response, "GET")
 
     async def delete_application(self, hrid: str) -> bool:
         return await self._delete(f"{self.target.automation_env}/applications/{segment(hrid)}")

@@ -28,13 +28,23 @@ class Listing:
     states: States
 
 
-async def read_listing(context: ResourceId, client: ApimClient, per_page: int, concurrency: int) -> Listing:
+async def read_listing(
+    context: ResourceId,
+    client: ApimClient,
+    per_page: int,
+    concurrency: int,
+    application_hrids: Mapping[str, str] | None = None,
+) -> Listing:
     """Every API and application of one environment, as the planner's summaries.
 
     Both listings run side by side; each reads its first page, then all the others concurrently
     (the first tells how many there are); application reads start as soon as their listing is
     complete. One gate bounds all of these requests to `concurrency` at a time.
+
+    The application listing shows no HRID: an application whose id is one that a manifest's HRID
+    gives (`application_hrids`: id -> HRID) is read by that HRID, any other by its id.
     """
+    known = application_hrids or {}
     gate = asyncio.Semaphore(max(1, concurrency))
 
     async def gated(call: Awaitable[T]) -> T:
@@ -42,9 +52,10 @@ async def read_listing(context: ResourceId, client: ApimClient, per_page: int, c
             return await call
 
     async def application(item: Mapping[str, Any]) -> tuple[RemoteSummary, Mapping[str, Any] | None]:
-        hrid = item.get("hrid")
-        # Without an HRID it was not written through the Automation API: not ours, nothing to read.
-        state = await gated(client.get_application(hrid)) if isinstance(hrid, str) else None
+        app_id = str(item["id"])
+        hrid = known.get(app_id)
+        read = client.get_application(hrid) if hrid else client.get_application_by_uuid(app_id)
+        state = await gated(read)
         if not isinstance(state, Mapping):
             return RemoteSummary.from_application(item), None
         return RemoteSummary.from_application({**state, "updated_at": item.get("updated_at")}), state

@@ -37,7 +37,8 @@ from reconciler.manifests.model import (
 )
 from reconciler.manifests.schema import validate_body
 from reconciler.plan.canonical import reveal_all
-from reconciler.plan.desired import build_desired
+from reconciler.plan.desired import DesiredState, build_desired
+from reconciler.plan.kinds import RemoteKind
 from reconciler.plan.model import Outcome, Plan, PlanOptions
 from reconciler.plan.ownership import Ownership, record_from_metadata
 from reconciler.plan.planner import make_plan, reads_needed
@@ -155,6 +156,14 @@ async def reconcile(
 
     requests: Counter[str] = Counter()
     failures: list[ContextFailure] = []
+    # A pool smaller than the concurrency would queue requests inside httpx, out of our sight.
+    client_config = settings.client
+    if client_config.max_connections < settings.concurrency:
+        client_config = replace(
+            client_config,
+            max_connections=settings.concurrency,
+            max_keepalive_connections=settings.concurrency,
+        )
     retry = RetryCoordinator(settings.client.retry)
     async with AsyncExitStack() as stack:
         clients: dict[ResourceId, ApimClient] = {}
@@ -168,13 +177,13 @@ async def reconcile(
                 ApimClient(
                     target,
                     credentials[cid],
-                    settings.client,
+                    client_config,
                     retry=retry,
                     context_key=f"{cid.namespace}/{cid.name}",
                 )
             )
         listings = await asyncio.gather(
-            *(_read_context(cid, clients[cid], settings, options) for cid in clients)
+            *(_read_context(cid, clients[cid], desired[cid], settings, options) for cid in clients)
         )
         summaries: dict[ResourceId, list[RemoteSummary]] = {}
         states: dict[tuple[ResourceId, str], Mapping[str, Any]] = {}
@@ -251,10 +260,16 @@ def _credentials(contexts: Any, store: SecretStore) -> tuple[dict[ResourceId, Cr
 
 
 async def _read_context(
-    context: ResourceId, client: ApimClient, settings: SyncSettings, options: PlanOptions
+    context: ResourceId,
+    client: ApimClient,
+    state: DesiredState,
+    settings: SyncSettings,
+    options: PlanOptions,
 ) -> Listing | ContextFailure:
+    # APIM derives an application's id from its HRID: the listing's ids tell which manifest is which.
+    hrids = {r.remote_id: r.hrid for r in state.resources if r.remote_kind is RemoteKind.APPLICATION}
     try:
-        listing = await read_listing(context, client, settings.per_page, settings.concurrency)
+        listing = await read_listing(context, client, settings.per_page, settings.concurrency, hrids)
     except ApimError as exc:
         _log.warning("cannot read context", context=str(context), error=str(exc))
         return ContextFailure(context, "read", str(exc), exc.status)

@@ -139,8 +139,7 @@ def paged_applications(call: Call) -> Response:
             "owner": {"id": ids.name_uuid("emulator-user:admin"), "displayName": "admin"},
             "settings": copy.deepcopy(app.spec.get("settings") or {}),
         }
-        if app.hrid:
-            item["hrid"] = app.hrid
+        # APIM's ApplicationListItem has no hrid (and no metadata): a client reads each one to know.
         items.append(item)
     return Response.json(
         200,

@@ -56,8 +56,7 @@ async def read_environment(
         return _object(item, state if isinstance(state, Mapping) else None, _owner(item.get("metadata")))
 
     async def application(item: Mapping[str, JSON]) -> RemoteObject:
-        hrid = item.get("hrid")
-        state = await client.get_application(hrid) if isinstance(hrid, str) and hrid else None
+        state = await client.get_application_by_uuid(str(item["id"]))  # the listing shows no HRID
         full = state if isinstance(state, Mapping) else None
         owner = _owner(metadata_map(full.get("metadata")) if full else item.get("metadata"))
         return _object(item, full or item, owner)

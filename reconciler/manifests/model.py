@@ -51,9 +51,11 @@ def format_field_path(path: FieldPath) -> str:
     return out
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Position:
-    """A place in a file; line and column count from 1, as editors show them."""
+    """A place in a file; line and column count from 1, as editors show them.
+
+    Slots: a repository of 10,000 APIs holds some 700,000 of them."""
 
     file: str
     line: int

@@ -14,6 +14,7 @@ from typing import Any
 from reconciler.secrets.value import Secret
 
 JSON = Any
+_SCALARS = (str, int, float, type(None))
 
 
 def reveal_all(value: JSON) -> JSON:
@@ -56,6 +57,8 @@ def clone(value: JSON) -> JSON:
 
     `copy.deepcopy` cannot be used: a Secret refuses to be pickled, on purpose.
     """
+    if isinstance(value, _SCALARS):  # most nodes: no ABC check for them
+        return value
     if isinstance(value, Mapping):
         return {k: clone(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -245,7 +245,7 @@ def _manifest_keys(spec: Mapping[str, JSON]) -> dict[str, dict[str, str]]:
 
 
 def _api_v4_body(spec: Mapping[str, JSON], hrid: str) -> tuple[dict[str, JSON], list[str]]:
-    source = clone(spec)
+    source = spec  # not copied: nothing below changes it, and `apply_rules` returns a deep copy
     dropped = sorted(k for k in source if k not in _V4_ACCEPTED and k not in _MANIFEST_ONLY | _V4_DERIVED)
     body: dict[str, JSON] = {"hrid": hrid}
     body.update({k: v for k, v in source.items() if k in _V4_ACCEPTED})

@@ -291,26 +291,41 @@ def _keyed(items: JSON, identity: Any) -> JSON:
     return keyed
 
 
+_PLAIN_LEAVES = frozenset((int, float, bool))
+
+
 def _clean(value: JSON, *, opaque: bool, parent: str) -> JSON:
     """Rules 5 to 8, bottom-up; returns None for a value that counts as missing."""
+    if isinstance(value, str):  # the most common node: tested first (the cases are disjoint)
+        if not opaque and parent in _TRIMMED:
+            value = value.strip()
+        return _as_instant(value)
     if isinstance(value, Mapping):
         out: dict[str, JSON] = {}
         for k, v in value.items():
+            # None is missing and numbers/booleans are kept as they are: no call for those leaves.
+            if v is None:
+                continue
+            if type(v) in _PLAIN_LEAVES:
+                out[str(k)] = v
+                continue
             cleaned = _clean(v, opaque=opaque or k in _OPAQUE, parent=str(k))
             if cleaned is not None:
                 out[str(k)] = cleaned
         return out or None
     if isinstance(value, list | tuple):
-        items = [c for c in (_clean(v, opaque=opaque, parent=parent) for v in value) if c is not None]
+        items = []
+        for v in value:
+            if v is None:
+                continue
+            c = v if type(v) in _PLAIN_LEAVES else _clean(v, opaque=opaque, parent=parent)
+            if c is not None:
+                items.append(c)
         if not items:
             return None
         if not opaque and parent in _SET_FIELDS:
             items = sorted(items, key=canonical_json)
         return items
-    if isinstance(value, str):
-        if not opaque and parent in _TRIMMED:
-            value = value.strip()
-        return _as_instant(value)
     if isinstance(value, Secret):
         return value
     return value
