@@ -26,8 +26,8 @@ from reconciler.export.mapping import (
 )
 from reconciler.export.reader import EnvironmentContents, RemoteObject
 from reconciler.export.secrets import SecretRef
+from reconciler.manifests.hrid import resource_hrid
 from reconciler.manifests.model import API_VERSION, MANAGEMENT_CONTEXT, Resource
-from reconciler.plan.hrid import resource_hrid
 from reconciler.plan.ownership import DEFAULT_OWNER
 
 JSON = Any

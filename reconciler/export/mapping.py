@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.export.secrets import SecretRef, extract_secrets
+from reconciler.manifests.hrid import key_hrid, resource_hrid
 from reconciler.manifests.model import API_V4_DEFINITION, API_VERSION, APPLICATION
 from reconciler.plan.defaults import SERVER_DEFAULTS, apply_rules
-from reconciler.plan.hrid import key_hrid, resource_hrid
 from reconciler.plan.normalise import metadata_key
 from reconciler.plan.ownership import OWNERSHIP_KEY
 

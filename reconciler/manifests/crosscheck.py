@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 
+from reconciler.manifests.hrid import key_hrid, resource_hrid
 from reconciler.manifests.model import (
     API_DEFINITION,
     API_V4_DEFINITION,
@@ -21,16 +22,6 @@ from reconciler.manifests.model import (
 )
 
 APIS = (API_V4_DEFINITION, API_DEFINITION)
-
-
-def hrid(namespace: str, name: str) -> str:
-    """GKO's human-readable id of a resource in APIM."""
-    return f"{namespace}-{name}"
-
-
-def key_hrid(key: str) -> str:
-    """GKO's HRID of a plan or page map key: spaces and dots become dashes."""
-    return re.sub(r"[ .]", "-", key)
 
 
 def cross_check(resources: Sequence[Resource]) -> list[Problem]:
@@ -110,7 +101,7 @@ def _colliding_hrids(resources: Sequence[Resource]) -> Iterator[Problem]:
         if ref is None or resource.kind == MANAGEMENT_CONTEXT:
             continue
         family = "api" if resource.kind in APIS else resource.kind
-        key = (ref.id, family, hrid(resource.namespace, resource.name))
+        key = (ref.id, family, resource_hrid(resource.namespace, resource.name))
         other = seen.setdefault(key, resource)
         if other is not resource and other.id != resource.id:
             yield _error(

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.manifests.hrid import key_hrid, resource_hrid
 from reconciler.manifests.model import (
     API_DEFINITION,
     API_V4_DEFINITION,
@@ -28,7 +29,6 @@ from reconciler.manifests.model import (
 from reconciler.plan import ids
 from reconciler.plan.canonical import clone, spec_hash
 from reconciler.plan.defaults import GKO_DEFAULTS, apply_rules
-from reconciler.plan.hrid import key_hrid, resource_hrid
 from reconciler.plan.kinds import MANAGED_KINDS, RemoteKind, remote_kind
 from reconciler.plan.normalise import hashable, hide_ownership
 from reconciler.secrets.value import Secret

@@ -21,11 +21,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from reconciler.manifests.hrid import resource_hrid
 from reconciler.manifests.model import JSON, ResourceId
 from reconciler.plan.desired import DesiredResource, DesiredState
 from reconciler.plan.diff import FieldChange, diff
 from reconciler.plan.guards import guard_deletions
-from reconciler.plan.hrid import resource_hrid
 from reconciler.plan.kinds import RemoteKind, remote_kind
 from reconciler.plan.model import Action, ActionKind, Plan, PlanOptions
 from reconciler.plan.normalise import comparable, hashable

@@ -1,6 +1,5 @@
-from reconciler.manifests.model import ResourceId
+from reconciler.manifests.hrid import key_hrid, resource_hrid
 from reconciler.plan import ids
-from reconciler.plan.hrid import hrid_of, key_hrid, resource_hrid
 
 
 def test_java_name_uuid_test_vector() -> None:
@@ -30,7 +29,7 @@ def test_derived_ids_chain() -> None:
 
 def test_hrid_is_namespace_dash_name() -> None:
     assert resource_hrid("default", "my-api") == "default-my-api"
-    assert hrid_of(ResourceId("ApiV4Definition", "team-a", "orders")) == "team-a-orders"
+    assert resource_hrid("team-a", "orders") == "team-a-orders"
 
 
 def test_plan_and_page_keys_become_hrids() -> None:

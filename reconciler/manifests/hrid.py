@@ -3,16 +3,10 @@ repository can move between GKO and this reconciler without APIM seeing new obje
 
 from __future__ import annotations
 
-from reconciler.manifests.model import ResourceId
-
 
 def resource_hrid(namespace: str, name: str) -> str:
     """The HRID of an API or application: `<namespace>-<name>`, as GKO writes it."""
     return f"{namespace}-{name}"
-
-
-def hrid_of(resource: ResourceId) -> str:
-    return resource_hrid(resource.namespace, resource.name)
 
 
 def key_hrid(key: str) -> str:
