@@ -19,10 +19,10 @@ from typing import Any
 from reconciler.apim.client import ApimClient
 from reconciler.apim.config import ClientConfig
 from reconciler.apim.endpoints import ApimTarget
+from reconciler.manifests.hrid import resource_hrid
 from reconciler.manifests.model import API_DEFINITION, APPLICATION, MANAGEMENT_CONTEXT, ManifestSet
 from reconciler.plan.desired import DesiredResource, build_desired
 from reconciler.plan.diff import diff
-from reconciler.plan.hrid import resource_hrid
 from reconciler.plan.model import PlanOptions
 from reconciler.plan.normalise import comparable
 from reconciler.plan.ownership import (
