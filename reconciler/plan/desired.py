@@ -30,7 +30,7 @@ from reconciler.plan import ids
 from reconciler.plan.canonical import clone, spec_hash
 from reconciler.plan.defaults import GKO_DEFAULTS, apply_rules
 from reconciler.plan.kinds import MANAGED_KINDS, RemoteKind, remote_kind
-from reconciler.plan.normalise import hashable, hide_ownership
+from reconciler.plan.normalise import APP_ECHOED, V4_ECHOED, hashable, hide_ownership
 from reconciler.secrets.value import Secret
 
 JSON = Any
@@ -38,59 +38,12 @@ JSON = Any
 # Manifest-only fields: Kubernetes references that GKO resolves itself, and ids APIM derives.
 _MANIFEST_ONLY = frozenset(("contextRef", "groupRefs", "notificationsRefs"))
 _V4_DERIVED = frozenset(("id", "crossId", "definitionVersion", "hrid"))
-_V4_ACCEPTED = frozenset(
-    [
-        "name",
-        "version",
-        "type",
-        "description",
-        "tags",
-        "listeners",
-        "endpointGroups",
-        "analytics",
-        "failover",
-        "properties",
-        "resources",
-        "plans",
-        "flowExecution",
-        "flows",
-        "responseTemplates",
-        "services",
-        "groups",
-        "visibility",
-        "state",
-        "primaryOwner",
-        "labels",
-        "metadata",
-        "lifecycleState",
-        "categories",
-        "members",
-        "notifyMembers",
-        "pages",
-        "allowedInApiProducts",
-        "allowMultiJwtOauth2Subscriptions",
-        "portalNavigation",
-        "consoleNotification",
-        "definitionContext",
-    ]
-)
+_V4_ACCEPTED = (V4_ECHOED - {"hrid"}) | {"definitionContext", "notifyMembers", "primaryOwner"}
 _PLAN_DERIVED = frozenset(("id", "crossId", "hrid", "definitionVersion", "order"))
 _PAGE_DERIVED = frozenset(("id", "crossId", "hrid", "api", "parentId", "order", "parent"))
-_APP_ACCEPTED = frozenset(
-    [
-        "name",
-        "description",
-        "domain",
-        "groups",
-        "pictureUrl",
-        "notifyMembers",
-        "background",
-        "settings",
-        "metadata",
-        "members",
-        "status",
-    ]
-)
+# What the Automation API takes: what it echoes (normalise.py), less the HRID we set ourselves, plus
+# write-only fields.
+_APP_ACCEPTED = (APP_ECHOED - {"hrid"}) | {"notifyMembers"}
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from reconciler.secrets.value import Secret
 JSON = Any
 
 # Fields of ApiV4Spec that ApiV4State echoes (notifyMembers is write-only; hrid is the identity).
-_V4_ECHOED = frozenset(
+V4_ECHOED = frozenset(
     [
         "hrid",
         "name",
@@ -107,7 +107,7 @@ _PAGE_ECHOED = frozenset(
         "parentHrid",
     ]
 )
-_APP_ECHOED = frozenset(
+APP_ECHOED = frozenset(
     [
         "hrid",
         "name",
@@ -187,11 +187,11 @@ def comparable(kind: str, body: Mapping[str, JSON]) -> dict[str, JSON]:
     # makes the deep copy, and `_clean` builds new containers.
     out: dict[str, JSON] = dict(body)
     if kind == API_V4_DEFINITION:
-        out = _project(out, _V4_ECHOED)
+        out = _project(out, V4_ECHOED)
         out = _project_children(out, "plans", _PLAN_ECHOED)
         out = _project_children(out, "pages", _PAGE_ECHOED)
     elif kind == APPLICATION:
-        out = _project(out, _APP_ECHOED)
+        out = _project(out, APP_ECHOED)
     elif kind == API_DEFINITION:
         out = {k: v for k, v in out.items() if k not in _V2_SERVER_ASSIGNED}
         for child in ("plans",):
