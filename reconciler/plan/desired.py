@@ -38,12 +38,12 @@ JSON = Any
 # Manifest-only fields: Kubernetes references that GKO resolves itself, and ids APIM derives.
 _MANIFEST_ONLY = frozenset(("contextRef", "groupRefs", "notificationsRefs"))
 _V4_DERIVED = frozenset(("id", "crossId", "definitionVersion", "hrid"))
-_V4_ACCEPTED = (V4_ECHOED - {"hrid"}) | {"definitionContext", "notifyMembers", "primaryOwner"}
-_PLAN_DERIVED = frozenset(("id", "crossId", "hrid", "definitionVersion", "order"))
-_PAGE_DERIVED = frozenset(("id", "crossId", "hrid", "api", "parentId", "order", "parent"))
 # What the Automation API takes: what it echoes (normalise.py), less the HRID we set ourselves, plus
 # write-only fields.
+_V4_ACCEPTED = (V4_ECHOED - {"hrid"}) | {"definitionContext", "notifyMembers", "primaryOwner"}
 _APP_ACCEPTED = (APP_ECHOED - {"hrid"}) | {"notifyMembers"}
+_PLAN_DERIVED = frozenset(("id", "crossId", "hrid", "definitionVersion", "order"))
+_PAGE_DERIVED = frozenset(("id", "crossId", "hrid", "api", "parentId", "order", "parent"))
 
 
 @dataclass(frozen=True)
