@@ -454,24 +454,11 @@ class ApimClient:
     ) -> AsyncIterator[Any]:
         """Every API matching `query` (an `ApiSearchQuery`), page after page, through mAPI v2 search."""
         page = 1
-        expand = list(expands)
         while True:
-            params: dict[str, Any] = {"page": page, "perPage": per_page}
-            if expand:
-                params["expands"] = expand  # an array parameter: repeated, OpenAPI's form style
-            body = await self._json(
-                "POST",
-                f"{self.target.mapi_v2_env}/apis/_search",
-                params=params,
-                body=dict(query or {}),
-                read_only=True,
-            )
-            data = body.get("data") if isinstance(body, Mapping) else None
-            for item in data or []:
+            items, count = await self.search_apis_page(page, query=query, per_page=per_page, expands=expands)
+            for item in items:
                 yield item
-            pagination = body.get("pagination") if isinstance(body, Mapping) else None
-            page_count = pagination.get("pageCount") if isinstance(pagination, Mapping) else None
-            if not data or not isinstance(page_count, int) or page >= page_count:
+            if not items or count is None or page >= count:
                 return
             page += 1
 
@@ -561,16 +548,10 @@ class ApimClient:
         """Every application of the environment, through mAPI v1 `applications/_paged`."""
         page = 1
         while True:
-            params: dict[str, str | int] = {"page": page, "size": per_page}
-            if status:
-                params["status"] = status
-            body = await self._json("GET", f"{self.target.mapi_v1_env}/applications/_paged", params=params)
-            data = body.get("data") if isinstance(body, Mapping) else None
-            for item in data or []:
+            items, count = await self.list_applications_page(page, per_page=per_page, status=status)
+            for item in items:
                 yield item
-            info = body.get("page") if isinstance(body, Mapping) else None
-            total_pages = info.get("total_pages") if isinstance(info, Mapping) else None
-            if not data or not isinstance(total_pages, int) or page >= total_pages:
+            if not items or count is None or page >= count:
                 return
             page += 1
 
