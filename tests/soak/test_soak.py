@@ -24,6 +24,7 @@ from tests.source.gitservers import free_port
 
 SECONDS = float(os.environ.get("RECONCILER_SOAK_SECONDS", "60"))
 APIS = int(os.environ.get("RECONCILER_SOAK_APIS", "2000"))
+WARM_UP = 3
 REPO_ROOT = Path(__file__).resolve().parents[2]
 USERS = {
     "organizations": [
@@ -105,14 +106,17 @@ def test_soak(tmp_path: Path, emulator_process: str) -> None:
             samples.append(rss_mib(daemon.proc.pid))
             changes += 1
         failed = sum(daemon.syncs(outcome) for outcome in ("failure", "invalid", "error"))
-        growth = (samples[-1] - baseline) / baseline
+        # Memory is judged once warm: the first change syncs still grow the allocator's arenas and
+        # the caches of a process that so far had only done the cold sync.
+        warm = samples[min(WARM_UP, len(samples) - 1)]
+        growth = (samples[-1] - warm) / warm
         print(
             f"\nsoak: {APIS} APIs + {APIS // 10} applications, cold sync {cold:.1f}s, {changes} changes "
-            f"synced in {SECONDS:.0f}s, RSS {baseline:.0f} -> {samples[-1]:.0f} MiB "
-            f"(max {max(samples):.0f}), failed syncs {failed:.0f}"
+            f"synced in {SECONDS:.0f}s, RSS {baseline:.0f} after the cold sync, {warm:.0f} warm -> "
+            f"{samples[-1]:.0f} MiB at the end (max {max(samples):.0f}), failed syncs {failed:.0f}"
         )
         assert failed == 0, daemon.log_text()[-4000:]
-        assert changes >= 3, "too few syncs to call it a soak"
+        assert changes >= WARM_UP + 3, "too few syncs to call it a soak"
         assert growth < 0.10, f"memory grew by {growth:.0%}"
     finally:
         daemon.stop()
