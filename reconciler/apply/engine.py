@@ -226,6 +226,9 @@ def _resolve(resources: Sequence[Resource], store: SecretStore) -> tuple[list[Re
     resolved: list[Resource] = []
     problems: list[Problem] = []
     for resource in resources:
+        if not resource.has_templates:
+            resolved.append(resource)
+            continue
         try:
             spec = resolve_resource_templates(resource, store)
         except SecretResolutionErrors as errors:

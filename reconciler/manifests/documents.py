@@ -57,12 +57,16 @@ def to_resource(
     )
     problems = validate_body(kind, body, positions, identity)
     spec = body.get("spec")
+    has_templates = False
     if isinstance(spec, dict):
-        problems.extend(_template_problems(spec, positions, identity))
+        template_problems, has_templates = _template_problems(spec, positions, identity)
+        problems.extend(template_problems)
     problems.extend(_templates_outside_spec(body, positions, identity))
     if identity is None or not name:
         return None, problems
-    resource = Resource(identity, spec if isinstance(spec, dict) else {}, metadata, positions)
+    resource = Resource(
+        identity, spec if isinstance(spec, dict) else {}, metadata, positions, has_templates=has_templates
+    )
     if kind != "ManagementContext" and resource.context_ref is None:
         problems.append(
             Problem(
@@ -107,16 +111,19 @@ def _strings(value: JSON, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
 
 def _template_problems(
     spec: Mapping[str, JSON], positions: Positions, rid: ResourceId | None
-) -> list[Problem]:
+) -> tuple[list[Problem], bool]:
+    """Malformed templates of a spec, and whether it has any template at all."""
     problems = []
+    found = False
     for path, text in _strings(dict(spec), ("spec",)):
         if not has_template(text):
             continue
+        found = True
         try:
             parse_templates(text)
         except TemplateSyntaxError as exc:
             problems.append(Problem(Severity.ERROR, str(exc), positions.of(path), rid, path))
-    return problems
+    return problems, found
 
 
 def _templates_outside_spec(

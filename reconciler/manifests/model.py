@@ -152,6 +152,8 @@ class Resource:
     spec: Mapping[str, JSON]
     metadata: Mapping[str, JSON]
     positions: Positions = field(compare=False, repr=False)
+    has_templates: bool = field(default=False, compare=False)
+    """Whether some string of the spec holds a template: most do not, and need no resolution pass."""
 
     @property
     def kind(self) -> str:

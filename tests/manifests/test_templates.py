@@ -86,3 +86,16 @@ def test_template_outside_spec_is_an_error(tmp_path: Path) -> None:
     )
     error = only_error(load(tmp_path))
     assert "templates are only resolved under spec" in error.message
+
+
+def test_the_loader_notes_which_specs_hold_templates(tmp_path: Path) -> None:
+    """Only those go through template resolution at sync time; the others are used as loaded."""
+    write(tmp_path, "ctx.yaml", CONTEXT)
+    write(tmp_path, "plain.yaml", api_v4("plain", "/plain"))
+    write(
+        tmp_path,
+        "templated.yaml",
+        api_v4("templated", "/t").replace("type: KEY_LESS", 'type: "[[ env `T` ]]"'),
+    )
+    flags = {r.name: r.has_templates for r in load(tmp_path).resources}
+    assert flags == {"ctx": False, "plain": False, "templated": True}
