@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from ruamel.yaml import YAML
 
 from reconciler.cli import main
+from tests.reference import GKO_EXAMPLES
 
 TOKEN_ENV = "APIM_SECRET_DEFAULT_APIM_TOKEN_BEARERTOKEN"
 
@@ -87,3 +92,56 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[
 
 def actions(report: dict[str, Any]) -> dict[str, str]:
     return {a["resource"]["name"]: a["action"] for a in report["actions"]}
+
+
+def put_unowned_api(base_url: str, hrid: str, path: str) -> None:
+    """An API written straight to the Automation API, as the console or a script would: no record of ours."""
+    body = {
+        "hrid": hrid,
+        "name": hrid,
+        "version": "1",
+        "type": "PROXY",
+        "state": "STARTED",
+        "lifecycleState": "UNPUBLISHED",
+        "listeners": [{"type": "HTTP", "paths": [{"path": path}], "entrypoints": [{"type": "http-proxy"}]}],
+        "endpointGroups": [
+            {"name": "g", "type": "http-proxy", "endpoints": [{"name": "e", "type": "http-proxy"}]}
+        ],
+    }
+    response = httpx.put(
+        f"{base_url}/automation/organizations/DEFAULT/environments/DEFAULT/apis",
+        json=body,
+        headers={"Authorization": "Bearer emulator-token"},
+    )
+    assert response.status_code == 200, response.text
+
+
+def mount(kind: str, root: Path, examples: Path) -> None:
+    """Write every example Secret (or ConfigMap) as <root>/<name>/<key>, like a volume mount."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.allow_duplicate_keys = True  # one example repeats a key (with the same value) in an API
+    for path in examples.rglob("*.yml"):
+        for doc in yaml.load_all(path.read_text()):
+            if not isinstance(doc, dict) or doc.get("kind") != kind:
+                continue
+            folder = root / doc["metadata"]["name"]
+            folder.mkdir(parents=True, exist_ok=True)
+            for key, value in (doc.get("data") or {}).items():
+                raw = base64.b64decode(value) if kind == "Secret" else value.encode()
+                (folder / key).write_bytes(raw)
+            for key, value in (doc.get("stringData") or {}).items():
+                (folder / key).write_text(value)
+
+
+def gko_examples_repo(tmp_path: Path, base_url: str) -> tuple[Path, list[str]]:
+    """GKO's examples as a repository whose context points at `base_url`, with their Secrets and
+    ConfigMaps mounted as a cluster would; returns the repository and the flags that find them."""
+    if not GKO_EXAMPLES.is_dir():
+        pytest.skip(f"no GKO examples at {GKO_EXAMPLES}")
+    repo = tmp_path / "repo"
+    shutil.copytree(GKO_EXAMPLES, repo)
+    context = repo / "management_context" / "dev-ctx.yml"
+    context.write_text(context.read_text().replace("http://localhost:30083", base_url))
+    mount("Secret", tmp_path / "secrets", GKO_EXAMPLES)
+    mount("ConfigMap", tmp_path / "config", GKO_EXAMPLES)
+    return repo, ["--secrets-dir", str(tmp_path / "secrets"), "--config-dir", str(tmp_path / "config")]

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import Fault, RunningEmulator
-from tests.apply.helpers import TOKEN_ENV, Repo, actions, api_yaml, app_yaml, run_json
+from tests.apply.helpers import TOKEN_ENV, Repo, actions, api_yaml, app_yaml, put_unowned_api, run_json
 
 MAPI = "/management/v2/organizations/DEFAULT/environments/DEFAULT"
 AUTOMATION = "/automation/organizations/DEFAULT/environments/DEFAULT"
@@ -244,22 +244,7 @@ def test_server_side_dry_run_validates_writes_and_stores_nothing(
     capsys: pytest.CaptureFixture[str], repo: Repo, emulator: RunningEmulator
 ) -> None:
     """`diff --server-side` sends each write with dryRun=true: APIM's own checks, nothing stored."""
-    with http(emulator) as client:
-        body = {
-            "hrid": "hand-made",
-            "name": "hand-made",
-            "version": "1",
-            "type": "PROXY",
-            "state": "STARTED",
-            "lifecycleState": "UNPUBLISHED",
-            "listeners": [
-                {"type": "HTTP", "paths": [{"path": "/taken"}], "entrypoints": [{"type": "http-proxy"}]}
-            ],
-            "endpointGroups": [
-                {"name": "g", "type": "http-proxy", "endpoints": [{"name": "e", "type": "http-proxy"}]}
-            ],
-        }
-        assert client.put(f"{AUTOMATION}/apis", json=body).status_code == 200
+    put_unowned_api(emulator.base_url, "hand-made", "/taken")
     repo.write("fine.yaml", api_yaml("fine"))
     repo.write("clash.yaml", api_yaml("clash", path="/taken"))
     before = json.dumps(emulator.dump_state(), sort_keys=True)

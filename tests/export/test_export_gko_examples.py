@@ -10,32 +10,16 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.emulator import RunningEmulator
-from tests.apply.helpers import actions, run_json
-from tests.apply.test_roundtrip_gko_examples import mount
+from tests.apply.helpers import actions, gko_examples_repo, run_json
 from tests.export.helpers import AUTO, apim, load_yaml, mount_secrets, secret_values, strip_ownership
-from tests.reference import GKO_EXAMPLES
 
 
 def test_gko_examples_export_and_adopt_without_a_diff(
     tmp_path: Path, emulator: RunningEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if not GKO_EXAMPLES.is_dir():
-        pytest.skip(f"no GKO examples at {GKO_EXAMPLES}")
-    repo = tmp_path / "repo"
-    shutil.copytree(GKO_EXAMPLES, repo)
+    repo, flags = gko_examples_repo(tmp_path, emulator.base_url)
     context = repo / "management_context" / "dev-ctx.yml"
-    context.write_text(context.read_text().replace("http://localhost:30083", emulator.base_url))
-    mount("Secret", tmp_path / "secrets", GKO_EXAMPLES)
-    mount("ConfigMap", tmp_path / "config", GKO_EXAMPLES)
-    code, report = run_json(
-        capsys,
-        "sync",
-        str(repo),
-        "--secrets-dir",
-        str(tmp_path / "secrets"),
-        "--config-dir",
-        str(tmp_path / "config"),
-    )
+    code, report = run_json(capsys, "sync", str(repo), *flags)
     assert code == 0, report["failures"]
     assert strip_ownership(emulator) >= 40  # now they look like GKO's, not ours
 

@@ -15,7 +15,7 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.emulator import Fault, RunningEmulator
-from tests.apply.helpers import TOKEN_ENV, Repo, api_yaml
+from tests.apply.helpers import TOKEN_ENV, Repo, api_yaml, put_unowned_api
 
 MAPI = "/management/v2/organizations/DEFAULT/environments/DEFAULT"
 AUTOMATION = "/automation/organizations/DEFAULT/environments/DEFAULT"
@@ -29,22 +29,7 @@ def token(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def apim(emulator: RunningEmulator) -> Iterator[RunningEmulator]:
     """The emulator, holding one API made by hand in the console (not ours: never to be touched)."""
-    with httpx.Client(base_url=emulator.base_url, headers={"Authorization": "Bearer emulator-token"}) as http:
-        body = {
-            "hrid": "hand-made",
-            "name": "hand-made",
-            "version": "1",
-            "type": "PROXY",
-            "state": "STARTED",
-            "lifecycleState": "UNPUBLISHED",
-            "listeners": [
-                {"type": "HTTP", "paths": [{"path": "/hand-made"}], "entrypoints": [{"type": "http-proxy"}]}
-            ],
-            "endpointGroups": [
-                {"name": "g", "type": "http-proxy", "endpoints": [{"name": "e", "type": "http-proxy"}]}
-            ],
-        }
-        assert http.put(f"{AUTOMATION}/apis", json=body).status_code == 200
+    put_unowned_api(emulator.base_url, "hand-made", "/hand-made")
     yield emulator
 
 
