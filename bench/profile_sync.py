@@ -1,9 +1,9 @@
-"""Profile a cold sync with pyinstrument: ``python -m bench.profile_sync [--n 1000] [--label after]``.
+"""Profile a sync with pyinstrument: ``python -m bench.profile_sync [--scenario cold-sync] [--n 1000]``.
 
 Starts the emulator (20 ms latency, 32 in flight), generates the repository, runs `bench.runner profile`
-(one cold sync in APPLY mode under pyinstrument, 1 ms sampling) and writes
-``bench/profiles/cold-sync-LABEL.txt`` (the call tree) and ``cold-sync-LABEL.json`` (the five functions
-with the most self time, overall and among ours). pyinstrument is a benchmark-only tool:
+(one sync in APPLY mode under pyinstrument, 1 ms sampling: from an empty APIM for ``cold-sync``, after
+an unprofiled sync for ``noop-sync``) and writes ``bench/profiles/SCENARIO-LABEL.txt`` (the call tree)
+and ``SCENARIO-LABEL.json`` (the five functions with the most self time, overall and among ours). pyinstrument is a benchmark-only tool:
 ``pip install -r bench/requirements.txt``.
 """
 
@@ -23,6 +23,7 @@ OUT = Path(__file__).with_name("profiles")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", choices=("cold-sync", "noop-sync"), default="cold-sync")
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--label", default="after")
     parser.add_argument("--latency-ms", type=float, default=20.0)
@@ -30,20 +31,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
-    text = OUT / f"cold-sync-{args.label}.txt"
+    text = OUT / f"{args.scenario}-{args.label}.txt"
     with tempfile.TemporaryDirectory() as tmp, emulator(Path(tmp), args.latency_ms, args.server_cap) as emu:
         repo = generate_repository(Path(tmp) / "repo", args.n, base_url=emu.url)
         emu.load_state(EMPTY_STATE)
+        if args.scenario == "noop-sync":
+            run_child(["ours", str(repo), "--concurrency", str(args.concurrency)], 900)
         result = run_child(
             ["profile", str(repo), "--concurrency", str(args.concurrency), "--profile-out", str(text)], 900
         )
     summary = {
+        "scenario": args.scenario,
         "n": args.n,
         "wall_s_under_profiler": round(result["wall_s"], 3),
         "ok": result["ok"],
         "top_frames": result["top_frames"],
     }
-    (OUT / f"cold-sync-{args.label}.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (OUT / f"{args.scenario}-{args.label}.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
     return 0 if result["ok"] else 1
 

@@ -9,9 +9,10 @@ create what exists and could not prune safely) and reported as failed.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from contextlib import AsyncExitStack
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -37,10 +38,9 @@ from reconciler.manifests.model import (
 )
 from reconciler.manifests.schema import validate_body
 from reconciler.plan.canonical import reveal_all
-from reconciler.plan.desired import DesiredState, build_desired
-from reconciler.plan.kinds import RemoteKind
+from reconciler.plan.desired import application_hrids, build_desired
 from reconciler.plan.model import Outcome, Plan, PlanOptions
-from reconciler.plan.ownership import Ownership, record_from_metadata
+from reconciler.plan.ownership import Ownership
 from reconciler.plan.planner import make_plan, reads_needed
 from reconciler.plan.state import RemoteSummary
 from reconciler.secrets import (
@@ -131,6 +131,29 @@ async def reconcile(
     result = SyncResult(commit=commit, mode=mode, manifests=manifests)
     if not manifests.ok:
         return result  # nothing is read, applied or deleted on the strength of a broken repository
+    with _frozen_heap():
+        return await _reconcile(result, settings, store, progress)
+
+
+@contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Keep what exists before the sync (the manifests above all) out of the cyclic collector's walks.
+
+    A sync allocates enough to run the oldest generation's collection, which walks every tracked
+    object: with the manifests of 1,000 APIs alive, that was a tenth of a sync's CPU. They outlive
+    the sync and hold no cycles, so they are frozen for its duration and handed back after.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+async def _reconcile(
+    result: SyncResult, settings: SyncSettings, store: SecretStore | None, progress: Progress | None
+) -> SyncResult:
+    manifests, commit, mode = result.manifests, result.commit, result.mode
     store = store or SecretStore(settings.secrets_dir, settings.config_dir)
     # Resources without a contextRef are GKO's local mode: the loader warned, and we leave them alone.
     in_scope = [
@@ -147,12 +170,10 @@ async def reconcile(
     if any(p.severity is Severity.ERROR for p in problems):
         return replace(result, problems=tuple(problems))
 
-    build = build_desired(resolved)
-    problems += build.problems
-    desired = {cid: state for cid, state in build.states.items() if cid in contexts}
     options = replace(
         settings.plan, git_commit=commit, prune=settings.plan.prune and settings.scope.allows_prune
     )
+    application_ids = application_hrids(resolved)
 
     requests: Counter[str] = Counter()
     failures: list[ContextFailure] = []
@@ -167,7 +188,7 @@ async def reconcile(
     retry = RetryCoordinator(settings.client.retry)
     async with AsyncExitStack() as stack:
         clients: dict[ResourceId, ApimClient] = {}
-        for cid in desired:
+        for cid in sorted(contexts):
             try:
                 target = ApimTarget.from_context_spec(reveal_all(contexts[cid].spec))
             except EndpointError as exc:
@@ -182,9 +203,22 @@ async def reconcile(
                     context_key=f"{cid.namespace}/{cid.name}",
                 )
             )
-        listings = await asyncio.gather(
-            *(_read_context(cid, clients[cid], desired[cid], settings, options) for cid in clients)
+        # The listings wait on the network and building the bodies on the CPU: the bodies are built
+        # in a thread while the listings run, which hides most of one or the other.
+        reading = asyncio.gather(
+            *(
+                _read_context(cid, clients[cid], application_ids.get(cid, {}), settings, options)
+                for cid in clients
+            )
         )
+        try:
+            build = await asyncio.to_thread(build_desired, resolved)
+            listings = await reading
+        except BaseException:
+            reading.cancel()
+            raise
+        problems += build.problems
+        desired = {cid: state for cid, state in build.states.items() if cid in contexts}
         summaries: dict[ResourceId, list[RemoteSummary]] = {}
         states: dict[tuple[ResourceId, str], Mapping[str, Any]] = {}
         for cid, listing in zip(clients, listings, strict=True):
@@ -265,14 +299,15 @@ def _credentials(contexts: Any, store: SecretStore) -> tuple[dict[ResourceId, Cr
 async def _read_context(
     context: ResourceId,
     client: ApimClient,
-    state: DesiredState,
+    application_ids: Mapping[str, str],
     settings: SyncSettings,
     options: PlanOptions,
 ) -> Listing | ContextFailure:
     # APIM derives an application's id from its HRID: the listing's ids tell which manifest is which.
-    hrids = {r.remote_id: r.hrid for r in state.resources if r.remote_kind is RemoteKind.APPLICATION}
     try:
-        listing = await read_listing(context, client, settings.per_page, settings.concurrency, hrids)
+        listing = await read_listing(
+            context, client, settings.per_page, settings.concurrency, application_ids
+        )
     except ApimError as exc:
         _log.warning("cannot read context", context=str(context), error=str(exc))
         return ContextFailure(context, "read", str(exc), exc.status)
@@ -283,7 +318,7 @@ async def _read_context(
 def _summary_in_scope(summary: RemoteSummary, scope: Scope, owner: str) -> bool:
     if scope.everything:
         return True
-    parsed = record_from_metadata(summary.metadata, owner)
+    parsed = summary.ownership(owner)
     if parsed.ownership is not Ownership.OURS or parsed.record is None:
         return True  # not ours: never pruned, and a desired resource may still collide with it
     return scope.identity_selected(parsed.record.resource)

@@ -13,6 +13,7 @@ is missing or null. Nothing is filled into a container that does not exist, exce
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from reconciler.manifests.model import API_DEFINITION, API_V4_DEFINITION, APPLICATION
@@ -101,26 +102,69 @@ SERVER_DEFAULTS: dict[str, tuple[Rule, ...]] = {
 
 
 def apply_rules(body: T, rules: Sequence[Rule]) -> T:
-    """A copy of `body` with every rule's default filled in where the value is missing or null."""
-    out: T = clone(body)
+    """`body` with every rule's default filled in where the value is missing or null.
+
+    Copy on write: only the containers on the way to a filled value are copied, the rest is shared
+    with `body`, which is never changed. Bodies are therefore read-only from here on; a full deep
+    copy of every manifest was a fifth of a no-op sync's CPU. The rules are walked as one tree, so
+    that each container of the body is visited once, not once per rule.
+    """
+    filled: T = _apply(body, _tree(rules))
+    return filled
+
+
+@dataclass(frozen=True)
+class _RuleTree:
+    """Rules grouped by their first step: keys to fill here, keys to descend into, `*` for list items."""
+
+    fills: tuple[tuple[str, JSON], ...] = ()
+    children: tuple[tuple[str, _RuleTree], ...] = ()
+    each: _RuleTree | None = None
+
+
+_TREES: dict[int, tuple[Sequence[Rule], _RuleTree]] = {}
+
+
+def _tree(rules: Sequence[Rule]) -> _RuleTree:
+    cached = _TREES.get(id(rules))
+    if cached is None or cached[0] is not rules:
+        cached = (rules, _compile(rules))
+        _TREES[id(rules)] = cached  # keeps `rules` alive, so its id cannot be reused
+    return cached[1]
+
+
+def _compile(rules: Sequence[Rule]) -> _RuleTree:
+    fills: list[tuple[str, JSON]] = []
+    nested: dict[str, list[Rule]] = {}
     for path, default in rules:
-        _fill(out, path, default)
-    return out
+        if len(path) == 1 and path[0] != "*":
+            fills.append((path[0], default))
+        elif len(path) > 1:
+            nested.setdefault(path[0], []).append((path[1:], default))
+    each = _compile(nested.pop("*")) if "*" in nested else None
+    children = tuple((key, _compile(sub)) for key, sub in nested.items())
+    return _RuleTree(tuple(fills), children, each)
 
 
-def _fill(node: JSON, path: tuple[str, ...], default: JSON) -> None:
-    head, rest = path[0], path[1:]
-    if head == "*":
-        if isinstance(node, list):
-            for item in node:
-                if rest:
-                    _fill(item, rest, default)
-        return
+def _apply(node: Any, tree: _RuleTree) -> Any:
+    if isinstance(node, list):
+        if tree.each is None:
+            return node
+        items = [_apply(item, tree.each) for item in node]
+        return node if all(new is old for new, old in zip(items, node, strict=True)) else items
     if not isinstance(node, dict):
-        return
-    if not rest:
-        if node.get(head) is None:
-            node[head] = clone(default)
-        return
-    if head in node and node[head] is not None:
-        _fill(node[head], rest, default)
+        return node
+    out = node
+    for key, default in tree.fills:
+        if out.get(key) is None:
+            out = out if out is not node else dict(node)
+            out[key] = clone(default)
+    for key, subtree in tree.children:
+        value = out.get(key)
+        if value is None:
+            continue
+        filled = _apply(value, subtree)
+        if filled is not value:
+            out = out if out is not node else dict(node)
+            out[key] = filled
+    return out

@@ -27,7 +27,7 @@ from reconciler.manifests.model import (
     Severity,
 )
 from reconciler.plan import ids
-from reconciler.plan.canonical import clone, spec_hash
+from reconciler.plan.canonical import spec_hash
 from reconciler.plan.defaults import GKO_DEFAULTS, apply_rules
 from reconciler.plan.kinds import MANAGED_KINDS, RemoteKind, remote_kind
 from reconciler.plan.normalise import APP_ECHOED, V4_ECHOED, hashable, hide_ownership
@@ -149,12 +149,7 @@ def desired_resource(
     resource: Resource, context: ResourceId, organization_id: str, environment_id: str
 ) -> tuple[DesiredResource, list[str]]:
     """One resource's desired form, and the names of the top-level fields left out of its body."""
-    explicit = resource.spec.get("hrid")
-    hrid = (
-        explicit
-        if isinstance(explicit, str) and explicit
-        else resource_hrid(resource.namespace, resource.name)
-    )
+    hrid, cross_id, remote_id = _identity(resource, organization_id, environment_id)
     if resource.kind == API_V4_DEFINITION:
         body, dropped = _api_v4_body(resource.spec, hrid)
     elif resource.kind == APPLICATION:
@@ -163,8 +158,6 @@ def desired_resource(
         body, dropped = _api_v2_body(resource.spec, organization_id, environment_id, hrid), []
     else:
         raise ValueError(f"{resource.kind} is not a managed kind")
-    cross_id = ids.cross_id(organization_id, hrid)
-    remote_id = ids.name_uuid(cross_id + environment_id)
     if resource.kind == API_DEFINITION:
         cross_id = body.get("crossId", cross_id)
         remote_id = body.get("id", remote_id)
@@ -185,6 +178,38 @@ def desired_resource(
     )
 
 
+def application_hrids(resources: Iterable[Resource]) -> dict[ResourceId, dict[str, str]]:
+    """Per ManagementContext, the APIM id -> HRID of each Application manifest.
+
+    The listing needs it (APIM lists applications by id only) and can start with it before any
+    body is built.
+    """
+    all_resources = list(resources)
+    contexts = {r.id: r for r in all_resources if r.kind == MANAGEMENT_CONTEXT}
+    out: dict[ResourceId, dict[str, str]] = {}
+    for resource in all_resources:
+        ref = resource.context_ref
+        context = contexts.get(ref.id) if ref is not None and resource.kind == APPLICATION else None
+        if ref is None or context is None:
+            continue
+        org, env = _text(context.spec.get("organizationId")), _text(context.spec.get("environmentId"))
+        hrid, _, remote_id = _identity(resource, org, env)
+        out.setdefault(ref.id, {})[remote_id] = hrid
+    return out
+
+
+def _identity(resource: Resource, organization_id: str, environment_id: str) -> tuple[str, str, str]:
+    """HRID, crossId and APIM id, as GKO derives them (a v2 body may name its own ids instead)."""
+    explicit = resource.spec.get("hrid")
+    hrid = (
+        explicit
+        if isinstance(explicit, str) and explicit
+        else resource_hrid(resource.namespace, resource.name)
+    )
+    cross_id = ids.cross_id(organization_id, hrid)
+    return hrid, cross_id, ids.name_uuid(cross_id + environment_id)
+
+
 def _manifest_keys(spec: Mapping[str, JSON]) -> dict[str, dict[str, str]]:
     keys: dict[str, dict[str, str]] = {}
     for field_name in ("plans", "pages"):
@@ -198,7 +223,7 @@ def _manifest_keys(spec: Mapping[str, JSON]) -> dict[str, dict[str, str]]:
 
 
 def _api_v4_body(spec: Mapping[str, JSON], hrid: str) -> tuple[dict[str, JSON], list[str]]:
-    source = spec  # not copied: nothing below changes it, and `apply_rules` returns a deep copy
+    source = spec  # shared, never changed: bodies are read-only (see `apply_rules`)
     dropped = sorted(k for k in source if k not in _V4_ACCEPTED and k not in _MANIFEST_ONLY | _V4_DERIVED)
     body: dict[str, JSON] = {"hrid": hrid}
     body.update({k: v for k, v in source.items() if k in _V4_ACCEPTED})
@@ -212,16 +237,18 @@ def _api_v4_body(spec: Mapping[str, JSON], hrid: str) -> tuple[dict[str, JSON], 
 
 
 def _application_body(spec: Mapping[str, JSON], hrid: str) -> tuple[dict[str, JSON], list[str]]:
-    source = clone(spec)
-    dropped = sorted(k for k in source if k not in _APP_ACCEPTED and k not in _MANIFEST_ONLY | {"id", "hrid"})
+    dropped = sorted(k for k in spec if k not in _APP_ACCEPTED and k not in _MANIFEST_ONLY | {"id", "hrid"})
     body: dict[str, JSON] = {"hrid": hrid}
-    body.update({k: v for k, v in source.items() if k in _APP_ACCEPTED})
+    body.update({k: v for k, v in spec.items() if k in _APP_ACCEPTED})
     if "metadata" in body:
         body["metadata"] = hide_ownership(body["metadata"])
-    oauth = body.get("settings", {}).get("oauth") if isinstance(body.get("settings"), dict) else None
-    if isinstance(oauth, dict) and isinstance(oauth.get("applicationType"), str):
-        # The CRD spells the type in upper case (BROWSER), the Automation API in lower case (browser).
-        oauth["applicationType"] = oauth["applicationType"].lower()
+    settings = body.get("settings")
+    oauth = settings.get("oauth") if isinstance(settings, Mapping) else None
+    if isinstance(settings, Mapping) and isinstance(oauth, Mapping):
+        kind = oauth.get("applicationType")
+        if isinstance(kind, str):
+            # The CRD spells the type in upper case (BROWSER), the Automation API in lower case (browser).
+            body["settings"] = {**settings, "oauth": {**oauth, "applicationType": kind.lower()}}
     return apply_rules(body, GKO_DEFAULTS[APPLICATION]), dropped
 
 
@@ -229,7 +256,7 @@ def _api_v2_body(
     spec: Mapping[str, JSON], organization_id: str, environment_id: str, hrid: str
 ) -> dict[str, JSON]:
     """The CRD spec as GKO sends it to `import-crd`, with the ids GKO computes when the spec has none."""
-    body: dict[str, JSON] = {k: v for k, v in clone(spec).items() if k not in _MANIFEST_ONLY}
+    body: dict[str, JSON] = {k: v for k, v in spec.items() if k not in _MANIFEST_ONLY}
     cross_id = body.get("crossId") or ids.cross_id(organization_id, hrid)
     body["crossId"] = cross_id
     body.setdefault("id", ids.name_uuid(cross_id + environment_id))

@@ -33,7 +33,6 @@ from reconciler.manifests.model import API_DEFINITION, API_V4_DEFINITION, APPLIC
 from reconciler.plan.canonical import canonical_json
 from reconciler.plan.defaults import SERVER_DEFAULTS, apply_rules
 from reconciler.plan.ownership import OWNERSHIP_KEY
-from reconciler.secrets.value import Secret
 
 JSON = Any
 
@@ -183,8 +182,8 @@ def metadata_key(name: str) -> str:
 
 def comparable(kind: str, body: Mapping[str, JSON]) -> dict[str, JSON]:
     """The form of `body` (desired, or as APIM returns it) that `diff` compares."""
-    # A shallow copy is enough: only top-level fields are replaced before `apply_rules`, which
-    # makes the deep copy, and `_clean` builds new containers.
+    # A shallow copy is enough: only top-level fields are replaced here, `apply_rules` copies what it
+    # fills, and `_clean` builds new containers.
     out: dict[str, JSON] = dict(body)
     if kind == API_V4_DEFINITION:
         out = _project(out, V4_ECHOED)
@@ -295,25 +294,37 @@ _PLAIN_LEAVES = frozenset((int, float, bool))
 
 
 def _clean(value: JSON, *, opaque: bool, parent: str) -> JSON:
-    """Rules 5 to 8, bottom-up; returns None for a value that counts as missing."""
-    if isinstance(value, str):  # the most common node: tested first (the cases are disjoint)
+    """Rules 5 to 8, bottom-up; returns None for a value that counts as missing.
+
+    Hot: every node of every desired body passes here on each sync, so the plain JSON types are
+    dispatched on their exact type first and the ABC checks are left for the rare other containers.
+    """
+    kind = type(value)
+    if kind is str:
         if not opaque and parent in _TRIMMED:
             value = value.strip()
-        return _as_instant(value)
-    if isinstance(value, Mapping):
+        # An instant starts with a digit: most strings never reach the regular expression.
+        return _as_instant(value) if value[:1].isdigit() else value
+    if kind is dict or (kind is not list and isinstance(value, Mapping)):
         out: dict[str, JSON] = {}
         for k, v in value.items():
-            # None is missing and numbers/booleans are kept as they are: no call for those leaves.
+            # None is missing, numbers/booleans are kept, strings are cleaned here: no call for leaves.
+            leaf = type(v)
+            if leaf is str:
+                if not opaque and k in _TRIMMED:
+                    v = v.strip()
+                out[str(k)] = _as_instant(v) if v[:1].isdigit() else v
+                continue
             if v is None:
                 continue
-            if type(v) in _PLAIN_LEAVES:
+            if leaf in _PLAIN_LEAVES:
                 out[str(k)] = v
                 continue
             cleaned = _clean(v, opaque=opaque or k in _OPAQUE, parent=str(k))
             if cleaned is not None:
                 out[str(k)] = cleaned
         return out or None
-    if isinstance(value, list | tuple):
+    if kind is list or kind is tuple:
         items = []
         for v in value:
             if v is None:
@@ -326,9 +337,9 @@ def _clean(value: JSON, *, opaque: bool, parent: str) -> JSON:
         if not opaque and parent in _SET_FIELDS:
             items = sorted(items, key=canonical_json)
         return items
-    if isinstance(value, Secret):
-        return value
-    return value
+    if isinstance(value, str):  # a str subclass
+        return _clean(str(value), opaque=opaque, parent=parent)
+    return value  # numbers, booleans and Secret leaves
 
 
 def _as_instant(value: str) -> str:

@@ -34,7 +34,6 @@ from reconciler.plan.ownership import (
     OwnershipRecord,
     ParsedRecord,
     format_instant,
-    record_from_metadata,
 )
 from reconciler.plan.state import FullStates, ReadRequest, RemoteSummary
 
@@ -92,9 +91,7 @@ def make_plan(
         listing = summaries.get(context, ())
         pairs, leftovers = _match(state, listing, options)
         context_actions = [_decide(pair, full_states, options) for pair in pairs]
-        owned = sum(
-            1 for s in listing if _ours_here(record_from_metadata(s.metadata, options.owner_id), context)
-        )
+        owned = sum(1 for s in listing if _ours_here(s.ownership(options.owner_id), context))
         deletions = [_deletion(context, s, p) for s, p in leftovers if _ours_here(p, context)]
         context_actions += guard_deletions(
             deletions,
@@ -122,7 +119,7 @@ def _match(
     Tried in order: our own record naming the manifest, then HRID, crossId (APIs), and expected id.
     Indexed, so that an environment of thousands of objects stays linear.
     """
-    parsed = [record_from_metadata(s.metadata, options.owner_id) for s in listing]
+    parsed = [s.ownership(options.owner_id) for s in listing]
     index: dict[tuple[str, RemoteKind, object], list[int]] = {}
     for position, (summary, record) in enumerate(zip(listing, parsed, strict=True)):
         keys: list[tuple[str, object]] = [

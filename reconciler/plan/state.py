@@ -16,7 +16,7 @@ from typing import Any
 
 from reconciler.manifests.model import ResourceId
 from reconciler.plan.kinds import RemoteKind
-from reconciler.plan.ownership import metadata_map, parse_instant
+from reconciler.plan.ownership import ParsedRecord, metadata_map, parse_instant, record_from_metadata
 
 JSON = Any
 
@@ -50,6 +50,14 @@ class RemoteSummary:
     listed: Mapping[str, JSON] = field(default_factory=dict)
     """Top-level fields the listing shows in the same form as our body (`LISTED_FIELDS`), so that a
     console edit of one of them is seen without a read and without trusting clocks."""
+
+    def ownership(self, our_owner: str) -> ParsedRecord:
+        """Our record in this object's metadata, read once: one sync asks for it several times."""
+        cached: tuple[str, ParsedRecord] | None = self.__dict__.get("_ownership")
+        if cached is None or cached[0] != our_owner:
+            cached = (our_owner, record_from_metadata(self.metadata, our_owner))
+            object.__setattr__(self, "_ownership", cached)  # a cache, not state: equality ignores it
+        return cached[1]
 
     @classmethod
     def from_mapi_v2_api(cls, item: Mapping[str, JSON]) -> RemoteSummary:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from reconciler.manifests.model import ResourceId
 from reconciler.plan import build_desired
 from reconciler.plan.ids import name_uuid
@@ -23,6 +25,18 @@ def test_gko_defaults_are_applied() -> None:
         "STANDARD",
     )
     assert body["listeners"][0]["entrypoints"][0]["qos"] == "AUTO"
+
+
+def test_defaults_are_filled_without_changing_or_copying_the_manifest() -> None:
+    manifest = api("orders")
+    before = copy.deepcopy(dict(manifest.spec))
+    body = one(desired(manifest), "orders").body
+    assert manifest.spec == before  # the GKO defaults went into the body only
+    assert body["listeners"][0]["entrypoints"][0]["qos"] == "AUTO"
+    assert "qos" not in manifest.spec["listeners"][0]["entrypoints"][0]
+    # what no default touches is shared with the manifest, not copied
+    assert body["endpointGroups"] is manifest.spec["endpointGroups"]
+    assert body["listeners"][0]["paths"] is manifest.spec["listeners"][0]["paths"]
 
 
 def test_explicit_values_win_over_defaults() -> None:
