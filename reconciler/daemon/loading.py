@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from reconciler.manifests import LoadOptions, load_manifests
-from reconciler.manifests.model import ManifestSet, Position, Positions, Problem, Resource
+from reconciler.manifests.model import ManifestSet, Position, Problem, Resource
 from reconciler.source import Snapshot
 
 
@@ -56,11 +56,7 @@ def relocate(manifests: ManifestSet, root: Path, prefix: str) -> ManifestSet:
         )
 
     def resource(item: Resource) -> Resource:
-        positions = Positions(
-            {path: position(pos) for path, pos in item.positions.by_path.items()},
-            position(item.positions.document),
-        )
-        return replace(item, positions=positions)
+        return replace(item, positions=item.positions.moved(name(item.positions.document.file)))
 
     return replace(
         manifests,

@@ -7,6 +7,8 @@ stage can hash, diff and serialise them without knowing about YAML.
 
 from __future__ import annotations
 
+import weakref
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -107,23 +109,99 @@ class Problem:
         return f"{where}{self.severity}: {self.message}{context}"
 
 
-@dataclass(frozen=True)
+class _Shape:
+    """The field paths of a document, in the order they were written, with an index by path.
+
+    Shared by every document written the same way (the APIs of one template, say), so that a
+    repository of 10,000 of them keeps one set of paths instead of 700,000 tuples.
+    """
+
+    __slots__ = ("__weakref__", "index", "paths")
+
+    def __init__(self, paths: tuple[FieldPath, ...]) -> None:
+        self.paths = paths
+        self.index = {path: i for i, path in enumerate(paths)}  # a repeated path: the last one wins
+
+
+_SHAPES: weakref.WeakValueDictionary[tuple[FieldPath, ...], _Shape] = weakref.WeakValueDictionary()
+_COLUMN_BITS = 24
+
+
 class Positions:
     """Where each field of one document was written, to point errors at a line.
 
     Looking up a path that was not written (a missing required field, say) falls back to
     the nearest written ancestor, which is where the user has to add it.
+
+    Kept compact, since every loaded document holds one for as long as its manifest lives: the
+    file once, a shared `_Shape` of paths, and one packed integer per field, from which a
+    `Position` is made when asked for.
     """
 
-    by_path: Mapping[FieldPath, Position]
-    document: Position
+    __slots__ = ("_file", "_shape", "_spots", "document")
+
+    def __init__(self, by_path: Mapping[FieldPath, Position], document: Position) -> None:
+        if any(p.file != document.file for p in by_path.values()):
+            raise ValueError("every position of a document must be in the document's file")
+        self._init(document.file, list(by_path), [pack(p.line, p.column) for p in by_path.values()], document)
+
+    def _init(self, file: str, paths: list[FieldPath], spots: list[int], document: Position) -> None:
+        key = tuple(paths)
+        shape = _SHAPES.get(key)
+        if shape is None:
+            shape = _SHAPES.setdefault(key, _Shape(key))
+        self._file = file
+        self._shape = shape
+        self._spots = array("Q", spots)
+        self.document = document
+
+    @classmethod
+    def packed(cls, file: str, paths: list[FieldPath], spots: list[int], document: Position) -> Positions:
+        """From the loader: `spots[i]` is where `paths[i]` was written, as `pack(line, column)`."""
+        positions = cls.__new__(cls)
+        positions._init(file, paths, spots, document)
+        return positions
 
     def of(self, path: FieldPath) -> Position:
+        index = self._shape.index
         for end in range(len(path), -1, -1):
-            found = self.by_path.get(path[:end])
+            found = index.get(path[:end])
             if found is not None:
-                return found
+                return self._position(self._spots[found])
         return self.document
+
+    @property
+    def by_path(self) -> dict[FieldPath, Position]:
+        return {path: self._position(self._spots[i]) for path, i in self._shape.index.items()}
+
+    def moved(self, file: str) -> Positions:
+        """The same positions in a file of another name (a repository shown under a sub-path)."""
+        moved = Positions.__new__(Positions)
+        moved._file, moved._shape, moved._spots = file, self._shape, self._spots
+        moved.document = Position(file, self.document.line, self.document.column)
+        return moved
+
+    def _position(self, spot: int) -> Position:
+        return Position(self._file, unpack_line(spot), spot & ((1 << _COLUMN_BITS) - 1))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Positions):
+            return NotImplemented
+        return self.document == other.document and self.by_path == other.by_path
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, like the dict it stands for
+
+    def __repr__(self) -> str:
+        return f"Positions({self.document}, {len(self._spots)} fields)"
+
+
+def pack(line: int, column: int) -> int:
+    """A line and a column as one integer, the form `Positions.packed` takes."""
+    return (line << _COLUMN_BITS) | min(column, (1 << _COLUMN_BITS) - 1)
+
+
+def unpack_line(spot: int) -> int:
+    return spot >> _COLUMN_BITS
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ a document after alias expansion, so that a "billion laughs" file is refused at 
 from __future__ import annotations
 
 import re
+import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ import ruamel.yaml
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reconciler.manifests.model import JSON, FieldPath, Position, Positions
+from reconciler.manifests.model import JSON, FieldPath, Position, Positions, pack, unpack_line
 
 _CLoader: Any
 try:
@@ -79,7 +80,8 @@ def parse_documents(text: str, file: str, data: bytes | None = None) -> Iterator
         document = Position(file, node.start_mark.line + 1, node.start_mark.column + 1)
         if body is None:
             continue
-        yield ParsedDocument(body, Positions(converter.positions, document), tuple(converter.warnings))
+        positions = Positions.packed(file, converter.paths, converter.spots, document)
+        yield ParsedDocument(body, positions, tuple(converter.warnings))
 
 
 def _compose_all(text: str) -> Iterator[Node | None]:
@@ -183,11 +185,13 @@ def _tag(node: Node) -> str:
 class _Converter:
     def __init__(self, file: str) -> None:
         self.file = file
-        self.positions: dict[FieldPath, Position] = {}
+        self.paths: list[FieldPath] = []
+        self.spots: list[int] = []  # where paths[i] was written, packed (see `Positions.packed`)
         self.warnings: list[YamlError] = []
 
-    def _at(self, node: Node) -> Position:
-        return Position(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+    def _mark(self, path: FieldPath, node: Node) -> None:
+        self.paths.append(path)
+        self.spots.append(pack(node.start_mark.line + 1, node.start_mark.column + 1))
 
     def _error(self, message: str, node: Node) -> YamlError:
         return YamlError(message, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -234,7 +238,7 @@ class _Converter:
             items: list[JSON] = []
             for index, item in enumerate(node.value):
                 item_path = (*path, index)
-                self.positions[item_path] = self._at(item)
+                self._mark(item_path, item)
                 items.append(self.convert(item, item_path, depth + 1))
             return items
         if isinstance(node, MappingNode):
@@ -251,12 +255,12 @@ class _Converter:
                 continue
             if not isinstance(key_node, ScalarNode):
                 raise self._error("mapping keys must be plain strings, not collections", key_node)
-            key = key_node.value
+            key = _shared(key_node.value)
             field_path = (*path, key)
             if key in result:
                 self._duplicate(key_node, result[key], self.convert(value_node, field_path, depth + 1), path)
                 continue
-            self.positions[field_path] = self._at(key_node)
+            self._mark(field_path, key_node)
             result[key] = self.convert(value_node, field_path, depth + 1)
         for key, value in merged.items():
             result.setdefault(key, value)
@@ -264,15 +268,17 @@ class _Converter:
 
     def _duplicate(self, key_node: ScalarNode, first_value: JSON, value: JSON, path: FieldPath) -> None:
         """A repeated key is ambiguous unless both values agree; Kubernetes keeps the last and warns."""
-        first = self.positions[(*path, key_node.value)]
+        where = (*path, key_node.value)
+        first = len(self.paths) - 1 - self.paths[::-1].index(where)
+        first_line = unpack_line(self.spots[first])
         if value != first_value:
             raise self._error(
-                f"duplicate key {key_node.value!r} with a different value (first defined at line {first.line})",
+                f"duplicate key {key_node.value!r} with a different value (first defined at line {first_line})",
                 key_node,
             )
         self.warnings.append(
             self._error(
-                f"duplicate key {key_node.value!r} (same value as at line {first.line}): remove one",
+                f"duplicate key {key_node.value!r} (same value as at line {first_line}): remove one",
                 key_node,
             )
         )
@@ -296,7 +302,7 @@ class _Converter:
         tag, value = _tag(node), node.value
         if tag in (_TAG + "str", "!", _TAG + "timestamp", _TAG + "binary"):
             # Kubernetes turns YAML into JSON, where a timestamp is a string: keep what was written.
-            return value
+            return _shared(value)
         if tag == _TAG + "null":
             return None
         if tag == _TAG + "bool":
@@ -306,6 +312,17 @@ class _Converter:
         if tag == _TAG + "float":
             return _to_float(value, node, self)
         raise self._error(f"unsupported YAML tag {tag!r}: only plain data is allowed", node)
+
+
+def _shared(text: str) -> str:
+    """One copy of each short string: keys and values like `http-proxy` repeat in every manifest.
+
+    Interned strings are released with their last reference, so a daemon does not accumulate them.
+    """
+    return sys.intern(text) if len(text) <= _SHARED_MAX else text
+
+
+_SHARED_MAX = 64
 
 
 def _to_int(value: str, node: Node, converter: _Converter) -> int:

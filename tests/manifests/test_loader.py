@@ -27,6 +27,34 @@ def test_resource_keeps_file_and_line_of_document_and_fields(tmp_path: Path) -> 
     assert api.at("plans", "Keyless", "status").line == api.at("plans", "Keyless").line
 
 
+def test_documents_written_alike_share_their_field_paths(tmp_path: Path) -> None:
+    # A repository of thousands of APIs from one template keeps one set of paths, not one per file.
+    write(tmp_path, "ctx.yaml", CONTEXT)
+    write(tmp_path, "a.yaml", api_v4("a", "/a"))
+    write(tmp_path, "b.yaml", "\n\n" + api_v4("b", "/b"))
+    apis = sorted((r for r in load(tmp_path).resources if r.kind == "ApiV4Definition"), key=lambda r: r.name)
+    a, b = (r.positions for r in apis)
+    assert a._shape is b._shape
+    assert (
+        b.of(("spec", "listeners", 0, "paths", 0, "path")).line
+        == a.of(("spec", "listeners", 0, "paths", 0, "path")).line + 2
+    )
+    assert b.of(("spec", "listeners")).file == str(tmp_path / "b.yaml")
+
+
+def test_positions_moved_to_another_file_name_keep_their_lines(tmp_path: Path) -> None:
+    write(tmp_path, "ctx.yaml", CONTEXT)
+    write(tmp_path, "a.yaml", api_v4("a"))
+    api = next(r for r in load(tmp_path).resources if r.kind == "ApiV4Definition")
+    moved = api.positions.moved("apis/a.yaml")
+    path = ("spec", "plans", "Keyless", "security", "type")
+    where = api.positions.of(path)
+    assert str(moved.of(path)) == f"apis/a.yaml:{where.line}:{where.column}"
+    assert moved.document.file == "apis/a.yaml"
+    assert moved != api.positions  # another file
+    assert api.positions.moved(api.position.file) == api.positions
+
+
 def test_multi_document_files_and_namespaces(tmp_path: Path) -> None:
     ns_api = api_v4("echo", "/other").replace(
         "  name: echo\nspec", "  name: echo\n  namespace: team-a\nspec", 1
