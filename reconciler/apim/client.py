@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import structlog
@@ -242,7 +243,11 @@ class ApimClient:
         `read_only` marks a POST that only reads (mAPI v2 search) as safe to retry.
         """
         method = method.upper()
-        path = httpx.URL(url).path
+        path = urlsplit(url).path
+        # The query goes into the URL here, so that httpx parses each URL once: its parser checks every
+        # character, and a params mapping (even an empty one) would make it parse the URL again.
+        if params:
+            url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
         retryable = method in IDEMPOTENT_METHODS or read_only
         allowed = frozenset(allow_statuses)
         server = self.server_state
@@ -271,9 +276,7 @@ class ApimClient:
             started = time.monotonic()
             self._counts[method] += 1
             try:
-                response = await self._http.request(
-                    method, url, params=params, content=content, headers=req_headers
-                )
+                response = await self._http.request(method, url, content=content, headers=req_headers)
             except _TRANSPORT_ERRORS as exc:
                 del req_headers
                 server.record_failure()

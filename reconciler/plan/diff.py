@@ -8,7 +8,7 @@ renderer shows both of its sides as `(sensitive)`.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -96,8 +96,15 @@ def same(desired: JSON, actual: JSON) -> bool:
     return equal
 
 
-def diff(desired: JSON, actual: JSON, path: FieldPath = ()) -> tuple[FieldChange, ...]:
-    """Every leaf-level difference, in desired order then APIM-only keys sorted."""
+Locate = Callable[[FieldPath], Position]
+"""Where a field of the desired body is written in its manifest (`DesiredResource.position_of`)."""
+
+
+def diff(
+    desired: JSON, actual: JSON, path: FieldPath = (), locate: Locate | None = None
+) -> tuple[FieldChange, ...]:
+    """Every leaf-level difference, in desired order then APIM-only keys sorted; each change gets its
+    manifest position from `locate`, when given."""
     if same(desired, actual):
         return ()
     if isinstance(desired, Mapping) and isinstance(actual, Mapping):
@@ -105,33 +112,34 @@ def diff(desired: JSON, actual: JSON, path: FieldPath = ()) -> tuple[FieldChange
         keys = list(desired) + sorted(k for k in actual if k not in desired)
         for key in keys:
             if key not in actual:
-                changes.append(_change(ChangeOp.ADDED, (*path, key), None, desired[key]))
+                changes.append(_change(ChangeOp.ADDED, (*path, key), None, desired[key], locate))
             elif key not in desired:
-                changes.append(_change(ChangeOp.REMOVED, (*path, key), actual[key], None))
+                changes.append(_change(ChangeOp.REMOVED, (*path, key), actual[key], None, locate))
             else:
-                changes.extend(diff(desired[key], actual[key], (*path, key)))
+                changes.extend(diff(desired[key], actual[key], (*path, key), locate))
         return tuple(changes)
     if isinstance(desired, list) and isinstance(actual, list):
         changes = []
         for index in range(max(len(desired), len(actual))):
             if index >= len(actual):
-                changes.append(_change(ChangeOp.ADDED, (*path, index), None, desired[index]))
+                changes.append(_change(ChangeOp.ADDED, (*path, index), None, desired[index], locate))
             elif index >= len(desired):
-                changes.append(_change(ChangeOp.REMOVED, (*path, index), actual[index], None))
+                changes.append(_change(ChangeOp.REMOVED, (*path, index), actual[index], None, locate))
             else:
-                changes.extend(diff(desired[index], actual[index], (*path, index)))
+                changes.extend(diff(desired[index], actual[index], (*path, index), locate))
         return tuple(changes)
-    return (_change(ChangeOp.CHANGED, path, actual, desired),)
+    return (_change(ChangeOp.CHANGED, path, actual, desired, locate),)
 
 
-def _change(op: ChangeOp, path: FieldPath, old: JSON, new: JSON) -> FieldChange:
+def _change(op: ChangeOp, path: FieldPath, old: JSON, new: JSON, locate: Locate | None) -> FieldChange:
     """A change; when one side is a Secret, APIM's plain echo of the other side is wrapped too, so that
     not even a repr of the plan can show the old secret value."""
     sensitive = isinstance(new, Secret) or isinstance(old, Secret)
     if sensitive:
         old = Secret(str(old)) if isinstance(old, str) else old
         new = Secret(str(new)) if isinstance(new, str) else new
-    return FieldChange(op, path, old, new, sensitive=sensitive)
+    position = locate(path) if locate is not None else None
+    return FieldChange(op, path, old, new, sensitive=sensitive, position=position)
 
 
 def _plain(value: JSON) -> JSON:

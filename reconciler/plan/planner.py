@@ -205,11 +205,16 @@ def _decide(pair: _Pair, full_states: FullStates, options: PlanOptions) -> Actio
     if summary is None:
         # A creation shows the body as sent (GKO defaults in, server defaults not).
         return _with(
-            base, ActionKind.CREATE, "not in APIM", _located(d, diff(hashable(d.kind, d.body), {})), d, record
+            base,
+            ActionKind.CREATE,
+            "not in APIM",
+            diff(hashable(d.kind, d.body), {}, locate=d.position_of),
+            d,
+            record,
         )
     actual = full_states.get((d.context, summary.id))
     changes = (
-        _located(d, diff(comparable(d.kind, d.body), comparable(d.kind, actual)))
+        diff(comparable(d.kind, d.body), comparable(d.kind, actual), locate=d.position_of)
         if actual is not None
         else ()
     )
@@ -260,10 +265,6 @@ def _decide(pair: _Pair, full_states: FullStates, options: PlanOptions) -> Actio
     return _with(
         base, ActionKind.DRIFTED, f"modified in APIM{since}; not reverted (revert_drift off)", changes
     )
-
-
-def _located(desired: DesiredResource, changes: tuple[FieldChange, ...]) -> tuple[FieldChange, ...]:
-    return tuple(replace(c, position=desired.position_of(c.path)) for c in changes)
 
 
 def _since(summary: RemoteSummary, record: OwnershipRecord) -> str:
