@@ -52,6 +52,7 @@ from reconciler.apim.retry import (
     backoff_delay,
     parse_retry_after,
 )
+from reconciler.apim.transport import LanePool
 from reconciler.manifests.model import Resource
 from reconciler.plan.canonical import reveal_leaf
 from reconciler.secrets.credentials import Credentials, credentials_provider
@@ -685,65 +686,3 @@ def _is_tls_failure(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
-
-
-class LanePool(httpx.AsyncBaseTransport):
-    """The connection pool, split into small pools ("lanes"); each request goes to the least busy lane.
-
-    httpcore's pool checks every one of its connections (has it expired? is it idle?) for each
-    request, so its CPU cost per request grows with the pool: with 32 connections in one pool it
-    was about 2.5 ms per request on a 2-CPU machine, with lanes of 2 connections about 0.7 ms
-    (bench/README.md). The limits are those of the whole pool; one TLS context serves every lane.
-    The body is read inside the lane, so that a lane counts as busy until its connection is free.
-    """
-
-    def __init__(
-        self,
-        limits: httpx.Limits,
-        verify: ssl.SSLContext | bool,
-        *,
-        trust_env: bool = True,
-        per_lane: int = 2,
-    ) -> None:
-        total = max(1, limits.max_connections or 100)
-        count = -(-total // max(1, per_lane))
-        keepalive = limits.max_keepalive_connections
-        lane_keepalive = None if keepalive is None else max(1, -(-keepalive // count))
-        context = verify if isinstance(verify, ssl.SSLContext) or not verify else None
-        self._lanes: list[httpx.AsyncHTTPTransport] = []
-        for index in range(count):
-            size = min(per_lane, total - index * per_lane)
-            if context is None:  # verify=True: the default context, built once for every lane
-                context = httpx.create_ssl_context(verify=True, trust_env=trust_env)
-            self._lanes.append(
-                httpx.AsyncHTTPTransport(
-                    verify=context,
-                    trust_env=trust_env,
-                    limits=httpx.Limits(
-                        max_connections=size,
-                        max_keepalive_connections=None
-                        if lane_keepalive is None
-                        else min(size, lane_keepalive),
-                        keepalive_expiry=limits.keepalive_expiry,
-                    ),
-                )
-            )
-        self._busy = [0] * count
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        busy = self._busy
-        lane = busy.index(min(busy))
-        busy[lane] += 1
-        try:
-            response = await self._lanes[lane].handle_async_request(request)
-            try:
-                await response.aread()
-            finally:
-                await response.aclose()
-            return response
-        finally:
-            busy[lane] -= 1
-
-    async def aclose(self) -> None:
-        for lane in self._lanes:
-            await lane.aclose()
