@@ -4,7 +4,7 @@ exactly as shown."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -57,7 +57,7 @@ class Action:
     hrid: str
     remote_kind: RemoteKind
     reason: str = ""
-    changes: tuple[FieldChange, ...] = ()
+    changes: Sequence[FieldChange] = ()
     remote_id: str | None = None
     position: Position | None = None
     body: Mapping[str, JSON] | None = field(default=None, repr=False, compare=False)

@@ -18,8 +18,9 @@ until the manifest changes, or until a deep check (`PlanOptions.full_read`) read
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import overload
 
 from reconciler.manifests.hrid import resource_hrid
 from reconciler.manifests.model import JSON, ResourceId
@@ -204,14 +205,7 @@ def _decide(pair: _Pair, full_states: FullStates, options: PlanOptions) -> Actio
     )
     if summary is None:
         # A creation shows the body as sent (GKO defaults in, server defaults not).
-        return _with(
-            base,
-            ActionKind.CREATE,
-            "not in APIM",
-            diff(hashable(d.kind, d.body), {}, locate=d.position_of),
-            d,
-            record,
-        )
+        return _with(base, ActionKind.CREATE, "not in APIM", CreationChanges(d), d, record)
     actual = full_states.get((d.context, summary.id))
     changes = (
         diff(comparable(d.kind, d.body), comparable(d.kind, actual), locate=d.position_of)
@@ -267,6 +261,50 @@ def _decide(pair: _Pair, full_states: FullStates, options: PlanOptions) -> Actio
     )
 
 
+class CreationChanges(Sequence[FieldChange]):
+    """The changes of a creation: every field of the body as sent (GKO defaults in, server defaults
+    not), worked out each time they are read.
+
+    They are only a view of the body, which the action holds anyway, and only reports read them:
+    held for every creation of a cold sync of 10,000 APIs, they were a third of its memory.
+    """
+
+    __slots__ = ("_desired",)
+
+    def __init__(self, desired: DesiredResource) -> None:
+        self._desired = desired
+
+    def _changes(self) -> tuple[FieldChange, ...]:
+        d = self._desired
+        return diff(hashable(d.kind, d.body), {}, locate=d.position_of)
+
+    @overload
+    def __getitem__(self, index: int) -> FieldChange: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[FieldChange]: ...
+
+    def __getitem__(self, index: int | slice) -> FieldChange | Sequence[FieldChange]:
+        return self._changes()[index]
+
+    def __len__(self) -> int:
+        return len(self._changes())
+
+    def __iter__(self) -> Iterator[FieldChange]:
+        return iter(self._changes())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return self._changes() == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self._changes())
+
+    def __repr__(self) -> str:
+        return f"CreationChanges({self._desired.id})"
+
+
 def _since(summary: RemoteSummary, record: OwnershipRecord) -> str:
     if summary.updated_at is None or record.applied_at is None:
         return ""
@@ -279,7 +317,7 @@ def _with(
     base: Action,
     kind: ActionKind,
     reason: str,
-    changes: tuple[FieldChange, ...] = (),
+    changes: Sequence[FieldChange] = (),
     desired: DesiredResource | None = None,
     record: OwnershipRecord | None = None,
 ) -> Action:

@@ -7,7 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from reconciler.plan import ActionKind, ChangeOp, Plan, PlanOptions, make_plan, reads_needed
+from reconciler.plan.diff import diff
 from reconciler.plan.kinds import RemoteKind
+from reconciler.plan.normalise import hashable
+from reconciler.plan.planner import CreationChanges
 from tests.plan.plan_helpers import CTX, OPTIONS, T0, api, app, applied, desired, one, remote
 
 
@@ -26,6 +29,19 @@ def test_create_when_absent_from_apim() -> None:
     assert all(c.op is ChangeOp.ADDED for c in action.changes)
     assert plan.summary() == "Plan: 1 to create, 0 to update, 0 to delete"
     assert plan.has_changes
+
+
+def test_a_creations_changes_are_its_body_as_sent_worked_out_when_read() -> None:
+    (action,) = _plan(desired(api("orders", description="Orders")), {}, {}).actions
+    assert isinstance(action.changes, CreationChanges)  # a view of the body, not a second copy
+    assert action.body is not None
+    expected = diff(hashable("ApiV4Definition", action.body), {})
+    assert action.changes == expected and len(action.changes) == len(expected)
+    assert [c.path_text for c in action.changes] == [c.path_text for c in expected]
+    description = next(c for c in action.changes if c.path_text == "description")
+    assert (description.op, description.new) == (ChangeOp.ADDED, "Orders")
+    assert description.position is not None and description.position.file == "orders.yaml"
+    assert action.changes[0] == expected[0] and list(action.changes[1:3]) == list(expected[1:3])
 
 
 def test_request_body_carries_the_ownership_record() -> None:
