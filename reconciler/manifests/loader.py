@@ -27,13 +27,14 @@ def load_manifests(paths: Iterable[str | Path], options: LoadOptions = LoadOptio
         where = ", ".join(str(p) for p in paths)
         problems.append(Problem(Severity.ERROR, f"no *.yaml or *.yml manifest files under {where}"))
     resources: list[Resource] = []
+    strings: dict[str, str] = {}  # short strings shared by every document of this load
     for source in sources:
         content = read_text(source, options.max_file_size)
         if isinstance(content, Problem):
             problems.append(content)
             continue
         try:
-            for document in parse_documents(content.text, source.display, content.data):
+            for document in parse_documents(content.text, source.display, content.data, strings):
                 problems.extend(
                     Problem(Severity.WARNING, w.message, Position(source.display, w.line, w.column))
                     for w in document.warnings

@@ -14,7 +14,6 @@ a document after alias expansion, so that a "billion laughs" file is refused at 
 from __future__ import annotations
 
 import re
-import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -63,7 +62,9 @@ class ParsedDocument:
     warnings: tuple[YamlError, ...] = ()
 
 
-def parse_documents(text: str, file: str, data: bytes | None = None) -> Iterator[ParsedDocument]:
+def parse_documents(
+    text: str, file: str, data: bytes | None = None, strings: dict[str, str] | None = None
+) -> Iterator[ParsedDocument]:
     """Yield every non-empty document of a YAML stream as plain data with field positions.
 
     `data` is the raw file, when the caller has it, for a cheap pre-scan of flow nesting.
@@ -73,7 +74,7 @@ def parse_documents(text: str, file: str, data: bytes | None = None) -> Iterator
     for node in _compose_all(text):
         if node is None:
             continue
-        converter = _Converter(file)
+        converter = _Converter(file, strings if strings is not None else {})
         if "&" in text and _has_aliases(node):
             converter.check_expanded_size(node)
         body = converter.convert(node, (), 0)
@@ -182,12 +183,22 @@ def _tag(node: Node) -> str:
     return str(tag)
 
 
+_SHARED_MAX = 64
+
+
 class _Converter:
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, strings: dict[str, str]) -> None:
         self.file = file
+        self.strings = strings
         self.paths: list[FieldPath] = []
         self.spots: list[int] = []  # where paths[i] was written, packed (see `Positions.packed`)
         self.warnings: list[YamlError] = []
+
+    def _shared(self, text: str) -> str:
+        """One copy of each short string per load: keys and values like `http-proxy` repeat in every
+        manifest. A table of the load's own, not `sys.intern`: interned strings are immortal on
+        Python 3.12, and a daemon reloads changing repositories for weeks."""
+        return self.strings.setdefault(text, text) if len(text) <= _SHARED_MAX else text
 
     def _mark(self, path: FieldPath, node: Node) -> None:
         self.paths.append(path)
@@ -255,7 +266,7 @@ class _Converter:
                 continue
             if not isinstance(key_node, ScalarNode):
                 raise self._error("mapping keys must be plain strings, not collections", key_node)
-            key = _shared(key_node.value)
+            key = self._shared(key_node.value)
             field_path = (*path, key)
             if key in result:
                 self._duplicate(key_node, result[key], self.convert(value_node, field_path, depth + 1), path)
@@ -302,7 +313,7 @@ class _Converter:
         tag, value = _tag(node), node.value
         if tag in (_TAG + "str", "!", _TAG + "timestamp", _TAG + "binary"):
             # Kubernetes turns YAML into JSON, where a timestamp is a string: keep what was written.
-            return _shared(value)
+            return self._shared(value)
         if tag == _TAG + "null":
             return None
         if tag == _TAG + "bool":
@@ -312,17 +323,6 @@ class _Converter:
         if tag == _TAG + "float":
             return _to_float(value, node, self)
         raise self._error(f"unsupported YAML tag {tag!r}: only plain data is allowed", node)
-
-
-def _shared(text: str) -> str:
-    """One copy of each short string: keys and values like `http-proxy` repeat in every manifest.
-
-    Interned strings are released with their last reference, so a daemon does not accumulate them.
-    """
-    return sys.intern(text) if len(text) <= _SHARED_MAX else text
-
-
-_SHARED_MAX = 64
 
 
 def _to_int(value: str, node: Node, converter: _Converter) -> int:

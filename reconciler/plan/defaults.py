@@ -12,7 +12,7 @@ is missing or null. Nothing is filled into a container that does not exist, exce
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -25,8 +25,44 @@ T = TypeVar("T")
 
 _STEP_PHASES = ("request", "response", "subscribe", "publish", "entrypointConnect", "interact", "connect")
 
-GKO_DEFAULTS: dict[str, tuple[Rule, ...]] = {
-    API_V4_DEFINITION: (
+
+@dataclass(frozen=True)
+class _RuleTree:
+    """Rules grouped by their first step: keys to fill here, keys to descend into, `*` for list items."""
+
+    fills: tuple[tuple[str, JSON], ...] = ()
+    children: tuple[tuple[str, _RuleTree], ...] = ()
+    each: _RuleTree | None = None
+
+
+def _compile(rules: Sequence[Rule]) -> _RuleTree:
+    fills: list[tuple[str, JSON]] = []
+    nested: dict[str, list[Rule]] = {}
+    for path, default in rules:
+        if len(path) == 1 and path[0] != "*":
+            fills.append((path[0], default))
+        elif len(path) > 1:
+            nested.setdefault(path[0], []).append((path[1:], default))
+    each = _compile(nested.pop("*")) if "*" in nested else None
+    children = tuple((key, _compile(sub)) for key, sub in nested.items())
+    return _RuleTree(tuple(fills), children, each)
+
+
+class Rules:
+    """A set of default rules, with the tree that `apply_rules` walks built once."""
+
+    def __init__(self, *rules: Rule) -> None:
+        self.rules = rules
+        self.tree = _compile(rules)
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self.rules)
+
+
+NO_RULES = Rules()
+
+GKO_DEFAULTS: dict[str, Rules] = {
+    API_V4_DEFINITION: Rules(
         (("state",), "STARTED"),
         (("lifecycleState",), "UNPUBLISHED"),
         (("visibility",), "PRIVATE"),
@@ -42,7 +78,7 @@ GKO_DEFAULTS: dict[str, tuple[Rule, ...]] = {
     ),
     # v2: the CRD's own defaults, except syncFrom: without a Kubernetes cluster the gateways can only
     # read the definition from APIM, so "kubernetes" would leave the API undeployed.
-    API_DEFINITION: (
+    API_DEFINITION: Rules(
         (("state",), "STARTED"),
         (("visibility",), "PRIVATE"),
         (("notifyMembers",), True),
@@ -54,7 +90,7 @@ GKO_DEFAULTS: dict[str, tuple[Rule, ...]] = {
         (("plans", "*", "validation"), "AUTO"),
         (("plans", "*", "type"), "API"),
     ),
-    APPLICATION: (),
+    APPLICATION: Rules(),
 }
 
 
@@ -64,8 +100,8 @@ def _flow_rules(prefix: tuple[str, ...]) -> list[Rule]:
     return rules
 
 
-SERVER_DEFAULTS: dict[str, tuple[Rule, ...]] = {
-    API_V4_DEFINITION: (
+SERVER_DEFAULTS: dict[str, Rules] = {
+    API_V4_DEFINITION: Rules(
         # GKO's defaults minus the write-only fields that APIM never echoes.
         *(
             r
@@ -87,7 +123,7 @@ SERVER_DEFAULTS: dict[str, tuple[Rule, ...]] = {
         *_flow_rules(("flows",)),
         *_flow_rules(("plans", "*", "flows")),
     ),
-    API_DEFINITION: (
+    API_DEFINITION: Rules(
         *GKO_DEFAULTS[API_DEFINITION],
         (("flow_mode",), "DEFAULT"),
         (("execution_mode",), "v4-emulation-engine"),
@@ -97,11 +133,11 @@ SERVER_DEFAULTS: dict[str, tuple[Rule, ...]] = {
         (("flows", "*", "enabled"), True),
         (("plans", "*", "flows", "*", "enabled"), True),
     ),
-    APPLICATION: ((("status",), "ACTIVE"),),
+    APPLICATION: Rules((("status",), "ACTIVE")),
 }
 
 
-def apply_rules(body: T, rules: Sequence[Rule]) -> T:
+def apply_rules(body: T, rules: Rules) -> T:
     """`body` with every rule's default filled in where the value is missing or null.
 
     Copy on write: only the containers on the way to a filled value are copied, the rest is shared
@@ -109,41 +145,8 @@ def apply_rules(body: T, rules: Sequence[Rule]) -> T:
     copy of every manifest was a fifth of a no-op sync's CPU. The rules are walked as one tree, so
     that each container of the body is visited once, not once per rule.
     """
-    filled: T = _apply(body, _tree(rules))
+    filled: T = _apply(body, rules.tree)
     return filled
-
-
-@dataclass(frozen=True)
-class _RuleTree:
-    """Rules grouped by their first step: keys to fill here, keys to descend into, `*` for list items."""
-
-    fills: tuple[tuple[str, JSON], ...] = ()
-    children: tuple[tuple[str, _RuleTree], ...] = ()
-    each: _RuleTree | None = None
-
-
-_TREES: dict[int, tuple[Sequence[Rule], _RuleTree]] = {}
-
-
-def _tree(rules: Sequence[Rule]) -> _RuleTree:
-    cached = _TREES.get(id(rules))
-    if cached is None or cached[0] is not rules:
-        cached = (rules, _compile(rules))
-        _TREES[id(rules)] = cached  # keeps `rules` alive, so its id cannot be reused
-    return cached[1]
-
-
-def _compile(rules: Sequence[Rule]) -> _RuleTree:
-    fills: list[tuple[str, JSON]] = []
-    nested: dict[str, list[Rule]] = {}
-    for path, default in rules:
-        if len(path) == 1 and path[0] != "*":
-            fills.append((path[0], default))
-        elif len(path) > 1:
-            nested.setdefault(path[0], []).append((path[1:], default))
-    each = _compile(nested.pop("*")) if "*" in nested else None
-    children = tuple((key, _compile(sub)) for key, sub in nested.items())
-    return _RuleTree(tuple(fills), children, each)
 
 
 def _apply(node: Any, tree: _RuleTree) -> Any:

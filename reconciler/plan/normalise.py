@@ -31,7 +31,7 @@ from typing import Any
 
 from reconciler.manifests.model import API_DEFINITION, API_V4_DEFINITION, APPLICATION
 from reconciler.plan.canonical import canonical_json
-from reconciler.plan.defaults import SERVER_DEFAULTS, apply_rules
+from reconciler.plan.defaults import NO_RULES, SERVER_DEFAULTS, apply_rules
 from reconciler.plan.ownership import OWNERSHIP_KEY
 
 JSON = Any
@@ -199,7 +199,7 @@ def comparable(kind: str, body: Mapping[str, JSON]) -> dict[str, JSON]:
         if isinstance(out.get("pages"), Mapping):
             out["pages"] = {k: _drop(p, _V2_CHILD_ASSIGNED) for k, p in out["pages"].items()}
     out = _project_children(out, "metadata", _METADATA_ECHOED)
-    out = apply_rules(out, SERVER_DEFAULTS.get(kind, ()))
+    out = apply_rules(out, SERVER_DEFAULTS.get(kind, NO_RULES))
     _key_collections(kind, out)
     cleaned = _clean(out, opaque=False, parent="")
     return cleaned if isinstance(cleaned, dict) else {}
