@@ -259,6 +259,7 @@ class Bench:
             "rss_start_mib": result.get("rss_start_mib"),
             "rss_end_mib": result.get("rss_end_mib"),
             "rss_growth_pct": result.get("rss_growth_pct"),
+            "rss_every_10_syncs_mib": result.get("rss_every_10_syncs_mib"),
             "lower_bound_ratio": None,
             "naive_ratio": None,
             "converged": converged,
@@ -420,6 +421,7 @@ def _real_daemon(bench: Bench, syncs: int) -> dict[str, Any]:
         "rss_start_mib": round(rss[0], 1),
         "rss_end_mib": round(rss[-1], 1),
         "rss_growth_pct": round(100 * (rss[-1] - rss[0]) / rss[0], 2),
+        "rss_every_10_syncs_mib": [round(r, 1) for r in rss[::10]] + [round(rss[-1], 1)],
         "peak_rss_mib": round(peak, 1),
     }
 

@@ -28,6 +28,7 @@ from reconciler.daemon.config import DaemonConfig
 from reconciler.daemon.identity import IdentityWatch
 from reconciler.daemon.job import SyncJob
 from reconciler.daemon.loading import load_snapshot
+from reconciler.daemon.memory import release_freed_memory
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.status import StatusBoard, sync_outcome
 from reconciler.daemon.threads import in_daemon_thread
@@ -97,7 +98,8 @@ class ReconcileLoop:
                 reason = "+".join(self._triggers)
             self._triggers.clear()
             self._wake.clear()
-            await self.tick(reason, forced=forced)
+            if await self.tick(reason, forced=forced) is not None:
+                release_freed_memory()  # the sync's result is gone by now: only live objects stay
             if self._stopping:
                 break
             if self._triggers:
