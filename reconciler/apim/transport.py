@@ -22,8 +22,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import anyio._backends._asyncio  # noqa: F401  # see below
 import httpcore
 import httpx
+
+# httpcore's locks load anyio's asyncio backend at their first use, which put some 60 ms of module
+# loading inside the first sync of every process (bench/profiles/noop-sync-before.txt): it loads
+# with us instead. A private module of anyio, hence the pin on anyio in pyproject.toml.
 
 _ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
     (httpcore.ConnectTimeout, httpx.ConnectTimeout),
