@@ -1,13 +1,15 @@
-"""Fixtures shared by every test folder."""
+"""Fixtures shared by every test folder (`git_daemon` serves the `upstream` of the folder asking)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import structlog
 
 from reconciler.emulator import EmulatorConfig, RunningEmulator, start_emulator
+from tests.source.gitservers import GitDaemon, Upstream
 
 
 @pytest.fixture
@@ -16,6 +18,30 @@ def emulator() -> Iterator[RunningEmulator]:
     ``emulator-token``); ``emulator.base_url`` is its address. Stopped after the test."""
     with start_emulator(EmulatorConfig()) as emu:
         yield emu
+
+
+@pytest.fixture
+def make_emulator() -> Iterator[Callable[..., RunningEmulator]]:
+    """Start emulators with a custom configuration; all are stopped after the test."""
+    started: list[RunningEmulator] = []
+
+    def make(**kwargs: Any) -> RunningEmulator:
+        emu = start_emulator(EmulatorConfig(**kwargs))
+        started.append(emu)
+        return emu
+
+    yield make
+    for emu in started:
+        emu.close()
+
+
+@pytest.fixture
+def git_daemon(upstream: Upstream) -> Iterator[GitDaemon]:
+    """`git daemon` serving the `upstream` fixture of the test's folder; stopped after the test."""
+    daemon = GitDaemon(upstream.base)
+    daemon.start()
+    yield daemon
+    daemon.stop()
 
 
 @pytest.fixture(autouse=True)

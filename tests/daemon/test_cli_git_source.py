@@ -6,7 +6,6 @@ In-process CLI runs against real git servers and the emulator on 127.0.0.1.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +44,6 @@ def seed(upstream: Upstream, emulator: RunningEmulator, prefix: str = "") -> str
         },
         "first",
     )
-
-
-@pytest.fixture
-def git_daemon(upstream: Upstream) -> Iterator[GitDaemon]:
-    daemon = GitDaemon(upstream.base)
-    daemon.start()
-    yield daemon
-    daemon.stop()
 
 
 def test_sync_from_a_file_url_records_the_commit_and_shows_repository_paths(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,6 @@ BROKEN = api_yaml("broken").replace("type: PROXY", "type: SOAP")
 
 def seed(upstream: Upstream, base_url: str) -> str:
     return upstream.commit({"context.yaml": context_yaml(base_url), "alpha.yaml": api_yaml("alpha")}, "first")
-
-
-@pytest.fixture
-def git_daemon(upstream: Upstream) -> Iterator[GitDaemon]:
-    daemon = GitDaemon(upstream.base)
-    daemon.start()
-    yield daemon
-    daemon.stop()
 
 
 def test_new_commits_are_picked_up_and_every_sync_line_names_its_commit(

@@ -1,15 +1,15 @@
-"""Fixtures of the emulator tests: HTTP clients, custom emulators, sample bodies, spec validators."""
+"""Fixtures of the emulator tests: HTTP clients, sample bodies, spec validators."""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from reconciler.emulator import EmulatorConfig, RunningEmulator, start_emulator
+from reconciler.emulator import RunningEmulator
 from tests.emulator.support import API_SPEC, APP_SPEC, SPEC_DIR, SpecBook
 
 
@@ -24,21 +24,6 @@ def specs() -> SpecBook:
 def client(emulator: RunningEmulator) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=emulator.base_url, auth=("admin", "admin"), timeout=5) as c:
         yield c
-
-
-@pytest.fixture
-def make_emulator() -> Iterator[Callable[..., RunningEmulator]]:
-    """Start emulators with a custom configuration; all are stopped after the test."""
-    started: list[RunningEmulator] = []
-
-    def make(**kwargs: Any) -> RunningEmulator:
-        emu = start_emulator(EmulatorConfig(**kwargs))
-        started.append(emu)
-        return emu
-
-    yield make
-    for emu in started:
-        emu.close()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.source.gitservers import GitDaemon, HttpGitServer, SshServer, Upstream, ensure_sshd, run_sshd
+from tests.source.gitservers import HttpGitServer, SshServer, Upstream, ensure_sshd, run_sshd
 
 TOKEN = "tok-3f9a-SECRET-c0ffee"
 USERNAME = "deployer"
@@ -28,14 +28,6 @@ def upstream(tmp_path: Path) -> Upstream:
 @pytest.fixture
 def cache_dir(tmp_path: Path) -> Path:
     return tmp_path / "cache"
-
-
-@pytest.fixture
-def git_daemon(upstream: Upstream) -> Iterator[GitDaemon]:
-    daemon = GitDaemon(upstream.base)
-    daemon.start()
-    yield daemon
-    daemon.stop()
 
 
 @pytest.fixture
