@@ -11,7 +11,7 @@ pp the listing page size. Listing pages:
 
 | scenario | requests_needed | why |
 | --- | --- | --- |
-| cold-sync | pages + N + N_apps | one listing page per kind and context (all empty), one PUT per created object |
+| cold-sync | pages + 2 (N + N_apps) | one listing page per kind and context (all empty); per created object one GET of its HRID (APIM's listing can lag or hide objects: a creation checks that nothing is there) and one PUT |
 | noop-sync | pages + N_apps | the listings, plus one GET per application: applications have no listing that shows metadata (see README) |
 | one-change | pages + N_apps + 2 | plus one GET of the changed API (the plan shows its field diff) and one PUT |
 | drift | pages + N_apps + 2 d | d = ceil(1 % of N) APIs edited in the console: one GET each (field diff), one PUT each (revert) |
@@ -54,7 +54,7 @@ def requests_needed(scenario: str, shape: Shape, n: int, n_apps: int, changed: i
     """The minimum number of requests of a scenario (see the module docstring for each formula)."""
     pages = shape.pages
     if scenario == "cold-sync":
-        return pages + n + n_apps
+        return pages + 2 * (n + n_apps)
     if scenario == "noop-sync":
         return pages + n_apps
     if scenario == "one-change":

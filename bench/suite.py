@@ -268,7 +268,7 @@ class Bench:
 
 
 _FORMULAS = {
-    "cold-sync": "pages + N + N_apps",
+    "cold-sync": "pages + 2 (N + N_apps)",
     "noop-sync": "pages + N_apps",
     "one-change": "pages + N_apps + 2",
     "drift": "pages + N_apps + 2 d",

@@ -92,6 +92,16 @@ class RequestStats:
 
 
 @dataclass(frozen=True)
+class ListingPage:
+    """One page of a paged listing, with what the server says of the whole listing."""
+
+    items: list[Any]
+    page_count: int | None
+    total: int | None
+    """How many items the whole listing holds, as the server counts them."""
+
+
+@dataclass(frozen=True)
 class EnvironmentInfo:
     """What the context check reached: the environment as the server describes it."""
 
@@ -459,10 +469,10 @@ class ApimClient:
         """Every API matching `query` (an `ApiSearchQuery`), page after page, through mAPI v2 search."""
         page = 1
         while True:
-            items, count = await self.search_apis_page(page, query=query, per_page=per_page, expands=expands)
-            for item in items:
+            listing = await self.search_apis_page(page, query=query, per_page=per_page, expands=expands)
+            for item in listing.items:
                 yield item
-            if not items or count is None or page >= count:
+            if not listing.items or listing.page_count is None or page >= listing.page_count:
                 return
             page += 1
 
@@ -473,10 +483,11 @@ class ApimClient:
         query: Mapping[str, Any] | None = None,
         per_page: int = 100,
         expands: Iterable[str] = ("metadata",),
-    ) -> tuple[list[Any], int | None]:
-        """One page of mAPI v2 search (from 1): its items, and the page count the server reports.
+    ) -> ListingPage:
+        """One page of mAPI v2 search (from 1): its items, and the page and item counts it reports.
 
-        The first page tells how many there are, so that the others can be fetched concurrently.
+        The first page tells how many there are, so that the others can be fetched concurrently. A
+        body that is not a listing raises UnexpectedResponseError: it is never read as "nothing".
         """
         params: dict[str, Any] = {"page": page, "perPage": per_page}
         expand = list(expands)
@@ -489,27 +500,34 @@ class ApimClient:
             body=dict(query or {}),
             read_only=True,
         )
-        data = body.get("data") if isinstance(body, Mapping) else None
+        path = f"{self.target.mapi_v2_env}/apis/_search"
+        data = _listing_items(body, "POST", path)
         pagination = body.get("pagination") if isinstance(body, Mapping) else None
-        page_count = pagination.get("pageCount") if isinstance(pagination, Mapping) else None
-        return list(data or []), page_count if isinstance(page_count, int) else None
+        info = pagination if isinstance(pagination, Mapping) else {}
+        return ListingPage(data, _count(info.get("pageCount")), _count(info.get("totalCount")))
 
     async def list_applications_page(
         self, page: int, *, per_page: int = 100, status: str | None = None
-    ) -> tuple[list[Any], int | None]:
-        """One page of mAPI v1 `applications/_paged` (from 1): its items, and `page.total_pages`."""
+    ) -> ListingPage:
+        """One page of mAPI v1 `applications/_paged` (from 1): its items, `page.total_pages` and
+        `page.total_elements`."""
         params: dict[str, str | int] = {"page": page, "size": per_page}
         if status:
             params["status"] = status
-        body = await self._json("GET", f"{self.target.mapi_v1_env}/applications/_paged", params=params)
-        data = body.get("data") if isinstance(body, Mapping) else None
-        info = body.get("page") if isinstance(body, Mapping) else None
-        total_pages = info.get("total_pages") if isinstance(info, Mapping) else None
-        return list(data or []), total_pages if isinstance(total_pages, int) else None
+        path = f"{self.target.mapi_v1_env}/applications/_paged"
+        body = await self._json("GET", path, params=params)
+        data = _listing_items(body, "GET", path)
+        page_info = body.get("page") if isinstance(body, Mapping) else None
+        info = page_info if isinstance(page_info, Mapping) else {}
+        return ListingPage(data, _count(info.get("total_pages")), _count(info.get("total_elements")))
 
     async def get_api_by_id(self, api_id: str) -> Any:
         """An API as mAPI v2 shows it (no `metadata`: only search with `expands=metadata` has it)."""
         return await self._json("GET", f"{self.target.mapi_v2_env}/apis/{segment(api_id)}")
+
+    async def find_api_by_id(self, api_id: str) -> Any | None:
+        """`get_api_by_id`, or None when there is no API with that id."""
+        return await self._get_or_none(f"{self.target.mapi_v2_env}/apis/{segment(api_id)}")
 
     async def update_api_by_id(
         self, api_id: str, body: Mapping[str, Any], *, if_match: str | None = None
@@ -552,10 +570,10 @@ class ApimClient:
         """Every application of the environment, through mAPI v1 `applications/_paged`."""
         page = 1
         while True:
-            items, count = await self.list_applications_page(page, per_page=per_page, status=status)
-            for item in items:
+            listing = await self.list_applications_page(page, per_page=per_page, status=status)
+            for item in listing.items:
                 yield item
-            if not items or count is None or page >= count:
+            if not listing.items or listing.page_count is None or page >= listing.page_count:
                 return
             page += 1
 
@@ -629,6 +647,23 @@ class ApimClient:
     async def _delete(self, url: str) -> bool:
         response = await self.request("DELETE", url, allow_statuses=(404,))
         return response.status_code != 404
+
+
+def _listing_items(body: Any, method: str, path: str) -> list[Any]:
+    """The `data` of a listing page; anything else (no body, no list, an item without an id) is an
+    error, never an empty environment."""
+    data = body.get("data") if isinstance(body, Mapping) else None
+    if not isinstance(data, list):
+        raise UnexpectedResponseError("the listing page has no `data` list", method=method, path=path)
+    if not all(isinstance(item, Mapping) and isinstance(item.get("id"), str) and item["id"] for item in data):
+        raise UnexpectedResponseError(
+            "the listing page holds an item without an id", method=method, path=path
+        )
+    return data
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _dry(dry_run: bool) -> dict[str, str | int]:

@@ -8,15 +8,19 @@ metadata), so each one is read through the Automation API; those reads double as
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from reconciler.apim.client import ApimClient
+import structlog
+
+from reconciler.apim.client import ApimClient, ListingPage
 from reconciler.apim.errors import ApimError
 from reconciler.manifests.model import ResourceId
 from reconciler.plan.kinds import RemoteKind
 from reconciler.plan.state import ReadRequest, RemoteSummary
+
+_log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 States = dict[tuple[ResourceId, str], Mapping[str, Any]]
@@ -26,6 +30,16 @@ States = dict[tuple[ResourceId, str], Mapping[str, Any]]
 class Listing:
     summaries: list[RemoteSummary]
     states: States
+
+
+class InconsistentListingError(ApimError):
+    """A listing whose pages do not add up (duplicates, missing items, counts that disagree), even
+    after reading it again: planning from it could delete what exists or create over it."""
+
+
+LISTING_ATTEMPTS = 3
+"""How many times a listing is read before its context is given up as unplannable."""
+_REREAD_DELAY = 0.2
 
 
 async def read_listing(
@@ -40,6 +54,11 @@ async def read_listing(
     Both listings run side by side; each reads its first page, then all the others concurrently
     (the first tells how many there are); application reads start as soon as their listing is
     complete. One gate bounds all of these requests to `concurrency` at a time.
+
+    APIM's search is not a snapshot (each node has its own index, updated asynchronously, with an
+    order that may differ from page to page), so a listing is checked before it is believed: every
+    page full but the last, no id twice, as many items as the server counts. One that does not add up
+    is read again, and after `LISTING_ATTEMPTS` raises InconsistentListingError.
 
     The application listing shows no HRID: an application whose id is one that a manifest's HRID
     gives (`application_hrids`: id -> HRID) is read by that HRID, any other by its id.
@@ -61,28 +80,82 @@ async def read_listing(
         return RemoteSummary.from_application({**state, "updated_at": item.get("updated_at")}), state
 
     async def applications() -> list[tuple[RemoteSummary, Mapping[str, Any] | None]]:
-        items = await all_pages(lambda page: gated(client.list_applications_page(page, per_page=per_page)))
+        items = await consistent_listing(
+            "applications",
+            lambda page: gated(client.list_applications_page(page, per_page=per_page)),
+            per_page,
+        )
         return list(await asyncio.gather(*(application(item) for item in items)))
 
-    async def api_page(page: int) -> tuple[list[RemoteSummary], int | None]:
+    async def api_page(page: int) -> ListingPage:
         # Summarised as soon as each page arrives: a page holds full API definitions, and 100 pages
         # of them alive at once were most of the memory of a no-op sync of 10,000 APIs.
-        items, count = await gated(client.search_apis_page(page, per_page=per_page))
-        return [RemoteSummary.from_mapi_v2_api(item) for item in items], count
+        listing = await gated(client.search_apis_page(page, per_page=per_page))
+        return replace(listing, items=[RemoteSummary.from_mapi_v2_api(item) for item in listing.items])
 
-    apis, apps = await asyncio.gather(all_pages(api_page), applications())
+    apis, apps = await asyncio.gather(consistent_listing("APIs", api_page, per_page), applications())
     states: States = {(context, summary.id): state for summary, state in apps if state is not None}
     return Listing(apis + [summary for summary, _ in apps], states)
 
 
-async def all_pages(fetch: Callable[[int], Awaitable[tuple[list[Any], int | None]]]) -> list[Any]:
-    """Every item of a paged listing: page 1, then pages 2..count concurrently, in page order."""
-    items, count = await fetch(1)
-    if not items or count is None or count <= 1:
-        return items
-    for rest, _ in await asyncio.gather(*(fetch(page) for page in range(2, count + 1))):
-        items += rest
-    return items
+async def consistent_listing(
+    what: str, fetch: Callable[[int], Awaitable[ListingPage]], per_page: int
+) -> list[Any]:
+    """Every item of a paged listing, read until its pages add up (see `read_listing`)."""
+    problem = ""
+    for attempt in range(LISTING_ATTEMPTS):
+        if attempt:
+            await asyncio.sleep(_REREAD_DELAY * attempt)
+        pages = await all_pages(fetch)
+        problem = listing_problem(pages, per_page)
+        if not problem:
+            return [item for page in pages for item in page.items]
+        _log.warning(
+            "inconsistent listing, reading it again", listing=what, problem=problem, attempt=attempt + 1
+        )
+    raise InconsistentListingError(
+        f"the {what} listing did not add up in {LISTING_ATTEMPTS} reads ({problem}); nothing is planned "
+        "for this context, since a listing that misses or repeats objects could make a sync delete or "
+        "take over what exists",
+        method="GET",
+        path=what,
+    )
+
+
+async def all_pages(fetch: Callable[[int], Awaitable[ListingPage]]) -> list[ListingPage]:
+    """Every page of a paged listing: page 1, then pages 2..count concurrently, in page order."""
+    first = await fetch(1)
+    count = first.page_count
+    if not first.items or count is None or count <= 1:
+        return [first]
+    return [first, *await asyncio.gather(*(fetch(page) for page in range(2, count + 1)))]
+
+
+def listing_problem(pages: Sequence[ListingPage], per_page: int) -> str:
+    """What is wrong with a listing read page by page, or "" when it adds up."""
+    total = pages[0].total
+    count = pages[0].page_count
+    items = [item for page in pages for item in page.items]
+    if any(page.total != total for page in pages):
+        return "the item count changed between pages"
+    if total is not None and count is not None and total and count != -(-total // per_page):
+        return f"{count} pages announced for {total} items of {per_page} per page"
+    for number, page in enumerate(pages[:-1], start=1):
+        if len(page.items) != per_page:
+            return f"page {number} holds {len(page.items)} items, not {per_page}"
+    ids = [_item_id(item) for item in items]
+    if len(set(ids)) != len(ids):
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        return f"{len(twice)} object(s) listed twice (e.g. {twice[0]})"
+    if total is not None and len(items) != total:
+        return f"{len(items)} items read, but the server counts {total}"
+    # Without a count (APIM always sends one; the emulator's empty listings once did not), only what
+    # can be checked is: an empty answer cannot make a sync delete, and creations are verified.
+    return ""
+
+
+def _item_id(item: Any) -> str:
+    return item.id if isinstance(item, RemoteSummary) else str(item["id"])
 
 
 @dataclass(frozen=True)

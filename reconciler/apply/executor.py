@@ -1,9 +1,20 @@
 """Executing a plan: every write once, bounded concurrency, failures isolated, order kept.
 
-Within a context the plan's order is a dependency order (APIs before the applications that
-subscribe to them, deletions last), so actions run in phases: each phase concurrently, phases one
-after another. Contexts are independent and run side by side. One failed action never stops the
-others; the caller fails the run at the end when any outcome failed.
+The plan's order is a dependency order (APIs before the applications that subscribe to them,
+deletions last), so actions run in phases: each phase concurrently, in every context at once,
+phases one after another. Phases span contexts so that every write of a sync is done before any
+deletion: a resource that moves to another context or environment is written in its new place
+before its old copy goes, and its old copy stays when that write failed. One failed action never
+stops the others; the caller fails the run at the end when any outcome failed.
+
+Two checks guard against acting on a listing that was wrong:
+
+* A creation first reads the HRID it would write. APIM's search index lags behind writes, and an
+  account without organization ADMIN is shown only the objects it is a member of, so "absent from
+  the listing" is not "absent": the PUT is an upsert and would silently take over what is there.
+  What the read finds decides: nothing (404) -> create; our own record, bound to it -> write, as the
+  update it is; anything else, or a 403 -> not written, reported.
+* A deletion that finds nothing (404) is reported as "already gone", not as applied.
 """
 
 from __future__ import annotations
@@ -11,16 +22,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from itertools import groupby
 from typing import Any
 
 import structlog
 
 from reconciler.apim.client import ApimClient
-from reconciler.apim.errors import ApimError, ConflictError
+from reconciler.apim.errors import ApimError, ConflictError, PermissionDeniedError
 from reconciler.manifests.model import API_DEFINITION, ResourceId
 from reconciler.plan.kinds import RemoteKind
 from reconciler.plan.model import Action, ActionKind, Outcome, Plan
+from reconciler.plan.ownership import metadata_map, record_from_metadata
 
 _log = structlog.get_logger(__name__)
 
@@ -41,6 +52,10 @@ def _phase(action: Action) -> int:
     return 0 if api else 1
 
 
+class _NotWritten(ApimError):
+    """A write the executor decided not to send (what APIM holds is not what the plan expected)."""
+
+
 async def execute(
     plan: Plan,
     clients: Mapping[ResourceId, ApimClient],
@@ -49,13 +64,17 @@ async def execute(
     dry_run: bool = False,
     clock: Clock = _utc_now,
     progress: Progress | None = None,
+    owner_id: str | None = None,
 ) -> tuple[Outcome, ...]:
-    """Apply every write of the plan; with `dry_run`, send each with `dryRun=true` instead."""
-    by_context: dict[ResourceId, list[Action]] = {}
-    for action in plan.writes():
-        by_context.setdefault(action.context, []).append(action)
-    total = sum(len(actions) for actions in by_context.values())
+    """Apply every write of the plan; with `dry_run`, send each with `dryRun=true` instead.
+
+    `owner_id` is the owner whose record a creation may find on its target and still write.
+    """
+    actions = [a for a in plan.writes() if a.context in clients]
+    total = len(actions)
     done = 0
+    gates = {cid: asyncio.Semaphore(max(1, concurrency)) for cid in clients}
+    outcomes: dict[int, Outcome] = {}
 
     def tick() -> None:
         nonlocal done
@@ -63,31 +82,15 @@ async def execute(
         if progress is not None:
             progress(done, total)
 
-    results = await asyncio.gather(
-        *(
-            _execute_context(actions, clients[cid], concurrency, dry_run, clock, tick)
-            for cid, actions in by_context.items()
-            if cid in clients
-        )
-    )
-    return tuple(outcome for outcomes in results for outcome in outcomes)
-
-
-async def _execute_context(
-    actions: Sequence[Action],
-    client: ApimClient,
-    concurrency: int,
-    dry_run: bool,
-    clock: Clock,
-    tick: Callable[[], None],
-) -> list[Outcome]:
-    gate = asyncio.Semaphore(max(1, concurrency))
-    outcomes: list[Outcome] = []
-
-    async def run(action: Action) -> Outcome:
-        async with gate:
+    async def run(index: int) -> Outcome:
+        action = actions[index]
+        held = _held(action, plan, actions, outcomes)
+        if held is not None:
+            tick()
+            return Outcome(action, ok=False, error=held)
+        async with gates[action.context]:
             try:
-                await _apply(action, client, dry_run, clock)
+                detail = await _apply(action, clients[action.context], dry_run, clock, owner_id)
             except ApimError as exc:
                 tick()
                 _log.warning(
@@ -95,26 +98,55 @@ async def _execute_context(
                 )
                 return Outcome(action, ok=False, error=str(exc), conflict=isinstance(exc, ConflictError))
             tick()
-            return Outcome(action, ok=True)
+            return Outcome(action, ok=True, detail=detail)
 
-    for _, phase in groupby(sorted(actions, key=_phase), key=_phase):
-        outcomes += await asyncio.gather(*(run(a) for a in phase))
+    for phase in range(4):
+        batch = [i for i, a in enumerate(actions) if _phase(a) == phase]
+        for index, outcome in zip(batch, await asyncio.gather(*(run(i) for i in batch)), strict=True):
+            outcomes[index] = outcome
     # A listener path can move from a deleted API to a new one (a rename): the creation fails until
     # the deletion has run, so writes refused for a path conflict get one more try, after deletions.
-    retry = [i for i, o in enumerate(outcomes) if o.conflict and o.action.kind is not ActionKind.DELETE]
-    if retry and any(o.ok and o.action.kind is ActionKind.DELETE for o in outcomes):
-        again = await asyncio.gather(*(run(outcomes[i].action) for i in retry))
-        for index, outcome in zip(retry, again, strict=True):
+    retry = [i for i, o in outcomes.items() if o.conflict and o.action.kind is not ActionKind.DELETE]
+    if retry and any(o.ok and o.action.kind is ActionKind.DELETE for o in outcomes.values()):
+        for index, outcome in zip(retry, await asyncio.gather(*(run(i) for i in retry)), strict=True):
             outcomes[index] = outcome
-    return outcomes
+    return tuple(outcomes[i] for i in range(len(actions)))
 
 
-async def _apply(action: Action, client: ApimClient, dry_run: bool, clock: Clock) -> None:
+def _held(
+    action: Action, plan: Plan, actions: Sequence[Action], outcomes: Mapping[int, Outcome]
+) -> str | None:
+    """Why a deletion of a moved resource must not run: its new copy is not known to be in place."""
+    if action.after is None:
+        return None
+    new_place = next(
+        (a for a in plan.actions if a.context == action.after and a.resource == action.resource), None
+    )
+    if new_place is None:
+        return (
+            f"not deleted: {action.resource} now lives in context {action.after}, which this run did not "
+            "plan (run it without narrowing the scope to move the resource)"
+        )
+    if new_place.kind is ActionKind.UNCHANGED:
+        return None
+    written = next(
+        (o for i, o in outcomes.items() if actions[i] is new_place or actions[i] == new_place), None
+    )
+    if written is not None and written.ok:
+        return None
+    return f"not deleted: its new copy in context {action.after} was not written ({new_place.kind})"
+
+
+async def _apply(
+    action: Action, client: ApimClient, dry_run: bool, clock: Clock, owner_id: str | None
+) -> str | None:
+    """Send the action; returns what to say instead of "applied", if anything."""
     if action.kind is ActionKind.DELETE:
         if dry_run:
-            return  # the Automation API has no dry-run delete; the plan already shows it
-        await _delete(action, client)
-        return
+            return "not sent (APIM has no dry run for deletions)"
+        return None if await _delete(action, client) else "already gone (APIM found nothing to delete)"
+    if action.kind is ActionKind.CREATE:
+        await _check_absent(action, client, owner_id)
     body = action.request_body(clock())
     if action.remote_kind is RemoteKind.APPLICATION:
         response = await client.put_application(body, dry_run=dry_run)
@@ -124,15 +156,50 @@ async def _apply(action: Action, client: ApimClient, dry_run: bool, clock: Clock
         response = await client.put_api(body, dry_run=dry_run)
     if dry_run:
         _raise_severe(response, action)
+        return "validated by APIM (dry run): nothing stored"
+    return None
 
 
-async def _delete(action: Action, client: ApimClient) -> None:
+async def _check_absent(action: Action, client: ApimClient, owner_id: str | None) -> None:
+    """Refuse a creation whose HRID APIM already holds, unless what it holds is ours (see module doc)."""
+    try:
+        if action.remote_kind is RemoteKind.APPLICATION:
+            found = await client.get_application(action.hrid)
+        elif action.resource.kind == API_DEFINITION:
+            found = await client.find_api_by_id(action.remote_id) if action.remote_id else None
+        else:
+            found = await client.get_api(action.hrid)
+    except PermissionDeniedError:
+        raise _NotWritten(
+            "not created: APIM holds this HRID, but this account may not read it (it is not a member), "
+            "so it cannot be ours; not touched",
+            method="GET",
+            path=action.hrid,
+        ) from None
+    if found is None:
+        return
+    state = found if isinstance(found, Mapping) else {}
+    parsed = record_from_metadata(metadata_map(state.get("metadata")), owner_id or "").on_carrier(
+        str(state.get("id") or "")
+    )
+    if parsed.ours and parsed.record is not None and parsed.record.resource == action.resource:
+        return  # ours: the listing lagged behind our own last write
+    raise _NotWritten(
+        "not created: APIM already holds this HRID, although its listing did not show it (the search "
+        f"index lags, or this account sees only part of the environment); it is {parsed.ownership}: "
+        "not touched (adopt it with --adopt once the listing shows it)",
+        method="GET",
+        path=action.hrid,
+    )
+
+
+async def _delete(action: Action, client: ApimClient) -> bool:
+    """True when APIM deleted something, False when it found nothing."""
     if action.remote_kind is RemoteKind.APPLICATION:
-        await client.delete_application(action.hrid)
-    elif action.record is not None and action.record.resource.kind == API_DEFINITION and action.remote_id:
-        await client.delete_api_by_id(action.remote_id)
-    else:
-        await client.delete_api(action.hrid)
+        return await client.delete_application(action.hrid)
+    if action.resource.kind == API_DEFINITION and action.remote_id:
+        return await client.delete_api_by_id(action.remote_id)
+    return await client.delete_api(action.hrid)
 
 
 class DryRunRejected(ApimError):

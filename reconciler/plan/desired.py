@@ -30,7 +30,8 @@ from reconciler.plan import ids
 from reconciler.plan.canonical import spec_hash
 from reconciler.plan.defaults import GKO_DEFAULTS, apply_rules
 from reconciler.plan.kinds import MANAGED_KINDS, RemoteKind, remote_kind
-from reconciler.plan.normalise import APP_ECHOED, V4_ECHOED, hashable, hide_ownership
+from reconciler.plan.normalise import APP_ECHOED, V4_ECHOED, comparable, hashable, hide_ownership
+from reconciler.plan.ownership import sensitive_fingerprints
 from reconciler.secrets.value import Secret
 
 JSON = Any
@@ -44,6 +45,9 @@ _V4_ACCEPTED = (V4_ECHOED - {"hrid"}) | {"definitionContext", "notifyMembers", "
 _APP_ACCEPTED = (APP_ECHOED - {"hrid"}) | {"notifyMembers"}
 _PLAN_DERIVED = frozenset(("id", "crossId", "hrid", "definitionVersion", "order"))
 _PAGE_DERIVED = frozenset(("id", "crossId", "hrid", "api", "parentId", "order", "parent"))
+# A context that names no organization or environment reaches APIM's default ones, whose ids are
+# `DEFAULT` (as reconciler/apim/endpoints.py addresses them): the ids APIM derives start from those.
+_DEFAULT_ID = "DEFAULT"
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,9 @@ class DesiredResource:
     positions: Positions | None = field(default=None, compare=False, repr=False)
     keys: Mapping[str, Mapping[str, str]] = field(default_factory=dict, compare=False, repr=False)
     """For plans and pages: HRID -> the map key written in the manifest."""
+    secret_fields: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    """Fingerprints of the paths (in the comparable form of the body) that hold secret values: kept in
+    the ownership record, so that a later report can mask what APIM holds there."""
 
     @property
     def kind(self) -> str:
@@ -126,7 +133,7 @@ def build_desired(resources: Iterable[Resource]) -> DesiredBuild:
                 _problem(resource, f"contextRef points at {ref.id}, which is not in the repository")
             )
             continue
-        org, env = _text(context.spec.get("organizationId")), _text(context.spec.get("environmentId"))
+        org, env = _context_ids(context)
         built, dropped = desired_resource(resource, ref.id, org, env)
         problems += [
             _problem(resource, f"{f} is not supported and is not sent", (f,), Severity.WARNING)
@@ -134,12 +141,7 @@ def build_desired(resources: Iterable[Resource]) -> DesiredBuild:
         ]
         grouped[ref.id].append(built)
     states = {
-        cid: DesiredState(
-            context=cid,
-            organization_id=_text(contexts[cid].spec.get("organizationId")),
-            environment_id=_text(contexts[cid].spec.get("environmentId")),
-            resources=tuple(items),
-        )
+        cid: DesiredState(cid, *_context_ids(contexts[cid]), resources=tuple(items))
         for cid, items in sorted(grouped.items())
     }
     return DesiredBuild(states, tuple(problems))
@@ -161,6 +163,7 @@ def desired_resource(
     if resource.kind == API_DEFINITION:
         cross_id = body.get("crossId", cross_id)
         remote_id = body.get("id", remote_id)
+    comparable_body = comparable(resource.kind, body) if resource.has_templates else {}
     return (
         DesiredResource(
             id=resource.id,
@@ -173,9 +176,21 @@ def desired_resource(
             position=resource.position,
             positions=resource.positions,
             keys=_manifest_keys(resource.spec) if resource.kind == API_V4_DEFINITION else {},
+            secret_fields=sensitive_fingerprints(_secret_paths(comparable_body, ())),
         ),
         dropped,
     )
+
+
+def _secret_paths(value: JSON, path: tuple[str | int, ...]) -> Iterable[tuple[str | int, ...]]:
+    if isinstance(value, Secret):
+        yield path
+    elif isinstance(value, Mapping):
+        for key, child in value.items():
+            yield from _secret_paths(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _secret_paths(child, (*path, index))
 
 
 def application_hrids(resources: Iterable[Resource]) -> dict[ResourceId, dict[str, str]]:
@@ -192,8 +207,7 @@ def application_hrids(resources: Iterable[Resource]) -> dict[ResourceId, dict[st
         context = contexts.get(ref.id) if ref is not None and resource.kind == APPLICATION else None
         if ref is None or context is None:
             continue
-        org, env = _text(context.spec.get("organizationId")), _text(context.spec.get("environmentId"))
-        hrid, _, remote_id = _identity(resource, org, env)
+        hrid, _, remote_id = _identity(resource, *_context_ids(context))
         out.setdefault(ref.id, {})[remote_id] = hrid
     return out
 
@@ -289,6 +303,13 @@ def _page(key: str, item: JSON) -> dict[str, JSON]:
     if isinstance(parent, str) and parent and "parentHrid" not in page:
         page["parentHrid"] = key_hrid(parent)
     return page
+
+
+def _context_ids(context: Resource) -> tuple[str, str]:
+    """The organization and environment ids a ManagementContext reaches."""
+    organization = _text(context.spec.get("organizationId")).strip() or _DEFAULT_ID
+    environment = _text(context.spec.get("environmentId")).strip() or _DEFAULT_ID
+    return organization, environment
 
 
 def _text(value: JSON) -> str:

@@ -1,8 +1,9 @@
 """Field-level differences between two comparable bodies (see `normalise.comparable`).
 
 Changes are expressed as what applying the desired body does to APIM: `added` (in git, not in APIM),
-`removed` (in APIM, not in git), `changed`. A change touching a secret is marked sensitive, and every
-renderer shows both of its sides as `(sensitive)`.
+`removed` (in APIM, not in git), `changed`. A change touching a secret is marked sensitive: every
+secret leaf on either side is a `Secret` (APIM's plain echo of a secret field is wrapped too), so a
+renderer shows it as `(sensitive)`, and a sensitive change is never shown as a text diff.
 """
 
 from __future__ import annotations
@@ -42,10 +43,11 @@ class FieldChange:
         return format_field_path(self.path)
 
     def shown_old(self) -> JSON:
-        return REDACTED if self.sensitive and self.op is not ChangeOp.ADDED else redact(self.old)
+        """The old side, safe to print: every secret leaf in it as `(sensitive)`."""
+        return redact(self.old)
 
     def shown_new(self) -> JSON:
-        return REDACTED if self.sensitive and self.op is not ChangeOp.REMOVED else redact(self.new)
+        return redact(self.new)
 
     def text_diff(self) -> str | None:
         """A unified diff when both sides are strings and either is long or multi-line; else None."""
@@ -134,10 +136,10 @@ def diff(
 def _change(op: ChangeOp, path: FieldPath, old: JSON, new: JSON, locate: Locate | None) -> FieldChange:
     """A change; when one side is a Secret, APIM's plain echo of the other side is wrapped too, so that
     not even a repr of the plan can show the old secret value."""
-    sensitive = isinstance(new, Secret) or isinstance(old, Secret)
-    if sensitive:
+    if isinstance(new, Secret) or isinstance(old, Secret):
         old = Secret(str(old)) if isinstance(old, str) else old
         new = Secret(str(new)) if isinstance(new, str) else new
+    sensitive = contains_secret(new) or contains_secret(old)
     position = locate(path) if locate is not None else None
     return FieldChange(op, path, old, new, sensitive=sensitive, position=position)
 

@@ -1,16 +1,23 @@
 """Prune guards: the rules that stand between a mistake in git and a mass deletion in APIM.
 
-Deletion candidates are already limited to objects that carry our ownership record with our owner
-id (the planner never proposes anything else). On top of that, per context:
+Deletion candidates are already limited to objects that carry our ownership record, bound to them,
+with our owner id (the planner never proposes anything else). On top of that, per context:
 
 * prune can be turned off (`PlanOptions.prune=False`): deletions are then `skipped`, not errors;
-* a context whose manifests failed to load or validate deletes nothing: a half-read repository
-  looks exactly like a repository where things were removed;
 * an empty desired set deletes nothing: an empty checkout, a wrong path, a bad glob;
 * deleting all owned objects, or more than `prune_threshold` of them, is refused.
 
-The last two can be overridden with `force_prune`; the broken-context guard cannot. A refused deletion stays in
-the plan as a `blocked` action with the reason, so it is visible, never silently dropped.
+A repository that failed to load or validate never reaches the planner (the sync stops first), so
+there is no rule for it here. The last two rules can be overridden with `force_prune`. A refused
+deletion stays in the plan as a `blocked` action with the reason, so it is visible, never silently
+dropped.
+
+A refusal must also *last*. If the creations of the same sync went ahead, the next sync would count
+more owned objects and let the same deletions through (5 of 20 refused, then 5 of 100 allowed).
+So while a context's deletions are refused, whatever would add to its owned objects (a creation, an
+adoption, an object moving in from another context) is held back too: the next sync meets the same
+numbers and refuses again, until somebody confirms the deletions (`--force-prune`) or restores the
+manifests.
 """
 
 from __future__ import annotations
@@ -22,12 +29,7 @@ from reconciler.plan.model import Action, ActionKind, PlanOptions
 
 
 def guard_deletions(
-    deletions: Sequence[Action],
-    *,
-    owned: int,
-    desired: int,
-    broken: bool,
-    options: PlanOptions,
+    deletions: Sequence[Action], *, owned: int, desired: int, options: PlanOptions
 ) -> tuple[Action, ...]:
     """The deletions of one context, each either kept as `delete` or turned into `blocked`.
 
@@ -39,20 +41,42 @@ def guard_deletions(
         return tuple(
             replace(a, kind=ActionKind.SKIPPED, reason=f"{a.reason}; prune is disabled") for a in deletions
         )
-    reason = refusal(len(deletions), owned=owned, desired=desired, broken=broken, options=options)
+    reason = refusal(len(deletions), owned=owned, desired=desired, options=options)
     if reason is None:
         return tuple(deletions)
-    return tuple(
-        replace(a, kind=ActionKind.BLOCKED, reason=f"{a.reason}; not deleted: {reason}") for a in deletions
+    return tuple(block(a, f"not deleted: {reason}") for a in deletions)
+
+
+def hold_growth(actions: Sequence[Action], adds_owned: Sequence[bool]) -> list[Action]:
+    """The actions of a context whose deletions were refused: those that would add an owned object held."""
+    return [
+        block(
+            a,
+            "held back while this context's deletions are refused (confirm them with --force-prune, "
+            "or restore their manifests)",
+        )
+        if grows
+        else a
+        for a, grows in zip(actions, adds_owned, strict=True)
+    ]
+
+
+def block(action: Action, why: str) -> Action:
+    """`action` refused by a guard: it stays in the plan, as an error, and sends nothing."""
+    return replace(
+        action,
+        kind=ActionKind.BLOCKED,
+        refused=action.kind,
+        reason=f"{action.reason}; {why}" if action.reason else why,
+        body=None,
+        record=None,
     )
 
 
-def refusal(count: int, *, owned: int, desired: int, broken: bool, options: PlanOptions) -> str | None:
+def refusal(count: int, *, owned: int, desired: int, options: PlanOptions) -> str | None:
     """Why `count` deletions must not happen, or None when they may."""
     if not options.prune:
         return "prune is disabled"
-    if broken:
-        return "the manifests of this context failed to load or validate"
     if options.force_prune:
         return None
     if desired == 0:

@@ -28,7 +28,7 @@ class ActionKind(StrEnum):
     UNCHANGED = "unchanged"
     DRIFTED = "drifted"  # changed in APIM behind our back; reverted unless revert_drift=False
     CONFLICT = "conflict"  # desired, but APIM holds it without our record, or another owner's
-    BLOCKED = "blocked"  # a deletion that a prune guard refused (an error: something looks wrong)
+    BLOCKED = "blocked"  # a write a guard refused (`Action.refused` says which): something looks wrong
     SKIPPED = "skipped"  # a deletion not made because prune is turned off (as asked: not an error)
 
 
@@ -45,6 +45,20 @@ class PlanOptions:
     adopt: bool = False
     drift_tolerance: timedelta = DEFAULT_DRIFT_TOLERANCE
     full_read: bool = False  # read every managed object (a periodic deep check; see docs/plan.md)
+    allow_rollback: bool = False  # let a sync of an older commit overwrite what a newer one wrote
+    now: datetime | None = None
+    """When the sync started (the caller's clock): an ownership record that claims a later apply time
+    was edited by hand, and is not trusted to skip a read."""
+
+
+@dataclass(frozen=True)
+class CommitRelations:
+    """What the source knows of the commits named in ownership records, against this sync's commit."""
+
+    newer: frozenset[str] = frozenset()
+    """Descendants of this sync's commit: writing over what they wrote would roll it back."""
+    unrelated: frozenset[str] = frozenset()
+    """Commits that are not in this commit's history at all (history rewritten by a force-push?)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,11 @@ class Action:
     position: Position | None = None
     body: Mapping[str, JSON] | None = field(default=None, repr=False, compare=False)
     record: OwnershipRecord | None = None
+    refused: ActionKind | None = None
+    """For a BLOCKED action: what it would have done (a deletion, a creation, an update)."""
+    after: ResourceId | None = None
+    """For a deletion that moves a resource (to another context, or to a new HRID): the context whose
+    write of the same resource must have succeeded in this sync before this object is deleted."""
 
     @property
     def writes(self) -> bool:
@@ -138,3 +157,5 @@ class Outcome:
     ok: bool
     error: str | None = None
     conflict: bool = False  # refused because something else holds the same path (a 400 in APIM)
+    detail: str | None = None
+    """What happened, when it is not simply "applied" (a deletion that found nothing: "already gone")."""

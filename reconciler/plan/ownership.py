@@ -5,30 +5,55 @@ and the no-op cheap (the recorded spec hash and apply time let the planner skip 
 cannot have changed). It lives in APIM metadata because mAPI v2 search returns metadata in the
 listing (`expands=metadata`), so a whole environment's records cost one paged listing.
 
+A record is only as good as its binding to the object that carries it. Anybody with console access
+can copy a metadata value onto another API (APIM's own "duplicate" copies metadata too), so a
+version-2 record names the APIM id of the object it was written onto (`id`) and the HRID it was
+written under (`hrid`); a record found on any other object is a copy, never a reason to update or
+delete anything. A digest over the record (`sig`) shows a hand edit (a future `appliedAt` hiding a
+console edit, say): an altered record is not trusted for the shortcuts that skip reading an object.
+The digest has no key, so it stops careless edits, not a forger who recomputes it; the periodic full
+read (docs/plan.md) is what catches any drift whatever the records say.
+
+`sensitive` lists fingerprints of the fields that held secret values when the object was written,
+so that a report can mask the value APIM still holds after the secret is removed from git.
+
 The value is compact JSON, for example::
 
-    {"v":1,"owner":"apim-reconciler","kind":"ApiV4Definition","namespace":"default","name":"my-api",
-     "commit":"3f2a...","hash":"sha256:...","appliedAt":"2026-11-23T11:00:00Z"}
+    {"v":2,"owner":"apim-reconciler","kind":"ApiV4Definition","namespace":"default","name":"my-api",
+     "context":"default/ctx","hrid":"default-my-api","id":"0b7c...","commit":"3f2a...",
+     "hash":"sha256:...","appliedAt":"2026-11-23T11:00:00.000Z","s":["1a2b3c4d"],"sig":"9f..."}
+
+JDBC-backed APIM stores metadata values in `nvarchar(1024)`: a record must stay below
+`MAX_RECORD_LENGTH`, and the planner refuses to write one that would not.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from reconciler.manifests.model import ResourceId
+from reconciler.manifests.model import FieldPath, ResourceId
 
 OWNERSHIP_KEY = "apim-reconciler"
 """The metadata key of the record, on every object we manage."""
 
 DEFAULT_OWNER = "apim-reconciler"
-RECORD_VERSION = 1
+RECORD_VERSION = 2
+MAX_RECORD_LENGTH = 1000
+"""JDBC-backed APIM keeps metadata values in nvarchar(1024); a margin for the server's own framing."""
 
 JSON = Any
+
+
+def path_fingerprint(path: FieldPath) -> str:
+    """A short, stable fingerprint of a field path (of the comparable form of a body)."""
+    text = "\x1f".join(str(part) for part in path)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
@@ -40,6 +65,13 @@ class OwnershipRecord:
     applied_at: datetime | None = None
     context: ResourceId | None = None
     """The ManagementContext that wrote it: two contexts on one environment never prune each other."""
+    hrid: str | None = None
+    """The HRID the object was written under (None in version-1 records)."""
+    carrier_id: str | None = None
+    """The APIM id of the object the record was written onto (None in version-1 records)."""
+    sensitive: frozenset[str] = frozenset()
+    """`path_fingerprint`s of the fields that held secret values in what was applied."""
+    version: int = RECORD_VERSION
 
     def belongs_to(self, context: ResourceId) -> bool:
         return self.context is None or self.context == context
@@ -47,28 +79,58 @@ class OwnershipRecord:
     def stamped(self, applied_at: datetime) -> OwnershipRecord:
         return replace(self, applied_at=applied_at)
 
-    def to_value(self) -> str:
-        """The metadata value: compact JSON with a stable key order."""
+    def bound_to(self, carrier_id: str) -> OwnershipRecord:
+        return replace(self, carrier_id=carrier_id)
+
+    def held_secret_at(self, path: FieldPath) -> bool:
+        return bool(self.sensitive) and path_fingerprint(path) in self.sensitive
+
+    def _payload(self) -> dict[str, JSON]:
         if self.applied_at is None:
             raise ValueError("an ownership record needs its apply time before it is written")
-        return json.dumps(
-            {
-                "v": RECORD_VERSION,
-                "owner": self.owner,
-                "kind": self.resource.kind,
-                "namespace": self.resource.namespace,
-                "name": self.resource.name,
-                "commit": self.commit,
-                "hash": self.spec_hash,
-                "appliedAt": format_instant(self.applied_at),
-                **({"context": f"{self.context.namespace}/{self.context.name}"} if self.context else {}),
-            },
-            separators=(",", ":"),
-        )
+        payload: dict[str, JSON] = {
+            "v": RECORD_VERSION,
+            "owner": self.owner,
+            "kind": self.resource.kind,
+            "namespace": self.resource.namespace,
+            "name": self.resource.name,
+        }
+        if self.context is not None:
+            payload["context"] = f"{self.context.namespace}/{self.context.name}"
+        if self.hrid is not None:
+            payload["hrid"] = self.hrid
+        if self.carrier_id is not None:
+            payload["id"] = self.carrier_id
+        payload.update(commit=self.commit, hash=self.spec_hash, appliedAt=format_instant(self.applied_at))
+        if self.sensitive:
+            payload["s"] = sorted(self.sensitive)
+        return payload
+
+    def to_value(self) -> str:
+        """The metadata value: compact JSON with a stable key order, its digest last.
+
+        A record of `version` 1 is written in that version's layout (no binding, no digest): what
+        earlier releases wrote, so that tests can set an APIM up as they left it.
+        """
+        payload = self._payload()
+        if self.version == 1:
+            legacy = {
+                k: payload[k] for k in ("owner", "kind", "namespace", "name", "commit", "hash", "appliedAt")
+            }
+            if "context" in payload:
+                legacy["context"] = payload["context"]
+            return json.dumps({"v": 1, **legacy}, separators=(",", ":"), ensure_ascii=False)
+        payload["sig"] = _digest(payload)
+        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
     def metadata_entry(self) -> dict[str, str]:
         """The entry as the Automation API (and the v2 CRD import) take it."""
         return {"key": OWNERSHIP_KEY, "name": OWNERSHIP_KEY, "format": "STRING", "value": self.to_value()}
+
+
+def _digest(payload: Mapping[str, JSON]) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
 class Ownership(StrEnum):
@@ -78,6 +140,7 @@ class Ownership(StrEnum):
     FOREIGN = "foreign"  # another reconciler (another owner id)
     UNOWNED = "unowned"  # no record: made in the console, by GKO, or by a script
     MALFORMED = "malformed"  # a record we cannot read: treated as not ours, never deleted
+    COPIED = "copied"  # our record, written onto another object: a copy, never ours
 
 
 @dataclass(frozen=True)
@@ -85,6 +148,25 @@ class ParsedRecord:
     ownership: Ownership
     record: OwnershipRecord | None = None
     problem: str | None = None
+    altered: bool = False
+    """The record's digest does not match its content: edited by hand, so not trusted for shortcuts."""
+
+    @property
+    def ours(self) -> bool:
+        return self.ownership is Ownership.OURS and self.record is not None
+
+    def on_carrier(self, carrier_id: str) -> ParsedRecord:
+        """This record as read off the object `carrier_id`: a copy when it was written onto another."""
+        record = self.record
+        if self.ownership is not Ownership.OURS or record is None or record.carrier_id is None:
+            return self
+        if record.carrier_id == carrier_id:
+            return self
+        return ParsedRecord(
+            Ownership.COPIED,
+            record,
+            problem=f"its ownership record was written onto another object (id {record.carrier_id})",
+        )
 
 
 def format_instant(moment: datetime) -> str:
@@ -111,8 +193,14 @@ def parse_instant(value: JSON) -> datetime | None:
     return None
 
 
+_REQUIRED = ("owner", "kind", "namespace", "name", "commit", "hash", "appliedAt")
+
+
 def parse_record(value: JSON, our_owner: str) -> ParsedRecord:
-    """Read a record from the metadata value (None when the object has no record)."""
+    """Read a record from the metadata value (None when the object has no record).
+
+    The binding to the carrying object is checked by `ParsedRecord.on_carrier`, which needs its id.
+    """
     if value is None:
         return ParsedRecord(Ownership.UNOWNED)
     try:
@@ -121,14 +209,17 @@ def parse_record(value: JSON, our_owner: str) -> ParsedRecord:
         data = None
     if not isinstance(data, Mapping):
         return ParsedRecord(Ownership.MALFORMED, problem="ownership record is not a JSON object")
-    fields = ("owner", "kind", "namespace", "name", "commit", "hash", "appliedAt")
-    missing = [f for f in fields if not isinstance(data.get(f), str)]
+    missing = [f for f in _REQUIRED if not isinstance(data.get(f), str)]
     if missing:
         return ParsedRecord(Ownership.MALFORMED, problem=f"ownership record lacks {', '.join(missing)}")
     applied_at = parse_instant(data["appliedAt"])
     if applied_at is None:
         return ParsedRecord(Ownership.MALFORMED, problem="ownership record has an unreadable appliedAt")
+    version = data.get("v")
+    if version not in (1, 2):
+        return ParsedRecord(Ownership.MALFORMED, problem=f"ownership record has unknown version {version!r}")
     context_namespace, _, context_name = str(data.get("context") or "").partition("/")
+    sensitive = data.get("s")
     record = OwnershipRecord(
         owner=data["owner"],
         resource=ResourceId(data["kind"], data["namespace"], data["name"]),
@@ -136,8 +227,29 @@ def parse_record(value: JSON, our_owner: str) -> ParsedRecord:
         spec_hash=data["hash"],
         applied_at=applied_at,
         context=ResourceId("ManagementContext", context_namespace, context_name) if context_name else None,
+        hrid=_text(data.get("hrid")),
+        carrier_id=_text(data.get("id")),
+        sensitive=frozenset(s for s in sensitive if isinstance(s, str))
+        if isinstance(sensitive, list)
+        else frozenset(),
+        version=version,
     )
-    return ParsedRecord(Ownership.OURS if record.owner == our_owner else Ownership.FOREIGN, record)
+    ownership = Ownership.OURS if record.owner == our_owner else Ownership.FOREIGN
+    if version == 1:
+        return ParsedRecord(ownership, record)
+    claimed = data.get("sig")
+    unsigned = {k: v for k, v in data.items() if k != "sig"}
+    altered = not isinstance(claimed, str) or claimed != _digest(unsigned)
+    return ParsedRecord(
+        ownership,
+        record,
+        problem="its ownership record was edited outside apim-reconciler" if altered else None,
+        altered=altered,
+    )
+
+
+def _text(value: JSON) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def record_from_metadata(metadata: Mapping[str, JSON] | None, our_owner: str) -> ParsedRecord:
@@ -163,3 +275,7 @@ def with_record(body: Mapping[str, JSON], record: OwnershipRecord) -> dict[str, 
         if not (isinstance(m, Mapping) and m.get("key") == OWNERSHIP_KEY)
     ]
     return {**body, "metadata": [*metadata, record.metadata_entry()]}
+
+
+def sensitive_fingerprints(paths: Iterable[FieldPath]) -> frozenset[str]:
+    return frozenset(path_fingerprint(p) for p in paths)

@@ -14,32 +14,50 @@ APIM's clock when it writes, so even an untouched object shows `updatedAt > appl
 request latency plus any clock skew (APIM may also touch `updatedAt` while deploying). The default,
 120 s, absorbs both. Its cost: a console edit made within that window after an apply is not seen
 until the manifest changes, or until a deep check (`PlanOptions.full_read`) reads everything.
+
+What is never done on weak evidence:
+
+* Only a record of ours that is bound to the object carrying it counts (ownership.py): a copy is a
+  conflict, an altered record is not trusted to skip a read, and an object is deleted only when its
+  record is bound, intact and written through this context.
+* A resource that left a context but is still in the repository (moved to another context, or given
+  a new HRID) is not a deletion: either the new place already holds the same object (a move within
+  one environment), or the old object is deleted only after the new one was written in this sync
+  (`Action.after`).
+* An object written from a newer commit than this sync's is not updated or deleted (a rollback),
+  unless `allow_rollback`.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import overload
 
 from reconciler.manifests.hrid import resource_hrid
-from reconciler.manifests.model import JSON, ResourceId
+from reconciler.manifests.model import JSON, FieldPath, ResourceId
+from reconciler.plan import ids
 from reconciler.plan.desired import DesiredResource, DesiredState
-from reconciler.plan.diff import FieldChange, diff
-from reconciler.plan.guards import guard_deletions
+from reconciler.plan.diff import ChangeOp, FieldChange, diff
+from reconciler.plan.guards import block, guard_deletions, hold_growth
 from reconciler.plan.kinds import RemoteKind, remote_kind
-from reconciler.plan.model import Action, ActionKind, Plan, PlanOptions
+from reconciler.plan.model import Action, ActionKind, CommitRelations, Plan, PlanOptions
 from reconciler.plan.normalise import comparable, hashable
 from reconciler.plan.ownership import (
+    MAX_RECORD_LENGTH,
     Ownership,
     OwnershipRecord,
     ParsedRecord,
     format_instant,
 )
 from reconciler.plan.state import FullStates, ReadRequest, RemoteSummary
+from reconciler.secrets.value import Secret
 
 Summaries = Mapping[ResourceId, Sequence[RemoteSummary]]
 """Listing summaries by context (the ManagementContext's ResourceId)."""
+Placement = Mapping[ResourceId, ResourceId]
+"""Every managed resource of the whole repository (whatever the scope of the run) -> its context."""
 
 
 @dataclass(frozen=True)
@@ -81,35 +99,86 @@ def make_plan(
     summaries: Summaries,
     full_states: FullStates,
     options: PlanOptions | None = None,
-    broken_contexts: frozenset[ResourceId] = frozenset(),
+    *,
+    placement: Placement | None = None,
+    history: CommitRelations | None = None,
 ) -> Plan:
     """Decide every action. Contexts are independent; within one, APIs come before applications
-    (which subscribe to them) and deletions come last, applications before APIs."""
+    (which subscribe to them) and deletions come last, applications before APIs.
+
+    `placement` tells where each resource of the whole repository lives (default: where `desired`
+    puts it), so that a resource moved to a context outside this run's scope is not deleted;
+    `history` what the source knows of the commits named in ownership records.
+    """
     options = options or PlanOptions()
+    history = history or CommitRelations()
+    if placement is None:
+        placement = {r.id: cid for cid, s in desired.items() for r in s.resources}
+    listed = {(cid, s.id) for cid, items in summaries.items() for s in items}
     actions: list[Action] = []
     for context in sorted(set(desired) | set(summaries)):
         state = desired.get(context)
         listing = summaries.get(context, ())
         pairs, leftovers = _match(state, listing, options)
-        context_actions = [_decide(pair, full_states, options) for pair in pairs]
+        decided = [
+            _guard_rollback(_decide(p, full_states, options, placement), p.parsed, options, history)
+            for p in pairs
+        ]
         owned = sum(1 for s in listing if _ours_here(s.ownership(options.owner_id), context))
-        deletions = [_deletion(context, s, p) for s, p in leftovers if _ours_here(p, context)]
-        context_actions += guard_deletions(
-            deletions,
-            owned=owned,
-            desired=len(state.resources) if state else 0,
-            broken=context in broken_contexts,
-            options=options,
+        prunable: list[Action] = []
+        reported: list[Action] = []
+        for summary, parsed in leftovers:
+            action = _leftover(context, summary, parsed, state, placement, listed, options)
+            if action is None:
+                continue
+            action = _guard_rollback(action, parsed, options, history)
+            if action.kind is ActionKind.DELETE and action.after is None:
+                prunable.append(action)
+            elif action.kind is ActionKind.DELETE and not options.prune:
+                reported.append(
+                    replace(action, kind=ActionKind.SKIPPED, reason=f"{action.reason}; prune is disabled")
+                )
+            else:
+                reported.append(action)
+        guarded = guard_deletions(
+            prunable, owned=owned, desired=len(state.resources) if state else 0, options=options
         )
-        actions += sorted(context_actions, key=_order)
+        if any(a.kind is ActionKind.BLOCKED for a in guarded):
+            decided = hold_growth(
+                decided, [_adds_owned(a, p, context) for a, p in zip(decided, pairs, strict=True)]
+            )
+        actions += sorted([*decided, *guarded, *reported], key=_order)
     return Plan(tuple(actions))
 
 
 def _ours_here(parsed: ParsedRecord, context: ResourceId) -> bool:
-    """Ours, and written through this context (records from before contexts were recorded count)."""
-    return (
-        parsed.ownership is Ownership.OURS and parsed.record is not None and parsed.record.belongs_to(context)
+    """Ours, bound to its object, and written through this context (or before contexts were recorded)."""
+    return parsed.ours and parsed.record is not None and parsed.record.belongs_to(context)
+
+
+def _adds_owned(action: Action, pair: _Pair, context: ResourceId) -> bool:
+    """Whether applying `action` would add an object to the context's owned set."""
+    if action.kind not in (ActionKind.CREATE, ActionKind.UPDATE, ActionKind.DRIFTED) or not action.writes:
+        return False
+    return not _ours_here(pair.parsed, context)
+
+
+def _record_fits(
+    parsed: ParsedRecord, resource: DesiredResource, summary: RemoteSummary, unbound_claims: int
+) -> bool:
+    """Whether our record on `summary` may stand for `resource`: the same HRID (a new `spec.hrid` is a
+    new object). A record from before records were bound to their object (version 1) fits the object
+    APIM derives from the HRID, or the only object of the listing whose record names the resource (an
+    object adopted with ids of its own); two such objects are a copy, and neither fits."""
+    record = parsed.record
+    if record is None:
+        return False
+    if record.carrier_id is not None:
+        return record.hrid is None or record.hrid == resource.hrid
+    derived = summary.id == resource.remote_id or (
+        summary.cross_id is not None and summary.cross_id == resource.cross_id
     )
+    return derived or unbound_claims == 1
 
 
 def _match(
@@ -128,22 +197,35 @@ def _match(
             ("cross", summary.cross_id),
             ("id", summary.id),
         ]
-        if record.ownership is Ownership.OURS and record.record is not None:
+        if record.ours and record.record is not None:
             keys.append(("record", record.record.resource))
         for name, value in keys:
             if value is not None:
                 index.setdefault((name, summary.kind, value), []).append(position)
+    unbound = Counter(
+        r.record.resource for r in parsed if r.ours and r.record is not None and r.record.carrier_id is None
+    )
     used: set[int] = set()
     pairs: list[_Pair] = []
     for resource in sorted(state.resources if state else (), key=lambda r: r.id):
         kind = resource.remote_kind
-        lookups: list[tuple[str, object]] = [("record", resource.id), ("hrid", resource.hrid)]
-        if kind is RemoteKind.API:
-            lookups.append(("cross", resource.cross_id))
-        lookups.append(("id", resource.remote_id))
         found = next(
-            (p for name, value in lookups for p in index.get((name, kind, value), ()) if p not in used), None
+            (
+                p
+                for p in index.get(("record", kind, resource.id), ())
+                if p not in used and _record_fits(parsed[p], resource, listing[p], unbound[resource.id])
+            ),
+            None,
         )
+        if found is None:
+            lookups: list[tuple[str, object]] = [("hrid", resource.hrid)]
+            if kind is RemoteKind.API:
+                lookups.append(("cross", resource.cross_id))
+            lookups.append(("id", resource.remote_id))
+            found = next(
+                (p for name, value in lookups for p in index.get((name, kind, value), ()) if p not in used),
+                None,
+            )
         if found is None:
             pairs.append(_Pair(resource, None, ParsedRecord(Ownership.UNOWNED)))
         else:
@@ -153,9 +235,12 @@ def _match(
     return pairs, leftovers
 
 
-def _touched(summary: RemoteSummary, record: OwnershipRecord, options: PlanOptions) -> bool:
-    if summary.updated_at is None or record.applied_at is None:
+def _touched(summary: RemoteSummary, parsed: ParsedRecord, options: PlanOptions) -> bool:
+    record = parsed.record
+    if parsed.altered or summary.updated_at is None or record is None or record.applied_at is None:
         return True  # cannot tell: be safe and look
+    if options.now is not None and record.applied_at > options.now + options.drift_tolerance:
+        return True  # a record that claims to be written in the future was written by hand
     return summary.updated_at > record.applied_at + options.drift_tolerance
 
 
@@ -178,11 +263,13 @@ def _read_reason(pair: _Pair, options: PlanOptions) -> str | None:
     record = pair.parsed.record
     summary = pair.summary
     assert summary is not None  # pairs without a summary never get here (type narrowing)  # nosec B101
-    if pair.parsed.ownership is not Ownership.OURS or record is None:
+    if not pair.parsed.ours or record is None:
         return f"exists in APIM ({pair.parsed.ownership})"
+    if pair.parsed.altered:
+        return "its ownership record was edited outside apim-reconciler"
     if record.spec_hash != pair.desired.spec_hash:
         return "desired spec changed since last apply"
-    if _touched(summary, record, options):
+    if _touched(summary, pair.parsed, options):
         return "modified in APIM after last apply"
     if _listing_disagrees(summary, pair.desired.body):
         return "the listing differs from the manifest (edited in APIM?)"
@@ -191,9 +278,18 @@ def _read_reason(pair: _Pair, options: PlanOptions) -> str | None:
     return None
 
 
-def _decide(pair: _Pair, full_states: FullStates, options: PlanOptions) -> Action:
+def _decide(pair: _Pair, full_states: FullStates, options: PlanOptions, placement: Placement) -> Action:
     d, summary, parsed = pair.desired, pair.summary, pair.parsed
-    record = OwnershipRecord(options.owner_id, d.id, options.git_commit, d.spec_hash, context=d.context)
+    record = OwnershipRecord(
+        options.owner_id,
+        d.id,
+        options.git_commit,
+        d.spec_hash,
+        context=d.context,
+        hrid=d.hrid,
+        carrier_id=summary.id if summary else d.remote_id,
+        sensitive=d.secret_fields,
+    )
     base = Action(
         kind=ActionKind.UNCHANGED,
         context=d.context,
@@ -203,11 +299,14 @@ def _decide(pair: _Pair, full_states: FullStates, options: PlanOptions) -> Actio
         remote_id=summary.id if summary else d.remote_id,
         position=d.position,
     )
+    too_long = _record_too_long(record, options)
+    if too_long:
+        return _with(base, ActionKind.CONFLICT, too_long)
     if summary is None:
         # A creation shows the body as sent (GKO defaults in, server defaults not).
         return _with(base, ActionKind.CREATE, "not in APIM", CreationChanges(d), d, record)
     actual = full_states.get((d.context, summary.id))
-    changes = (
+    changes: Sequence[FieldChange] = (
         diff(comparable(d.kind, d.body), comparable(d.kind, actual), locate=d.position_of)
         if actual is not None
         else ()
@@ -218,6 +317,8 @@ def _decide(pair: _Pair, full_states: FullStates, options: PlanOptions) -> Actio
         return _with(
             base, ActionKind.CONFLICT, f"owned by another reconciler ({owner!r}); not touched", changes
         )
+    if parsed.ownership is Ownership.COPIED:
+        return _with(base, ActionKind.CONFLICT, f"exists in APIM, but {parsed.problem}; not touched", changes)
     if parsed.ownership in (Ownership.UNOWNED, Ownership.MALFORMED):
         why = (
             "exists in APIM without an ownership record"
@@ -229,15 +330,37 @@ def _decide(pair: _Pair, full_states: FullStates, options: PlanOptions) -> Actio
         return _with(base, ActionKind.CONFLICT, f"{why}; not touched (use adopt to take it over)", changes)
     ours = parsed.record
     assert ours is not None  # Ownership.OURS always carries its record (type narrowing)  # nosec B101
-    touched = _touched(summary, ours, options) or _listing_disagrees(summary, d.body)
+    changes = _mask_applied_secrets(changes, ours)
+    if ours.resource != d.id:
+        if ours.resource in placement:
+            return _with(
+                base,
+                ActionKind.CONFLICT,
+                f"exists in APIM, managed as {ours.resource}, which is still in the repository; not touched",
+                changes,
+            )
+        return _with(base, ActionKind.UPDATE, f"renamed from {ours.resource}{unread}", changes, d, record)
+    if not ours.belongs_to(d.context):
+        assert ours.context is not None  # belongs_to is true without a context (type narrowing)  # nosec B101
+        return _with(
+            base, ActionKind.UPDATE, f"moving from context {ours.context}{unread}", changes, d, record
+        )
     since = _since(summary, ours)
+    if parsed.altered:
+        reason = f"{parsed.problem}; re-applying to restore it"
+        if changes and options.revert_drift:
+            return _with(base, ActionKind.DRIFTED, f"{reason} and revert drift", changes, d, record)
+        return _with(base, ActionKind.UPDATE, reason + unread, changes, d, record)
     if ours.spec_hash != d.spec_hash:
+        # The listing shows what was applied, which differs from a changed manifest by definition:
+        # only APIM's own clock can say that somebody else wrote in between.
         reason = "manifest changed since last apply"
-        if touched and since:
+        if _touched(summary, parsed, options) and since:
             reason += f"; APIM was also modified{since} and those edits are overwritten"
         if actual is not None and not changes:
             reason += " (only fields that APIM does not echo)"
         return _with(base, ActionKind.UPDATE, reason + unread, changes, d, record)
+    touched = _touched(summary, parsed, options) or _listing_disagrees(summary, d.body)
     if not touched and (not options.full_read or actual is None):
         unread = " (full state not available)" if options.full_read else ""
         return _with(
@@ -253,12 +376,166 @@ def _decide(pair: _Pair, full_states: FullStates, options: PlanOptions) -> Actio
             record,
         )
     if not changes:
-        return _with(base, ActionKind.UNCHANGED, f"no managed field differs (touched in APIM{since})")
+        why = "no managed field differs" + (f" (touched in APIM{since})" if touched and since else "")
+        return _with(base, ActionKind.UNCHANGED, why)
     if options.revert_drift:
         return _with(base, ActionKind.DRIFTED, f"modified in APIM{since}; reverting", changes, d, record)
     return _with(
         base, ActionKind.DRIFTED, f"modified in APIM{since}; not reverted (revert_drift off)", changes
     )
+
+
+def _record_too_long(record: OwnershipRecord, options: PlanOptions) -> str | None:
+    """Why the record cannot be written (over the JDBC metadata limit), or None."""
+    if options.now is None:
+        return None
+    length = len(record.stamped(options.now).to_value())
+    if length <= MAX_RECORD_LENGTH:
+        return None
+    return (
+        f"its ownership record would be {length} characters, more than the {MAX_RECORD_LENGTH} that "
+        "APIM's metadata can hold: shorten the resource's name, its context's, or --owner"
+    )
+
+
+def _mask_applied_secrets(changes: Sequence[FieldChange], applied: OwnershipRecord) -> Sequence[FieldChange]:
+    """Changes whose old side (what APIM holds) was a secret when we applied it, masked.
+
+    A secret removed from git, or replaced by a plain value, leaves APIM holding the old secret value:
+    the record names the fields that held secrets, and whatever APIM holds there is shown as
+    `(sensitive)`, the whole subtree when a removed field contains one.
+    """
+    if not applied.sensitive:
+        return changes
+    out: list[FieldChange] = []
+    for change in changes:
+        if (
+            change.op is not ChangeOp.ADDED
+            and not change.sensitive
+            and _held_secret(applied, change.path, change.old)
+        ):
+            change = replace(
+                change,
+                old=_secret_copy(change.old),
+                new=Secret(change.new) if isinstance(change.new, str) else change.new,
+                sensitive=True,
+            )
+        out.append(change)
+    return tuple(out)
+
+
+def _held_secret(record: OwnershipRecord, path: FieldPath, value: JSON) -> bool:
+    if record.held_secret_at(path):
+        return True
+    if isinstance(value, Mapping):
+        return any(_held_secret(record, (*path, k), v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_held_secret(record, (*path, i), v) for i, v in enumerate(value))
+    return False
+
+
+def _secret_copy(value: JSON) -> JSON:
+    """The value with every string leaf wrapped, so that no renderer (nor a repr) can show it."""
+    if isinstance(value, str):
+        return Secret(value)
+    if isinstance(value, Mapping):
+        return {k: _secret_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_secret_copy(v) for v in value]
+    return value
+
+
+def _guard_rollback(
+    action: Action, parsed: ParsedRecord, options: PlanOptions, history: CommitRelations
+) -> Action:
+    """A write over what a newer commit wrote is a rollback: refused unless allowed, and said."""
+    record = parsed.record if parsed.ours else None
+    if record is None or record.commit == options.git_commit:
+        return action
+    if not (action.writes or action.kind is ActionKind.DELETE):
+        return action
+    if record.commit in history.newer:
+        if not options.allow_rollback:
+            return block(
+                action,
+                f"last written from commit {record.commit[:12]}, which is newer than this sync's commit "
+                f"{options.git_commit[:12]}: not rolled back (use --allow-rollback)",
+            )
+        return replace(action, reason=f"{action.reason}; rolls back what commit {record.commit[:12]} wrote")
+    if record.commit in history.unrelated:
+        return replace(
+            action,
+            reason=f"{action.reason}; last written from commit {record.commit[:12]}, which is not in the "
+            "history of this commit (rewritten by a force-push?)",
+        )
+    return action
+
+
+def _leftover(
+    context: ResourceId,
+    summary: RemoteSummary,
+    parsed: ParsedRecord,
+    state: DesiredState | None,
+    placement: Placement,
+    listed: set[tuple[ResourceId, str]],
+    options: PlanOptions,
+) -> Action | None:
+    """What to do about an object of the context that no desired resource claimed."""
+    record = parsed.record
+    if parsed.ownership is Ownership.COPIED and record is not None:
+        return Action(
+            kind=ActionKind.CONFLICT,
+            context=context,
+            resource=record.resource,
+            hrid=summary.hrid or record.hrid or "",
+            remote_kind=summary.kind,
+            reason=f"the APIM object {summary.id} ({summary.name!r}) carries a copy of this resource's "
+            f"ownership record ({parsed.problem}); not touched: remove the copied "
+            "'apim-reconciler' metadata entry from it in APIM",
+            remote_id=summary.id,
+        )
+    if not _ours_here(parsed, context) or record is None:
+        return None  # not ours, or another context's on the same environment: never ours to delete
+    deletion = Action(
+        kind=ActionKind.DELETE,
+        context=context,
+        resource=record.resource,
+        hrid=record.hrid or summary.hrid or resource_hrid(record.resource.namespace, record.resource.name),
+        remote_kind=summary.kind,
+        reason=f"owned, no longer in the repository (last applied from commit {record.commit[:12] or '?'})",
+        remote_id=summary.id,
+        record=record,
+    )
+    if record.carrier_id is None and not _derived_from_record(summary, record, state):
+        return block(
+            deletion,
+            "not deleted: its ownership record (from an earlier version) does not prove that it was "
+            "written onto this object (delete it in APIM, or re-apply it once to bind the record)",
+        )
+    home = placement.get(record.resource)
+    if home is not None:
+        if home != context and (home, summary.id) in listed:
+            return None  # moved to a context of the same environment, which takes the object over
+        where = "a new HRID" if home == context else f"context {home}"
+        return replace(
+            deletion,
+            reason=f"moved to {where}: deleted once its new copy is written in this sync",
+            after=home,
+        )
+    if parsed.altered:
+        return block(deletion, f"not deleted: {parsed.problem}")
+    return deletion
+
+
+def _derived_from_record(summary: RemoteSummary, record: OwnershipRecord, state: DesiredState | None) -> bool:
+    """Whether the object is the one APIM derives from the record's default HRID (version-1 records)."""
+    if state is None:
+        return False
+    hrid = resource_hrid(record.resource.namespace, record.resource.name)
+    if summary.kind is RemoteKind.APPLICATION:
+        return summary.id == ids.application_id(state.organization_id, state.environment_id, hrid)
+    cross = ids.cross_id(state.organization_id, hrid)
+    return summary.cross_id == cross or summary.id == ids.name_uuid(cross + state.environment_id)
 
 
 class CreationChanges(Sequence[FieldChange]):
@@ -331,25 +608,11 @@ def _with(
     )
 
 
-def _deletion(context: ResourceId, summary: RemoteSummary, parsed: ParsedRecord) -> Action:
-    record = parsed.record
-    assert record is not None  # only OURS records reach a deletion (type narrowing)  # nosec B101
-    return Action(
-        kind=ActionKind.DELETE,
-        context=context,
-        resource=record.resource,
-        hrid=summary.hrid or resource_hrid(record.resource.namespace, record.resource.name),
-        remote_kind=summary.kind,
-        reason=f"owned, no longer in the repository (last applied from commit {record.commit or '?'})",
-        remote_id=summary.id,
-    )
-
-
 _PHASE = {RemoteKind.API: (0, 3), RemoteKind.APPLICATION: (1, 2)}
 
 
 def _order(action: Action) -> tuple[int, str, str, str]:
-    removing = action.kind in (ActionKind.DELETE, ActionKind.BLOCKED, ActionKind.SKIPPED)
+    removing = (action.refused or action.kind) in (ActionKind.DELETE, ActionKind.SKIPPED)
     phases = _PHASE.get(action.remote_kind) or _PHASE[remote_kind(action.resource.kind)]
     r = action.resource  # its fields in ResourceId's order: plain tuples compare faster than dataclasses
     return (phases[1] if removing else phases[0], r.kind, r.namespace, r.name)

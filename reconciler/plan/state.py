@@ -52,10 +52,11 @@ class RemoteSummary:
     console edit of one of them is seen without a read and without trusting clocks."""
 
     def ownership(self, our_owner: str) -> ParsedRecord:
-        """Our record in this object's metadata, read once: one sync asks for it several times."""
+        """Our record in this object's metadata, checked against this object's id, read once: one sync
+        asks for it several times."""
         cached: tuple[str, ParsedRecord] | None = self.__dict__.get("_ownership")
         if cached is None or cached[0] != our_owner:
-            cached = (our_owner, record_from_metadata(self.metadata, our_owner))
+            cached = (our_owner, record_from_metadata(self.metadata, our_owner).on_carrier(self.id))
             object.__setattr__(self, "_ownership", cached)  # a cache, not state: equality ignores it
         return cached[1]
 

@@ -48,9 +48,10 @@ def change_lines(change: FieldChange) -> list[str]:
 
 
 def title(action: Action) -> str:
-    label = {ActionKind.BLOCKED: "delete (refused)", ActionKind.SKIPPED: "delete (skipped)"}.get(
-        action.kind, str(action.kind)
-    )
+    label = {
+        ActionKind.BLOCKED: f"{action.refused or ActionKind.DELETE} (refused)",
+        ActionKind.SKIPPED: "delete (skipped)",
+    }.get(action.kind, str(action.kind))
     if action.kind is ActionKind.DRIFTED and not action.writes:
         label = "drifted (not reverted)"
     elif action.kind is ActionKind.DRIFTED:

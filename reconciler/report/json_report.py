@@ -70,8 +70,10 @@ def _action(action: Action, outcome: Outcome | None) -> dict[str, Any]:
             for c in action.changes
         ],
     }
+    if action.refused is not None:
+        out["refused"] = str(action.refused)
     if outcome is not None:
-        out["outcome"] = {"ok": outcome.ok, "error": outcome.error}
+        out["outcome"] = {"ok": outcome.ok, "error": outcome.error, "detail": outcome.detail}
     return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconciler.plan.model import ActionKind, Outcome, Plan
+from reconciler.plan.model import Action, ActionKind, Outcome, Plan
 from reconciler.report.common import change_lines, outcome_summary, outcomes_by_action, title
 
 _BADGE = {
@@ -36,12 +36,20 @@ def render_markdown(plan: Plan, outcomes: Sequence[Outcome] | None = None, *, ve
     lines += ["", header, rule]
     for index, action in shown:
         row = (
-            f"| {_BADGE[action.kind]} | `{action.resource}` | `{action.hrid}` | "
+            f"| {_badge(action)} | `{action.resource}` | `{action.hrid}` | "
             f"`{action.context.name}` | {_cell(action.reason)} |"
         )
         if done:
             outcome = done.get(index)
-            result = "" if outcome is None else ("✅" if outcome.ok else f"❌ {_cell(outcome.error or '')}")
+            result = (
+                ""
+                if outcome is None
+                else (
+                    f"✅ {_cell(outcome.detail or '')}".rstrip()
+                    if outcome.ok
+                    else f"❌ {_cell(outcome.error or '')}"
+                )
+            )
             row += f" {result} |"
         lines.append(row)
     for _, action in shown:
@@ -60,6 +68,12 @@ def render_markdown(plan: Plan, outcomes: Sequence[Outcome] | None = None, *, ve
                 lines.append(_diff_line(line))
         lines += ["````", "", "</details>"]
     return "\n".join(lines) + "\n"
+
+
+def _badge(action: Action) -> str:
+    if action.kind is ActionKind.BLOCKED and action.refused not in (None, ActionKind.DELETE):
+        return f"⛔ {action.refused} refused"
+    return _BADGE[action.kind]
 
 
 def _diff_line(line: str) -> str:

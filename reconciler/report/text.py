@@ -49,7 +49,9 @@ def render_text(
                 lines.append("      " + (paint(line, code) if code else line))
         outcome = done.get(index)
         if outcome is not None:
-            status = "applied" if outcome.ok else f"FAILED: {outcome.error or 'unknown error'}"
+            status = (
+                (outcome.detail or "applied") if outcome.ok else f"FAILED: {outcome.error or 'unknown error'}"
+            )
             lines.append("      => " + paint(status, "\x1b[32m" if outcome.ok else "\x1b[1;31m"))
     if not lines:
         lines.append("No changes. APIM matches the repository.")

@@ -119,7 +119,7 @@ def test_console_edit_is_drift_reverted_unless_told_not_to(
     assert report["summary"]["hasChanges"] is False
     code, report = sync(capsys, repo)
     assert code == 0 and actions(report) == {"alpha": "drifted"}
-    assert report["actions"][0]["outcome"] == {"ok": True, "error": None}
+    assert report["actions"][0]["outcome"] == {"ok": True, "error": None, "detail": None}
     code, report = run_json(capsys, "diff", str(repo.root), "--exit-code")
     assert code == 0, report
 
@@ -252,7 +252,11 @@ def test_server_side_dry_run_validates_writes_and_stores_nothing(
     code, report = run_json(capsys, "diff", str(repo.root), "--server-side")
     assert code == 1 and report["mode"] == "server-dry-run"
     outcomes = {a["resource"]["name"]: a["outcome"] for a in report["actions"] if "outcome" in a}
-    assert outcomes["fine"] == {"ok": True, "error": None}
+    assert outcomes["fine"] == {
+        "ok": True,
+        "error": None,
+        "detail": "validated by APIM (dry run): nothing stored",
+    }
     assert not outcomes["clash"]["ok"] and "/taken/" in outcomes["clash"]["error"]
     assert json.dumps(emulator.dump_state(), sort_keys=True) == before
     puts = emulator.stats()["requests"]["PUT /automation/organizations/{orgId}/environments/{envId}/apis"]

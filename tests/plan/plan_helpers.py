@@ -97,17 +97,25 @@ def applied(
     spec_hash: str | None = None,
     change: Callable[[dict[str, JSON]], None] | None = None,
     metadata: Mapping[str, JSON] | None = None,
+    remote_id: str | None = None,
+    cross_id: str | None = None,
+    commit: str = "c0ffee",
 ) -> tuple[RemoteSummary, dict[str, JSON]]:
-    """APIM after an apply of `d` by `owner` at `at`, optionally changed in the console afterwards."""
-    record = OwnershipRecord(owner, d.id, "c0ffee", spec_hash or d.spec_hash, at)
+    """APIM after an apply of `d` by `owner` at `at`, optionally changed in the console afterwards.
+
+    `remote_id`/`cross_id` give the object ids of its own (adopted from GKO or the console)."""
+    carrier = remote_id or d.remote_id
+    record = OwnershipRecord(
+        owner, d.id, commit, spec_hash or d.spec_hash, at, hrid=d.hrid, carrier_id=carrier
+    )
     state = echo(d, with_record(d.body, record))
     if change is not None:
         change(state)
     summary = RemoteSummary(
         RemoteKind.APPLICATION if d.kind == "Application" else RemoteKind.API,
-        d.remote_id,
+        carrier,
         d.body["name"],
-        cross_id=d.cross_id if d.kind != "Application" else None,
+        cross_id=(cross_id or d.cross_id) if d.kind != "Application" else None,
         updated_at=at + updated,
         metadata={"apim-reconciler": record.to_value()} if metadata is None else metadata,
     )

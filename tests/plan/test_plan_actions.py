@@ -233,8 +233,7 @@ def test_configurable_owner_id() -> None:
 
 def test_matched_by_record_even_if_ids_differ() -> None:
     states = desired(api("orders"))
-    summary, state = applied(one(states, "orders"))
-    summary = replace(summary, id="legacy-uuid", cross_id="legacy-cross")
+    summary, state = applied(one(states, "orders"), remote_id="legacy-uuid", cross_id="legacy-cross")
     plan = _plan(states, {CTX: [summary]}, {(CTX, "legacy-uuid"): state})
     (action,) = plan.actions
     assert action.kind is ActionKind.UNCHANGED and action.remote_id == "legacy-uuid"

@@ -1,4 +1,4 @@
-"""Prune guards: threshold, all, empty repository, broken context, prune off, force."""
+"""Prune guards: threshold, all, empty repository, prune off, force, and refusals that last."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from reconciler.plan import ActionKind, Plan, make_plan
 from reconciler.plan.guards import refusal
-from tests.plan.plan_helpers import CTX, OPTIONS, api, applied, desired, one, remote
+from tests.plan.plan_helpers import OPTIONS, api, applied, desired, one, remote
 
 NAMES = ("a", "b", "c", "d", "e", "f", "g", "h")
 
@@ -50,7 +50,8 @@ def test_deleting_all_is_blocked() -> None:
     summaries, full = _owned("a")
     plan = make_plan(desired(api("other")), summaries, full, OPTIONS)
     assert "blocked" in _kinds(plan)
-    assert "all 1 owned" in next(a.reason for a in plan.actions if a.kind is ActionKind.BLOCKED)
+    refused = [a for a in plan.actions if a.kind is ActionKind.BLOCKED and a.refused is ActionKind.DELETE]
+    assert "all 1 owned" in refused[0].reason
 
 
 def test_empty_repository_never_deletes() -> None:
@@ -64,19 +65,6 @@ def test_force_prune_overrides_threshold_and_empty_repository() -> None:
     summaries, full = _owned("a", "b")
     plan = make_plan(desired(), summaries, full, replace(OPTIONS, force_prune=True))
     assert _kinds(plan) == ["delete", "delete"]
-
-
-def test_broken_context_deletes_nothing_even_forced() -> None:
-    summaries, full = _owned(*NAMES)
-    plan = make_plan(
-        desired(*(api(n) for n in NAMES[:7])),
-        summaries,
-        full,
-        replace(OPTIONS, force_prune=True),
-        broken_contexts=frozenset({CTX}),
-    )
-    assert _kinds(plan) == ["blocked"]
-    assert "failed to load" in next(a.reason for a in plan.actions if a.kind is ActionKind.BLOCKED)
 
 
 def test_prune_off() -> None:
@@ -94,6 +82,6 @@ def test_prune_off() -> None:
 
 
 def test_refusal_rules_directly() -> None:
-    assert refusal(1, owned=4, desired=3, broken=False, options=OPTIONS) is None
-    assert refusal(2, owned=4, desired=2, broken=False, options=OPTIONS) is not None
-    assert refusal(4, owned=4, desired=0, broken=False, options=OPTIONS) is not None
+    assert refusal(1, owned=4, desired=3, options=OPTIONS) is None
+    assert refusal(2, owned=4, desired=2, options=OPTIONS) is not None
+    assert refusal(4, owned=4, desired=0, options=OPTIONS) is not None

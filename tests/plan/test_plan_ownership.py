@@ -28,8 +28,9 @@ RECORD = OwnershipRecord("apim-reconciler", RID, "abc123", "sha256:00", AT)
 def test_value_is_compact_json_with_every_field() -> None:
     value = RECORD.to_value()
     assert " " not in value
-    assert json.loads(value) == {
-        "v": 1,
+    data = json.loads(value)
+    assert data == {
+        "v": 2,
         "owner": "apim-reconciler",
         "kind": "ApiV4Definition",
         "namespace": "default",
@@ -37,7 +38,9 @@ def test_value_is_compact_json_with_every_field() -> None:
         "commit": "abc123",
         "hash": "sha256:00",
         "appliedAt": "2026-11-23T10:00:00.123Z",
+        "sig": data["sig"],
     }
+    assert len(data["sig"]) == 24
 
 
 def test_ours_round_trips() -> None:

@@ -54,5 +54,5 @@ def test_failed_outcome_is_shown_everywhere() -> None:
     assert "FAILED: 412 Precondition Failed" in render_text(plan, outcomes)
     assert "❌ 412 Precondition Failed" in render_markdown(plan, outcomes)
     data = json.loads(render_json(plan, outcomes))
-    assert data["actions"][0]["outcome"] == {"ok": False, "error": "412 Precondition Failed"}
+    assert data["actions"][0]["outcome"] == {"ok": False, "error": "412 Precondition Failed", "detail": None}
     assert data["applied"]["failed"] == 1
