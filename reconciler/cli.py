@@ -355,6 +355,12 @@ def _add_plan_options(parser: argparse.ArgumentParser, *, source_from_env: bool 
     )
     _flag(
         plan,
+        "--allow-rollback",
+        "let a sync of a commit committed earlier than the one an object was last written from "
+        "overwrite or delete it (a rollback); without it such objects are refused (blocked)",
+    )
+    _flag(
+        plan,
         "--full-read",
         "read every managed resource to detect any drift (slower; the default reads only what changed)",
     )
@@ -384,6 +390,7 @@ def _sync_settings(args: argparse.Namespace) -> SyncSettings:
         revert_drift=args.revert_drift,
         adopt=args.adopt,
         full_read=args.full_read,
+        allow_rollback=args.allow_rollback,
     )
     try:
         shard_index = parse_shard_index(args.shard_index, socket.gethostname())
@@ -424,7 +431,14 @@ def _run_plan(args: argparse.Namespace, mode: SyncMode) -> SyncResult:
         # The result is handed over in a list, not returned: asyncio.run's shutdown on Python 3.11
         # renders a returned value, which costs 0.3 s for the result of a large sync.
         results.append(
-            await reconcile(manifests, job.settings, commit=snapshot.commit, mode=mode, progress=progress)
+            await reconcile(
+                manifests,
+                job.settings,
+                commit=snapshot.commit,
+                mode=mode,
+                progress=progress,
+                committed_at=snapshot.committed_at,
+            )
         )
 
     asyncio.run(run())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -41,7 +41,7 @@ from reconciler.manifests.schema import validate_body
 from reconciler.plan.canonical import reveal_all
 from reconciler.plan.desired import application_hrids, build_desired
 from reconciler.plan.kinds import MANAGED_KINDS
-from reconciler.plan.model import CommitRelations, Outcome, Plan, PlanOptions
+from reconciler.plan.model import Outcome, Plan, PlanOptions
 from reconciler.plan.ownership import Ownership
 from reconciler.plan.planner import make_plan, reads_needed
 from reconciler.plan.state import RemoteSummary
@@ -120,10 +120,6 @@ class SyncResult:
         return self.plan is not None and self.plan.has_changes
 
 
-History = Callable[[frozenset[str]], CommitRelations]
-"""What the source knows of some commits against the one being synced (`Snapshot.relations`)."""
-
-
 async def reconcile(
     manifests: ManifestSet,
     settings: SyncSettings,
@@ -132,18 +128,18 @@ async def reconcile(
     mode: SyncMode,
     store: SecretStore | None = None,
     progress: Progress | None = None,
-    history: History | None = None,
+    committed_at: datetime | None = None,
 ) -> SyncResult:
     """Plan (and, in APPLY mode, apply) the manifests of one commit against their APIMs.
 
-    `history` tells which commits named in ownership records are newer than `commit` (a rollback) or
-    not in its history at all; without it, none are known to be.
+    `committed_at` is when `commit` was committed (git sources): it goes into the ownership records,
+    and tells a rollback (an object last written from a later commit).
     """
     result = SyncResult(commit=commit, mode=mode, manifests=manifests)
     if not manifests.ok:
         return result  # nothing is read, applied or deleted on the strength of a broken repository
     with _frozen_heap():
-        return await _reconcile(result, settings, store, progress, history)
+        return await _reconcile(result, settings, store, progress, committed_at)
 
 
 @contextmanager
@@ -166,7 +162,7 @@ async def _reconcile(
     settings: SyncSettings,
     store: SecretStore | None,
     progress: Progress | None,
-    history: History | None,
+    committed_at: datetime | None,
 ) -> SyncResult:
     manifests, commit, mode = result.manifests, result.commit, result.mode
     store = store or SecretStore(settings.secrets_dir, settings.config_dir)
@@ -190,6 +186,7 @@ async def _reconcile(
         git_commit=commit,
         prune=settings.plan.prune and settings.scope.allows_prune,
         now=datetime.now(UTC),
+        commit_time=committed_at,
     )
     application_ids = application_hrids(resolved)
 
@@ -254,15 +251,7 @@ async def _reconcile(
         failures += [ContextFailure(cid, "read", message) for cid, message in full.failures.items()]
         plannable = {cid: s for cid, s in readable.items() if cid not in full.failures}
         listed = {cid: summaries[cid] for cid in plannable}
-        relations = await _relations(history, listed, options)
-        plan = make_plan(
-            plannable,
-            listed,
-            states,
-            options,
-            placement=_placement(manifests.resources),
-            history=relations,
-        )
+        plan = make_plan(plannable, listed, states, options, placement=_placement(manifests.resources))
         outcomes: tuple[Outcome, ...] = ()
         if mode is not SyncMode.DIFF and plan.has_changes:
             outcomes = await execute(
@@ -291,25 +280,6 @@ def _placement(resources: Sequence[Resource]) -> dict[ResourceId, ResourceId]:
     return {
         r.id: r.context_ref.id for r in resources if r.kind in MANAGED_KINDS and r.context_ref is not None
     }
-
-
-async def _relations(
-    history: History | None, summaries: Mapping[ResourceId, Sequence[RemoteSummary]], options: PlanOptions
-) -> CommitRelations:
-    """Ask the source about the commits our records name (a handful), off the event loop: git runs."""
-    if history is None:
-        return CommitRelations()
-    commits = frozenset(
-        parsed.record.commit
-        for listing in summaries.values()
-        for s in listing
-        if (parsed := s.ownership(options.owner_id)).ours
-        and parsed.record is not None
-        and parsed.record.commit not in ("", options.git_commit)
-    )
-    if not commits:
-        return CommitRelations()
-    return await asyncio.to_thread(history, commits)
 
 
 def _resolve(resources: Sequence[Resource], store: SecretStore) -> tuple[list[Resource], list[Problem]]:

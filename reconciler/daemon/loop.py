@@ -197,7 +197,13 @@ class ReconcileLoop:
                 name="reconciler-load",
             )
             settings = replace(job.settings, plan=replace(job.settings.plan, full_read=full_read))
-            result = await reconcile(manifests, settings, commit=snapshot.commit, mode=SyncMode.APPLY)
+            result = await reconcile(
+                manifests,
+                settings,
+                commit=snapshot.commit,
+                mode=SyncMode.APPLY,
+                committed_at=snapshot.committed_at,
+            )
         except Exception:
             self.metrics.record_sync("error", self._monotonic() - started, None, time.time())
             raise

@@ -46,19 +46,12 @@ class PlanOptions:
     drift_tolerance: timedelta = DEFAULT_DRIFT_TOLERANCE
     full_read: bool = False  # read every managed object (a periodic deep check; see docs/plan.md)
     allow_rollback: bool = False  # let a sync of an older commit overwrite what a newer one wrote
+    commit_time: datetime | None = None
+    """When `git_commit` was committed (git sources): an object written from a commit committed
+    later is not overwritten or deleted by this sync (a rollback) unless `allow_rollback`."""
     now: datetime | None = None
     """When the sync started (the caller's clock): an ownership record that claims a later apply time
     was edited by hand, and is not trusted to skip a read."""
-
-
-@dataclass(frozen=True)
-class CommitRelations:
-    """What the source knows of the commits named in ownership records, against this sync's commit."""
-
-    newer: frozenset[str] = frozenset()
-    """Descendants of this sync's commit: writing over what they wrote would roll it back."""
-    unrelated: frozenset[str] = frozenset()
-    """Commits that are not in this commit's history at all (history rewritten by a force-push?)."""
 
 
 @dataclass(frozen=True)

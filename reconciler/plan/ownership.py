@@ -20,8 +20,11 @@ so that a report can mask the value APIM still holds after the secret is removed
 The value is compact JSON, for example::
 
     {"v":2,"owner":"apim-reconciler","kind":"ApiV4Definition","namespace":"default","name":"my-api",
-     "context":"default/ctx","hrid":"default-my-api","id":"0b7c...","commit":"3f2a...",
+     "context":"default/ctx","hrid":"default-my-api","id":"0b7c...","commit":"3f2a...","ct":1795000000,
      "hash":"sha256:...","appliedAt":"2026-11-23T11:00:00.000Z","s":["1a2b3c4d"],"sig":"9f..."}
+
+`ct` is when `commit` was committed (git sources): a sync of a commit committed earlier than the
+one an object was last written from is a rollback, and is refused unless asked for.
 
 JDBC-backed APIM stores metadata values in `nvarchar(1024)`: a record must stay below
 `MAX_RECORD_LENGTH`, and the planner refuses to write one that would not.
@@ -71,6 +74,8 @@ class OwnershipRecord:
     """The APIM id of the object the record was written onto (None in version-1 records)."""
     sensitive: frozenset[str] = frozenset()
     """`path_fingerprint`s of the fields that held secret values in what was applied."""
+    commit_time: datetime | None = None
+    """When `commit` was committed (git sources), to the second: what tells a rollback."""
     version: int = RECORD_VERSION
 
     def belongs_to(self, context: ResourceId) -> bool:
@@ -101,7 +106,10 @@ class OwnershipRecord:
             payload["hrid"] = self.hrid
         if self.carrier_id is not None:
             payload["id"] = self.carrier_id
-        payload.update(commit=self.commit, hash=self.spec_hash, appliedAt=format_instant(self.applied_at))
+        payload["commit"] = self.commit
+        if self.commit_time is not None:
+            payload["ct"] = int(self.commit_time.timestamp())
+        payload.update(hash=self.spec_hash, appliedAt=format_instant(self.applied_at))
         if self.sensitive:
             payload["s"] = sorted(self.sensitive)
         return payload
@@ -232,6 +240,7 @@ def parse_record(value: JSON, our_owner: str) -> ParsedRecord:
         sensitive=frozenset(s for s in sensitive if isinstance(s, str))
         if isinstance(sensitive, list)
         else frozenset(),
+        commit_time=_epoch(data.get("ct")),
         version=version,
     )
     ownership = Ownership.OURS if record.owner == our_owner else Ownership.FOREIGN
@@ -246,6 +255,12 @@ def parse_record(value: JSON, our_owner: str) -> ParsedRecord:
         problem="its ownership record was edited outside apim-reconciler" if altered else None,
         altered=altered,
     )
+
+
+def _epoch(value: JSON) -> datetime | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return datetime.fromtimestamp(value, tz=UTC)
+    return None
 
 
 def _text(value: JSON) -> str | None:

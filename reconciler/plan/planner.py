@@ -24,14 +24,14 @@ What is never done on weak evidence:
   a new HRID) is not a deletion: either the new place already holds the same object (a move within
   one environment), or the old object is deleted only after the new one was written in this sync
   (`Action.after`).
-* An object written from a newer commit than this sync's is not updated or deleted (a rollback),
-  unless `allow_rollback`.
+* An object written from a commit committed after this sync's is not updated or deleted (a
+  rollback), unless `allow_rollback`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from typing import overload
 
@@ -42,7 +42,7 @@ from reconciler.plan.desired import DesiredResource, DesiredState
 from reconciler.plan.diff import ChangeOp, FieldChange, diff
 from reconciler.plan.guards import block, guard_deletions, hold_growth
 from reconciler.plan.kinds import RemoteKind, remote_kind
-from reconciler.plan.model import Action, ActionKind, CommitRelations, Plan, PlanOptions
+from reconciler.plan.model import Action, ActionKind, Plan, PlanOptions
 from reconciler.plan.normalise import comparable, hashable
 from reconciler.plan.ownership import (
     MAX_RECORD_LENGTH,
@@ -101,17 +101,14 @@ def make_plan(
     options: PlanOptions | None = None,
     *,
     placement: Placement | None = None,
-    history: CommitRelations | None = None,
 ) -> Plan:
     """Decide every action. Contexts are independent; within one, APIs come before applications
     (which subscribe to them) and deletions come last, applications before APIs.
 
     `placement` tells where each resource of the whole repository lives (default: where `desired`
-    puts it), so that a resource moved to a context outside this run's scope is not deleted;
-    `history` what the source knows of the commits named in ownership records.
+    puts it), so that a resource moved to a context outside this run's scope is not deleted.
     """
     options = options or PlanOptions()
-    history = history or CommitRelations()
     if placement is None:
         placement = {r.id: cid for cid, s in desired.items() for r in s.resources}
     listed = {(cid, s.id) for cid, items in summaries.items() for s in items}
@@ -120,18 +117,14 @@ def make_plan(
         state = desired.get(context)
         listing = summaries.get(context, ())
         pairs, leftovers = _match(state, listing, options)
-        decided = [
-            _guard_rollback(_decide(p, full_states, options, placement), p.parsed, options, history)
-            for p in pairs
-        ]
+        decided = [_decide(p, full_states, options, placement) for p in pairs]
         owned = sum(1 for s in listing if _ours_here(s.ownership(options.owner_id), context))
         prunable: list[Action] = []
         reported: list[Action] = []
         for summary, parsed in leftovers:
-            action = _leftover(context, summary, parsed, state, placement, listed, options)
+            action = _leftover(context, summary, parsed, state, placement, listed, desired.keys(), options)
             if action is None:
                 continue
-            action = _guard_rollback(action, parsed, options, history)
             if action.kind is ActionKind.DELETE and action.after is None:
                 prunable.append(action)
             elif action.kind is ActionKind.DELETE and not options.prune:
@@ -147,7 +140,11 @@ def make_plan(
             decided = hold_growth(
                 decided, [_adds_owned(a, p, context) for a, p in zip(decided, pairs, strict=True)]
             )
-        actions += sorted([*decided, *guarded, *reported], key=_order)
+        context_actions = [*decided, *guarded, *reported]
+        newest = _newest_write(listing, context, options)
+        if newest is not None:
+            context_actions = [_guard_rollback(a, newest, options) for a in context_actions]
+        actions += sorted(context_actions, key=_order)
     return Plan(tuple(actions))
 
 
@@ -289,6 +286,7 @@ def _decide(pair: _Pair, full_states: FullStates, options: PlanOptions, placemen
         hrid=d.hrid,
         carrier_id=summary.id if summary else d.remote_id,
         sensitive=d.secret_fields,
+        commit_time=options.commit_time,
     )
     base = Action(
         kind=ActionKind.UNCHANGED,
@@ -445,30 +443,43 @@ def _secret_copy(value: JSON) -> JSON:
     return value
 
 
-def _guard_rollback(
-    action: Action, parsed: ParsedRecord, options: PlanOptions, history: CommitRelations
-) -> Action:
-    """A write over what a newer commit wrote is a rollback: refused unless allowed, and said."""
-    record = parsed.record if parsed.ours else None
-    if record is None or record.commit == options.git_commit:
-        return action
+def _newest_write(
+    listing: Sequence[RemoteSummary], context: ResourceId, options: PlanOptions
+) -> OwnershipRecord | None:
+    """The record of the context written from the latest commit, when that commit was committed after
+    this sync's: then this sync is a rollback of what APIM holds (None otherwise, or when unknown)."""
+    if options.commit_time is None:
+        return None
+    newest: OwnershipRecord | None = None
+    for summary in listing:
+        parsed = summary.ownership(options.owner_id)
+        record = parsed.record
+        if not _ours_here(parsed, context) or record is None or record.commit_time is None:
+            continue
+        later = record.commit != options.git_commit and record.commit_time > options.commit_time
+        if later and (newest is None or record.commit_time > (newest.commit_time or record.commit_time)):
+            newest = record
+    return newest
+
+
+def _guard_rollback(action: Action, newest: OwnershipRecord, options: PlanOptions) -> Action:
+    """A write in a context that APIM holds from a later commit is a rollback: refused unless allowed.
+
+    "Later" is by commit time, which git sources record: the history of the branch is not at hand in
+    a shallow clone, and two syncs of consecutive commits that run at once (the older one last) is
+    the case to catch; a force-push back to an older commit is one too, and is said to be.
+    """
     if not (action.writes or action.kind is ActionKind.DELETE):
         return action
-    if record.commit in history.newer:
-        if not options.allow_rollback:
-            return block(
-                action,
-                f"last written from commit {record.commit[:12]}, which is newer than this sync's commit "
-                f"{options.git_commit[:12]}: not rolled back (use --allow-rollback)",
-            )
-        return replace(action, reason=f"{action.reason}; rolls back what commit {record.commit[:12]} wrote")
-    if record.commit in history.unrelated:
-        return replace(
-            action,
-            reason=f"{action.reason}; last written from commit {record.commit[:12]}, which is not in the "
-            "history of this commit (rewritten by a force-push?)",
-        )
-    return action
+    assert newest.commit_time is not None and options.commit_time is not None  # by _newest_write  # nosec B101
+    what = (
+        f"APIM holds this context as commit {newest.commit[:12]} wrote it (committed "
+        f"{format_instant(newest.commit_time)}), after this sync's commit {options.git_commit[:12]} "
+        f"({format_instant(options.commit_time)})"
+    )
+    if not options.allow_rollback:
+        return block(action, f"{what}: not rolled back (use --allow-rollback)")
+    return replace(action, reason=f"{action.reason}; rolls back: {what}")
 
 
 def _leftover(
@@ -478,6 +489,7 @@ def _leftover(
     state: DesiredState | None,
     placement: Placement,
     listed: set[tuple[ResourceId, str]],
+    planned: Set[ResourceId],
     options: PlanOptions,
 ) -> Action | None:
     """What to do about an object of the context that no desired resource claimed."""
@@ -516,6 +528,12 @@ def _leftover(
     if home is not None:
         if home != context and (home, summary.id) in listed:
             return None  # moved to a context of the same environment, which takes the object over
+        if home not in planned:
+            return replace(
+                deletion,
+                kind=ActionKind.SKIPPED,
+                reason=f"moved to context {home}, which this run does not sync: kept until a run syncs both",
+            )
         where = "a new HRID" if home == context else f"context {home}"
         return replace(
             deletion,

@@ -357,8 +357,18 @@ class GitSource:
                     source_url=self.source_url,
                 )
         return Snapshot(
-            commit=commit, root=root, ref=self.ref, source_url=self.source_url, fetched_at=self._clock()
+            commit=commit,
+            root=root,
+            ref=self.ref,
+            source_url=self.source_url,
+            fetched_at=self._clock(),
+            committed_at=self._commit_time(commit),
         )
+
+    def _commit_time(self, commit: str) -> datetime | None:
+        result = self._local(["show", "-s", "--format=%ct", commit], self.checkout_dir)
+        text = result.stdout.strip() if result.ok else ""
+        return datetime.fromtimestamp(int(text), tz=UTC) if text.isdigit() else None
 
     # -- running git ----------------------------------------------------------------------------
 

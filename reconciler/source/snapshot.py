@@ -27,6 +27,9 @@ class Snapshot:
     ref: str | None
     source_url: str
     fetched_at: datetime
+    committed_at: datetime | None = None
+    """When the commit was committed (its committer date), for a git source: what tells a sync of
+    an older commit (a rollback) from one of a newer."""
 
     @property
     def short_commit(self) -> str:

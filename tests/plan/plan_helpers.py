@@ -100,13 +100,21 @@ def applied(
     remote_id: str | None = None,
     cross_id: str | None = None,
     commit: str = "c0ffee",
+    committed: datetime | None = None,
 ) -> tuple[RemoteSummary, dict[str, JSON]]:
     """APIM after an apply of `d` by `owner` at `at`, optionally changed in the console afterwards.
 
     `remote_id`/`cross_id` give the object ids of its own (adopted from GKO or the console)."""
     carrier = remote_id or d.remote_id
     record = OwnershipRecord(
-        owner, d.id, commit, spec_hash or d.spec_hash, at, hrid=d.hrid, carrier_id=carrier
+        owner,
+        d.id,
+        commit,
+        spec_hash or d.spec_hash,
+        at,
+        hrid=d.hrid,
+        carrier_id=carrier,
+        commit_time=committed,
     )
     state = echo(d, with_record(d.body, record))
     if change is not None:

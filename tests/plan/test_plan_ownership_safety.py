@@ -11,7 +11,6 @@ from typing import Any
 from reconciler.manifests.model import ResourceId
 from reconciler.plan import ActionKind, Plan, PlanOptions, make_plan, reads_needed
 from reconciler.plan.diff import ChangeOp
-from reconciler.plan.model import CommitRelations
 from reconciler.plan.ownership import OWNERSHIP_KEY, OwnershipRecord, path_fingerprint
 from reconciler.plan.state import RemoteSummary
 from reconciler.report.json_report import report_data
@@ -165,8 +164,8 @@ def test_a_resource_moved_to_a_context_outside_the_run_is_not_deleted_blind() ->
     orders = one(before, "orders").id
     placement = {**{r.id: CTX for s in after.values() for r in s.resources}, orders: CTX_B}
     plan = make_plan(after, summaries, full, SAFE, placement=placement)
-    (delete,) = [a for a in plan.actions if a.kind is ActionKind.DELETE]
-    assert delete.after == CTX_B  # the executor deletes it only if CTX_B wrote it in this sync
+    (kept,) = [a for a in plan.actions if a.resource == orders]
+    assert kept.kind is ActionKind.SKIPPED and "which this run does not sync" in kept.reason
 
 
 NAMES = [f"api{i:02}" for i in range(20)]
@@ -205,31 +204,31 @@ def test_updates_still_go_ahead_while_a_prune_is_refused() -> None:
 def test_a_sync_of_an_older_commit_does_not_roll_back_a_newer_one() -> None:
     before = desired(api("orders", description="newer"), api("a"), api("b"), api("c"), api("gone"))
     after = desired(api("orders", description="older"), api("a"), api("b"), api("c"))
+    later, earlier = T0, T0 - timedelta(minutes=5)
     summaries, full = remote(
-        *(applied(one(before, n), commit="newer-sha") for n in ("orders", "a", "b", "c", "gone"))
+        *(
+            applied(one(before, n), commit="newer-sha", committed=later)
+            for n in ("orders", "a", "b", "c", "gone")
+        )
     )
-    history = CommitRelations(newer=frozenset({"newer-sha"}))
-    plan = make_plan(after, summaries, full, SAFE, history=history)
+    older_sync = replace(SAFE, git_commit="older-sha", commit_time=earlier)
+    plan = make_plan(after, summaries, full, older_sync)
     refused = {a.resource.name: a for a in plan.actions if a.kind is ActionKind.BLOCKED}
     assert set(refused) == {"orders", "gone"}
     assert refused["orders"].refused is ActionKind.UPDATE and refused["gone"].refused is ActionKind.DELETE
-    assert "newer than this sync's commit" in refused["orders"].reason
+    assert "after this sync's commit older-sha" in refused["orders"].reason
+    assert "not rolled back (use --allow-rollback)" in refused["gone"].reason
     assert not plan.has_changes
-    allowed = make_plan(after, summaries, full, replace(SAFE, allow_rollback=True), history=history)
+    allowed = make_plan(after, summaries, full, replace(older_sync, allow_rollback=True))
     assert {a.kind for a in allowed.actions if a.resource.name in ("orders", "gone")} == {
         ActionKind.UPDATE,
         ActionKind.DELETE,
     }
     assert all("rolls back" in a.reason for a in allowed.actions if a.resource.name == "orders")
-
-
-def test_a_rewritten_history_is_said() -> None:
-    before = desired(api("orders", description="x"))
-    after = desired(api("orders", description="y"))
-    summaries, full = remote(applied(one(before, "orders"), commit="lost-sha"))
-    plan = make_plan(after, summaries, full, SAFE, history=CommitRelations(unrelated=frozenset({"lost-sha"})))
-    (action,) = plan.actions
-    assert action.kind is ActionKind.UPDATE and "rewritten by a force-push" in action.reason
+    newer_sync = replace(SAFE, git_commit="next-sha", commit_time=later + timedelta(minutes=1))
+    newer = make_plan(after, summaries, full, newer_sync).actions
+    assert ActionKind.UPDATE in {a.kind for a in newer}
+    assert not [a for a in newer if a.kind is ActionKind.BLOCKED]
 
 
 def _header_api(value: Any) -> Any:
