@@ -66,9 +66,6 @@ GKO_DEFAULTS: dict[str, Rules] = {
         (("state",), "STARTED"),
         (("lifecycleState",), "UNPUBLISHED"),
         (("visibility",), "PRIVATE"),
-        (("definitionContext",), {}),
-        (("definitionContext", "origin"), "KUBERNETES"),
-        (("definitionContext", "syncFrom"), "MANAGEMENT"),
         (("notifyMembers",), True),
         (("plans", "*", "status"), "PUBLISHED"),
         (("plans", "*", "validation"), "AUTO"),
@@ -103,11 +100,7 @@ def _flow_rules(prefix: tuple[str, ...]) -> list[Rule]:
 SERVER_DEFAULTS: dict[str, Rules] = {
     API_V4_DEFINITION: Rules(
         # GKO's defaults minus the write-only fields that APIM never echoes.
-        *(
-            r
-            for r in GKO_DEFAULTS[API_V4_DEFINITION]
-            if r[0][0] not in ("definitionContext", "notifyMembers")
-        ),
+        *(r for r in GKO_DEFAULTS[API_V4_DEFINITION] if r[0][0] != "notifyMembers"),
         (("allowedInApiProducts",), False),
         (("allowMultiJwtOauth2Subscriptions",), False),
         (("flowExecution",), {}),

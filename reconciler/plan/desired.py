@@ -40,8 +40,17 @@ JSON = Any
 _MANIFEST_ONLY = frozenset(("contextRef", "groupRefs", "notificationsRefs"))
 _V4_DERIVED = frozenset(("id", "crossId", "definitionVersion", "hrid"))
 # What the Automation API takes: what it echoes (normalise.py), less the HRID we set ourselves, plus
-# write-only fields.
-_V4_ACCEPTED = (V4_ECHOED - {"hrid"}) | {"definitionContext", "notifyMembers", "primaryOwner"}
+# write-only fields. Not `definitionContext` nor `primaryOwner`: `ApiV4Spec` has no definition context
+# (the server always applies its own: origin kubernetes, mode fully managed, sync from management) and
+# never maps the primary owner (the caller owns what it creates); both would be silently dropped by
+# APIM, so they are reported as not sent instead.
+_V4_ACCEPTED = (V4_ECHOED - {"hrid"}) | {"notifyMembers"}
+_NOT_SENT = {
+    "definitionContext": "definitionContext is not sent: APIM's Automation API has no such field and "
+    "always sets its own (origin kubernetes, sync from management)",
+    "primaryOwner": "primaryOwner is not sent: APIM's Automation API ignores it (the account that "
+    "creates an API owns it)",
+}
 _APP_ACCEPTED = (APP_ECHOED - {"hrid"}) | {"notifyMembers"}
 _PLAN_DERIVED = frozenset(("id", "crossId", "hrid", "definitionVersion", "order"))
 _PAGE_DERIVED = frozenset(("id", "crossId", "hrid", "api", "parentId", "order", "parent"))
@@ -136,7 +145,9 @@ def build_desired(resources: Iterable[Resource]) -> DesiredBuild:
         org, env = _context_ids(context)
         built, dropped = desired_resource(resource, ref.id, org, env)
         problems += [
-            _problem(resource, f"{f} is not supported and is not sent", (f,), Severity.WARNING)
+            _problem(
+                resource, _NOT_SENT.get(f, f"{f} is not supported and is not sent"), (f,), Severity.WARNING
+            )
             for f in dropped
         ]
         grouped[ref.id].append(built)
@@ -242,7 +253,7 @@ def _api_v4_body(spec: Mapping[str, JSON], hrid: str) -> tuple[dict[str, JSON], 
     body: dict[str, JSON] = {"hrid": hrid}
     body.update({k: v for k, v in source.items() if k in _V4_ACCEPTED})
     if isinstance(body.get("plans"), Mapping):
-        body["plans"] = [_keyed_item(k, p, _PLAN_DERIVED) for k, p in _ordered(body["plans"])]
+        body["plans"] = [_plan(k, p) for k, p in _ordered(body["plans"])]
     if isinstance(body.get("pages"), Mapping):
         body["pages"] = [_page(k, p) for k, p in _ordered(body["pages"])]
     if "metadata" in body:
@@ -295,6 +306,17 @@ def _keyed_item(key: str, item: JSON, derived: frozenset[str]) -> dict[str, JSON
     explicit = fields.get("hrid")
     hrid = explicit if isinstance(explicit, str) and explicit else key_hrid(key)
     return {"hrid": hrid, **{k: v for k, v in fields.items() if k not in derived}}
+
+
+def _plan(key: str, item: JSON) -> dict[str, JSON]:
+    """A v4 plan as `PlanV4` takes it. The CRD names the general conditions page by its map key
+    (`generalConditions`); `PlanV4` knows only `generalConditionsHrid`, and would drop the other, so
+    GKO converts it (`pickPlanHRIDs`) and so do we."""
+    plan = _keyed_item(key, item, _PLAN_DERIVED)
+    conditions = plan.pop("generalConditions", None)
+    if isinstance(conditions, str) and conditions and "generalConditionsHrid" not in plan:
+        plan["generalConditionsHrid"] = key_hrid(conditions)
+    return plan
 
 
 def _page(key: str, item: JSON) -> dict[str, JSON]:

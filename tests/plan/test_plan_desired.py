@@ -15,7 +15,7 @@ def test_gko_defaults_are_applied() -> None:
     assert body["state"] == "STARTED"
     assert body["lifecycleState"] == "UNPUBLISHED"
     assert body["visibility"] == "PRIVATE"
-    assert body["definitionContext"] == {"origin": "KUBERNETES", "syncFrom": "MANAGEMENT"}
+    assert "definitionContext" not in body  # the Automation API has none: APIM sets its own
     assert body["notifyMembers"] is True
     (plan,) = body["plans"]
     assert (plan["status"], plan["validation"], plan["type"], plan["mode"]) == (
@@ -145,3 +145,34 @@ def test_grouping_by_context_uses_its_organization() -> None:
     assert state.context == ResourceId("ManagementContext", "default", "other")
     assert state.organization_id == "ORG2"
     assert state.resources[0].cross_id == name_uuid("ORG2" + "default-x")
+
+
+def test_fields_the_automation_api_would_drop_are_reported_not_sent() -> None:
+    """`ApiV4Spec` has no definition context and never maps a primary owner: APIM would ignore both
+    silently, so they are not sent, and the manifest gets a warning (APIM's source: ApiV4Spec in the
+    automation module's open-api.yaml; ApiCRDSpec's builder default)."""
+    manifest = api(
+        "orders",
+        definitionContext={"origin": "KUBERNETES", "syncFrom": "KUBERNETES"},
+        primaryOwner={"id": "x"},
+    )
+    build = build_desired([context(), manifest])
+    (state,) = build.states.values()
+    body = state.resources[0].body
+    assert "definitionContext" not in body and "primaryOwner" not in body
+    warned = sorted(p.field for p in build.problems)
+    assert warned == [("spec", "definitionContext"), ("spec", "primaryOwner")]
+
+
+def test_plan_general_conditions_are_sent_as_the_hrid_planv4_knows() -> None:
+    """GKO's `pickPlanHRIDs`: the CRD's `generalConditions` (a page key) becomes
+    `generalConditionsHrid`; `PlanV4` has no `generalConditions`, so sent as is it was lost."""
+    manifest = api(
+        "orders",
+        plans={
+            "Free": {"name": "Free", "security": {"type": "KEY_LESS"}, "generalConditions": "terms.of use"}
+        },
+        pages={"terms.of use": {"name": "Terms", "type": "MARKDOWN", "content": "x"}},
+    )
+    (plan,) = one(desired(manifest), "orders").body["plans"]
+    assert plan["generalConditionsHrid"] == "terms-of-use" and "generalConditions" not in plan
