@@ -611,10 +611,25 @@ class ApimClient:
         """A `UserEntity` with `roles` (organization) and `envRoles` (by environment id), or None."""
         return await self._get_or_none(f"{self._org_v1}/users/{segment(user_id)}")
 
+    async def list_roles(self, scope: str) -> list[Any]:
+        """The roles of a scope (`ORGANIZATION`, `ENVIRONMENT`, ...): `RoleEntity`s with their `id`.
+
+        `GET .../configuration/rolescopes/{scope}/roles` (mAPI v1 `RoleScopeResource.getRoles`, needs
+        ORGANIZATION_ROLE[READ]); role ids are random, so a role is looked up by name here first.
+        """
+        url = f"{self._org_v1}/configuration/rolescopes/{segment(scope)}/roles"
+        body = await self._json("GET", url)
+        return list(body) if isinstance(body, list) else []
+
     async def update_user_roles(
         self, user_id: str, reference_type: str, reference_id: str, roles: Iterable[str]
     ) -> None:
-        """Replace a user's roles on the organization or an environment (`UserReferenceRoleEntity`)."""
+        """Replace a user's roles on the organization or an environment (`UserReferenceRoleEntity`).
+
+        `roles` are role **ids** (`list_roles`): APIM removes the user's current roles there first,
+        then looks each one up by id (`UserServiceImpl.updateUserRoles`), so a name fails with a 404
+        after the old role is already gone.
+        """
         body = {
             "user": user_id,
             "referenceId": reference_id,

@@ -84,10 +84,13 @@ async def create_service_account(
             env = await client.check_context()
         except AuthenticationError:
             raise IdentityError("the administrator credentials were refused (401)") from None
+        # Both role ids first: APIM drops a user's current role before it looks the new one up.
+        org_role = await _role_id(client, "ORGANIZATION", request.org_role)
+        env_role = await _role_id(client, "ENVIRONMENT", request.env_role)
         user, created = await _find_or_create(client, request)
         user_id = str(user["id"])
-        await client.update_user_roles(user_id, "ORGANIZATION", target.organization_id, [request.org_role])
-        await client.update_user_roles(user_id, "ENVIRONMENT", env.id, [request.env_role])
+        await client.update_user_roles(user_id, "ORGANIZATION", target.organization_id, [org_role])
+        await client.update_user_roles(user_id, "ENVIRONMENT", env.id, [env_role])
         _log.info("service account roles set", user_id=user_id, environment=env.id)
         who = display_name(user) or request.name
         result = CreateResult(
@@ -120,6 +123,16 @@ async def create_service_account(
                 await client.revoke_user_token(user_id, token_id)
                 raise
     return replace(result, token_id=token_id, token_name=token_name, token=token)
+
+
+async def _role_id(client: ApimClient, scope: str, name: str) -> str:
+    """The id of the role called `name` in `scope` (APIM takes ids, and they are random)."""
+    roles = [r for r in await client.list_roles(scope) if isinstance(r, dict)]
+    for role in roles:
+        if str(role.get("name", "")).upper() == name.upper() and isinstance(role.get("id"), str):
+            return str(role["id"])
+    known = ", ".join(sorted(str(r.get("name")) for r in roles)) or "none"
+    raise IdentityError(f"APIM has no {scope.lower()} role named {name!r} (it has: {known})")
 
 
 async def _find_or_create(client: ApimClient, request: CreateRequest) -> tuple[dict[str, Any], bool]:
