@@ -564,6 +564,20 @@ class ApimClient:
             body=spec,
         )
 
+    async def delete_api_definition(self, api_id: str) -> bool:
+        """Delete a v2 API the way GKO does (`DeleteV2`): mAPI v1 `DELETE .../apis/{id}?closePlans=true`.
+
+        Without `closePlans`, APIM refuses to delete an API with published plans (400 `Plan(s) [...]
+        must be closed before being able to delete the API !`). True when deleted, False on a 404.
+        """
+        response = await self.request(
+            "DELETE",
+            f"{self.target.mapi_v1_env}/apis/{segment(api_id)}",
+            params={"closePlans": "true"},
+            allow_statuses=(404,),
+        )
+        return response.status_code != 404
+
     async def list_applications(
         self, *, per_page: int = 100, status: str | None = None
     ) -> AsyncIterator[Any]:

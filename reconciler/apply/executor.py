@@ -198,7 +198,7 @@ async def _delete(action: Action, client: ApimClient) -> bool:
     if action.remote_kind is RemoteKind.APPLICATION:
         return await client.delete_application(action.hrid)
     if action.resource.kind == API_DEFINITION and action.remote_id:
-        return await client.delete_api_by_id(action.remote_id)
+        return await client.delete_api_definition(action.remote_id)
     return await client.delete_api(action.hrid)
 
 

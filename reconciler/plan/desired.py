@@ -168,7 +168,7 @@ def desired_resource(
     elif resource.kind == APPLICATION:
         body, dropped = _application_body(resource.spec, hrid)
     elif resource.kind == API_DEFINITION:
-        body, dropped = _api_v2_body(resource.spec, organization_id, environment_id, hrid), []
+        body, dropped = _api_v2_body(resource, environment_id), []
     else:
         raise ValueError(f"{resource.kind} is not a managed kind")
     if resource.kind == API_DEFINITION:
@@ -277,17 +277,53 @@ def _application_body(spec: Mapping[str, JSON], hrid: str) -> tuple[dict[str, JS
     return apply_rules(body, GKO_DEFAULTS[APPLICATION]), dropped
 
 
-def _api_v2_body(
-    spec: Mapping[str, JSON], organization_id: str, environment_id: str, hrid: str
-) -> dict[str, JSON]:
-    """The CRD spec as GKO sends it to `import-crd`, with the ids GKO computes when the spec has none."""
+def _api_v2_body(resource: Resource, environment_id: str) -> dict[str, JSON]:
+    """The CRD spec as GKO sends it to mAPI v1 `import-crd`, with the ids GKO gives when the spec has
+    none (`PopulateIDs`, `generateEmptyPlanIDs`): crossId from `<namespace>/<name>`, and for each plan
+    a crossId from the API's id and the plan's name, an id from those. APIM finds the API to update by
+    its crossId and each plan by its id: a plan sent without one is deleted and re-created under a
+    random id on every import. (GKO's API id is the Kubernetes UID, which we do not have: ours is
+    derived from the crossId, as APIM derives ids from HRIDs.)"""
+    spec = resource.spec
     body: dict[str, JSON] = {k: v for k, v in spec.items() if k not in _MANIFEST_ONLY}
-    cross_id = body.get("crossId") or ids.cross_id(organization_id, hrid)
+    cross_id = body.get("crossId") or ids.gko_uuid(f"{resource.namespace}/{resource.name}")
     body["crossId"] = cross_id
-    body.setdefault("id", ids.name_uuid(cross_id + environment_id))
+    api_id = body.setdefault("id", ids.name_uuid(cross_id + environment_id))
+    if isinstance(body.get("plans"), list):
+        body["plans"] = [_v2_plan(plan, str(api_id)) for plan in body["plans"]]
     if "metadata" in body:
         body["metadata"] = hide_ownership(body["metadata"])
     return apply_rules(body, GKO_DEFAULTS[API_DEFINITION])
+
+
+def _v2_plan(plan: JSON, api_id: str) -> JSON:
+    if not isinstance(plan, Mapping) or not isinstance(plan.get("name"), str):
+        return plan
+    cross = plan.get("crossId") or ids.gko_uuid(api_id, "/", plan["name"])
+    return {**plan, "crossId": cross, "id": plan.get("id") or ids.gko_uuid(cross, "/", plan["name"])}
+
+
+def with_server_ids(
+    body: Mapping[str, JSON], actual: Mapping[str, JSON] | None, summary_id: str, cross_id: str | None
+) -> dict[str, JSON]:
+    """A v2 body to update an object APIM already holds: its own id and crossId (APIM matches the API
+    by crossId), and the ids of the plans it holds, matched by crossId, then by name (plans written by
+    earlier versions, or in the console, have ids of their own; new ids would delete them)."""
+    out = {**body, "id": summary_id, "crossId": cross_id or body.get("crossId")}
+    held = [p for p in (actual or {}).get("plans") or [] if isinstance(p, Mapping)]
+    by_cross = {p.get("crossId"): p for p in held if p.get("crossId")}
+    by_name = {p.get("name"): p for p in held if p.get("name")}
+    plans = out.get("plans")
+    if isinstance(plans, list):
+        merged = []
+        for plan in plans:
+            if isinstance(plan, Mapping):
+                found = by_cross.get(plan.get("crossId")) or by_name.get(plan.get("name"))
+                if found is not None and found.get("id"):
+                    plan = {**plan, "id": found["id"], "crossId": found.get("crossId") or plan.get("crossId")}
+            merged.append(plan)
+        out["plans"] = merged
+    return out
 
 
 def _ordered(items: Mapping[str, JSON]) -> list[tuple[str, JSON]]:

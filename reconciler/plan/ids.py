@@ -1,4 +1,5 @@
-"""The ids APIM derives from HRIDs, computed here so a plan can match manifests to APIM objects offline.
+"""The ids APIM (and GKO) derive from names, computed here so a plan can match manifests to APIM objects
+offline.
 
 APIM (and GKO) use Java's `UUID.nameUUIDFromBytes`: the MD5 digest of the UTF-8 bytes of a plain
 string, with the version nibble set to 3 and the IETF variant bits set. That is *not* Python's
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+
+import xxhash
 
 
 def name_uuid(name: str) -> str:
@@ -40,3 +43,14 @@ def plan_id(organization_id: str, environment_id: str, api_hrid: str, plan_hrid:
 
 def plan_cross_id(organization_id: str, api_hrid: str, plan_hrid: str) -> str:
     return name_uuid(name_uuid(organization_id + api_hrid) + plan_hrid)
+
+
+def gko_uuid(*seeds: str) -> str:
+    """GKO's `uuid.FromStrings(seeds...)` (internal/uuid/uuid.go): the canonical XXH3-128 digest of
+    the concatenated seeds, with dashes, and no version or variant bits set.
+
+    GKO gives v2 APIs and their plans ids of its own with it (it never uses the Automation API for
+    them), so a repository that GKO managed finds its v2 APIs again under the same crossIds.
+    """
+    digest = xxhash.xxh3_128_hexdigest("".join(seeds).encode("utf-8"))
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"

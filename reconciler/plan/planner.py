@@ -36,9 +36,9 @@ from dataclasses import dataclass, replace
 from typing import overload
 
 from reconciler.manifests.hrid import resource_hrid
-from reconciler.manifests.model import JSON, FieldPath, ResourceId
+from reconciler.manifests.model import API_DEFINITION, JSON, FieldPath, ResourceId
 from reconciler.plan import ids
-from reconciler.plan.desired import DesiredResource, DesiredState
+from reconciler.plan.desired import DesiredResource, DesiredState, with_server_ids
 from reconciler.plan.diff import ChangeOp, FieldChange, diff
 from reconciler.plan.guards import block, guard_deletions, hold_growth
 from reconciler.plan.kinds import RemoteKind, remote_kind
@@ -276,6 +276,16 @@ def _read_reason(pair: _Pair, options: PlanOptions) -> str | None:
 
 
 def _decide(pair: _Pair, full_states: FullStates, options: PlanOptions, placement: Placement) -> Action:
+    action = _choose(pair, full_states, options, placement)
+    summary = pair.summary
+    if action.body is not None and summary is not None and pair.desired.kind == API_DEFINITION:
+        # A v2 API is updated under the ids APIM holds, its plans' included (see `with_server_ids`).
+        actual = full_states.get((pair.desired.context, summary.id))
+        action = replace(action, body=with_server_ids(action.body, actual, summary.id, summary.cross_id))
+    return action
+
+
+def _choose(pair: _Pair, full_states: FullStates, options: PlanOptions, placement: Placement) -> Action:
     d, summary, parsed = pair.desired, pair.summary, pair.parsed
     record = OwnershipRecord(
         options.owner_id,

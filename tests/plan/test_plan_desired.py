@@ -6,7 +6,7 @@ import copy
 
 from reconciler.manifests.model import ResourceId
 from reconciler.plan import build_desired
-from reconciler.plan.ids import name_uuid
+from reconciler.plan.ids import gko_uuid, name_uuid
 from tests.plan.plan_helpers import CTX, api, app, context, desired, one, resource
 
 
@@ -108,8 +108,9 @@ def test_v2_body_stays_close_to_the_crd_spec() -> None:
     }
     d = one(desired(resource("ApiDefinition", "v2", spec)), "v2")
     assert d.body["proxy"] == spec["proxy"]
-    assert d.body["crossId"] == d.cross_id == name_uuid("DEFAULT" + "default-v2")
-    assert d.body["id"] == d.remote_id
+    # GKO's crossId of a v2 API: XXH3-128 of "<namespace>/<name>" (internal/uuid FromStrings).
+    assert d.body["crossId"] == d.cross_id == gko_uuid("default/v2")
+    assert d.body["id"] == d.remote_id == name_uuid(d.cross_id + "DEFAULT")
     assert d.body["definition_context"] == {
         "origin": "kubernetes",
         "mode": "fully_managed",
@@ -176,3 +177,63 @@ def test_plan_general_conditions_are_sent_as_the_hrid_planv4_knows() -> None:
     )
     (plan,) = one(desired(manifest), "orders").body["plans"]
     assert plan["generalConditionsHrid"] == "terms-of-use" and "generalConditions" not in plan
+
+
+def test_v2_plans_get_the_ids_gko_gives_them() -> None:
+    """GKO's `generateEmptyPlanIDs`: crossId = FromStrings(apiId, "/", name), id = FromStrings(crossId,
+    "/", name). APIM matches plans by id on import: without one, a plan is deleted and re-created under a
+    random id on every update (its subscriptions and keys with it)."""
+    spec = {
+        "contextRef": {"name": "dev-ctx"},
+        "name": "v2",
+        "version": "1",
+        "proxy": {"virtual_hosts": [{"path": "/v2"}]},
+        "plans": [
+            {"name": "free", "security": "KEY_LESS"},
+            {"name": "keys", "security": "API_KEY", "id": "mine"},
+        ],
+    }
+    d = one(desired(resource("ApiDefinition", "v2", spec)), "v2")
+    free, keys = d.body["plans"]
+    assert free["crossId"] == gko_uuid(d.remote_id, "/", "free")
+    assert free["id"] == gko_uuid(free["crossId"], "/", "free")
+    assert keys["id"] == "mine"
+    # the same every time
+    assert one(desired(resource("ApiDefinition", "v2", spec)), "v2").body["plans"][0]["id"] == free["id"]
+
+
+def test_gko_ids_match_the_reference_vectors() -> None:
+    """XXH3-128 (seed 0), canonical big-endian digest, dashes inserted, no version bits (GKO
+    internal/uuid/uuid.go with zeebo/xxh3 and google/uuid FromBytes)."""
+    assert gko_uuid("foo", "bar") == "3c9e1026-2899-7f44-ac87-b0b131c6992d"
+    assert gko_uuid("") == "99aa06d3-0147-98d8-6001-c324468d497f"  # XXH3-128 of nothing, as in zeebo/xxh3
+
+
+def test_a_v2_update_keeps_the_ids_apim_holds() -> None:
+    """An object APIM holds under ids of its own (written by an earlier version, or by GKO with a
+    Kubernetes UID) is updated under those ids: APIM matches the API by crossId and plans by id."""
+    from dataclasses import replace
+
+    from reconciler.plan import ActionKind, make_plan
+    from tests.plan.plan_helpers import OPTIONS, applied, remote
+
+    spec = {
+        "contextRef": {"name": "dev-ctx"},
+        "name": "v2",
+        "version": "1",
+        "proxy": {"virtual_hosts": [{"path": "/v2"}]},
+        "plans": [{"name": "free", "security": "KEY_LESS"}, {"name": "new", "security": "KEY_LESS"}],
+    }
+    before = desired(resource("ApiDefinition", "v2", {**spec, "description": "old"}))
+    after = desired(resource("ApiDefinition", "v2", {**spec, "description": "new"}))
+    summary, state = applied(one(before, "v2"), remote_id="k8s-uid", cross_id="gko-cross")
+    state["plans"] = [
+        {"name": "free", "id": "server-plan-id", "crossId": "server-plan-cross", "security": "KEY_LESS"}
+    ]
+    summaries, full = remote((summary, state))
+    (action,) = make_plan(after, summaries, full, replace(OPTIONS)).actions
+    assert action.kind is ActionKind.UPDATE and action.body is not None
+    assert (action.body["id"], action.body["crossId"]) == ("k8s-uid", "gko-cross")
+    free, new = action.body["plans"]
+    assert (free["id"], free["crossId"]) == ("server-plan-id", "server-plan-cross")
+    assert new["id"] == one(after, "v2").body["plans"][1]["id"]  # a new plan keeps GKO's id
