@@ -17,8 +17,8 @@ from typing import Any
 from reconciler.secrets.redaction import default_redactor
 
 PERMISSION_HINT = (
-    "the user or token needs the ADMIN role on the organization "
-    "and API_PUBLISHER (or ADMIN) on the environment"
+    "the user or token needs the ADMIN role on the organization (which APIM lets through every check), "
+    "or API_PUBLISHER (or ADMIN) on the environment and membership of every object it manages"
 )
 _PATH_EXISTS = re.compile(r"\bPath \[.*\] already exists", re.IGNORECASE)
 
@@ -44,8 +44,14 @@ class HttpError:
 
     @classmethod
     def from_body(cls, status: int, body: Any) -> HttpError:
+        """From the Automation API's and mAPI v2's `{message, httpStatus, technicalCode, details}`, mAPI
+        v1's `{message, http_status}`, or mAPI v1 `import-crd`'s bare validation result `{severe:
+        [...], warning: [...]}` (ApisResource.importDefinition answers a severe error with it alone)."""
         if not isinstance(body, Mapping):
             return cls(status)
+        severe = body.get("severe")
+        if isinstance(severe, list) and severe and not body.get("message"):
+            return cls(status, message="; ".join(str(s) for s in severe))
         raw_details = body.get("details")
         details = tuple(
             HttpErrorDetail(str(d.get("message", "")), d.get("location"), d.get("invalidValue"))
@@ -54,7 +60,7 @@ class HttpError:
         )
         params = body.get("parameters")
         return cls(
-            http_status=int(body["httpStatus"]) if isinstance(body.get("httpStatus"), int) else status,
+            http_status=_status(body, status),
             message=str(body.get("message") or ""),
             technical_code=body.get("technicalCode") if isinstance(body.get("technicalCode"), str) else None,
             parameters={str(k): str(v) for k, v in params.items()} if isinstance(params, Mapping) else {},
@@ -139,6 +145,13 @@ class RetryBudgetExhaustedError(TransportError):
     """The server failed so often in this sync that the client stopped trying it (fail fast)."""
 
 
+def _status(body: Mapping[str, Any], default: int) -> int:
+    for key in ("httpStatus", "http_status"):
+        if isinstance(body.get(key), int):
+            return int(body[key])
+    return default
+
+
 def error_for_status(
     method: str, path: str, status: int, body: Any, *, context_check: bool = False
 ) -> ApimError:
@@ -177,6 +190,15 @@ def error_for_status(
         if extra:
             summary += "; " + "; ".join(extra)
         return cls(summary, method=method, path=path, status=status, error=error)
+    if status == 409:
+        # Portal navigation items and other kinds answer a real 409 when something else holds the name.
+        return ConflictError(
+            server_says or "conflict: APIM holds something else there",
+            method=method,
+            path=path,
+            status=status,
+            error=error,
+        )
     if status == 412:
         return PreconditionFailedError(
             "the resource changed on the server since it was read (If-Match failed)",

@@ -54,6 +54,10 @@ from reconciler.plan.ownership import (
 from reconciler.plan.state import FullStates, ReadRequest, RemoteSummary
 from reconciler.secrets.value import Secret
 
+DETACHED = "MANAGEMENT"
+"""The origin of an object a console user detached from its automation (mAPI v2 `_detach`)."""
+_DETACHED = "detached from apim-reconciler in APIM's console (its origin is MANAGEMENT)"
+
 Summaries = Mapping[ResourceId, Sequence[RemoteSummary]]
 """Listing summaries by context (the ManagementContext's ResourceId)."""
 Placement = Mapping[ResourceId, ResourceId]
@@ -278,6 +282,11 @@ def _read_reason(pair: _Pair, options: PlanOptions) -> str | None:
 def _decide(pair: _Pair, full_states: FullStates, options: PlanOptions, placement: Placement) -> Action:
     action = _choose(pair, full_states, options, placement)
     summary = pair.summary
+    refused = _lifecycle_refusal(summary, action.body) if action.writes and summary is not None else None
+    if refused is not None:
+        return replace(
+            action, kind=ActionKind.CONFLICT, reason=f"{action.reason}; {refused}", body=None, record=None
+        )
     if action.body is not None and summary is not None and pair.desired.kind == API_DEFINITION:
         # A v2 API is updated under the ids APIM holds, its plans' included (see `with_server_ids`).
         actual = full_states.get((pair.desired.context, summary.id))
@@ -339,6 +348,13 @@ def _choose(pair: _Pair, full_states: FullStates, options: PlanOptions, placemen
     ours = parsed.record
     assert ours is not None  # Ownership.OURS always carries its record (type narrowing)  # nosec B101
     changes = _mask_applied_secrets(changes, ours)
+    if summary.origin == DETACHED:
+        # A console user detached it (break-glass): the next PUT would silently re-attach it.
+        if options.adopt:
+            return _with(base, ActionKind.UPDATE, f"re-attaching: {_DETACHED}{unread}", changes, d, record)
+        return _with(
+            base, ActionKind.CONFLICT, f"{_DETACHED}; not touched (use adopt to take it back)", changes
+        )
     if ours.resource != d.id:
         if ours.resource in placement:
             return _with(
@@ -391,6 +407,31 @@ def _choose(pair: _Pair, full_states: FullStates, options: PlanOptions, placemen
     return _with(
         base, ActionKind.DRIFTED, f"modified in APIM{since}; not reverted (revert_drift off)", changes
     )
+
+
+_LIFECYCLE_FINAL = {"ARCHIVED"}
+_LIFECYCLE_NEXT = {"DEPRECATED": {"ARCHIVED"}}
+_LIFECYCLE_NOT_BACK = {"UNPUBLISHED": {"CREATED"}}
+
+
+def _lifecycle_refusal(summary: RemoteSummary, body: Mapping[str, JSON] | None) -> str | None:
+    """Why APIM would refuse the lifecycle move the body asks for (ApiValidationServiceImpl
+    `validateAndSanitizeLifecycleState`), said before anything is written; None when it would not.
+
+    An update that APIM refuses comes back as an opaque 500 (ImportApiCRDUseCase wraps every update
+    failure), so the rule is checked here, on the state the listing shows.
+    """
+    current, wanted = summary.listed.get("lifecycleState"), (body or {}).get("lifecycleState")
+    if not isinstance(current, str) or not isinstance(wanted, str) or current == wanted:
+        return None
+    if current in _LIFECYCLE_FINAL:
+        return f"APIM refuses to change the lifecycleState of an {current} API (to {wanted}): it is final"
+    allowed = _LIFECYCLE_NEXT.get(current)
+    if allowed is not None and wanted not in allowed:
+        return f"APIM refuses to change the lifecycleState from {current} to {wanted} (only {', '.join(sorted(allowed))} may follow)"
+    if wanted in _LIFECYCLE_NOT_BACK.get(current, set()):
+        return f"APIM refuses to change the lifecycleState from {current} back to {wanted}"
+    return None
 
 
 def _record_too_long(record: OwnershipRecord, options: PlanOptions) -> str | None:
@@ -552,6 +593,8 @@ def _leftover(
         )
     if parsed.altered:
         return block(deletion, f"not deleted: {parsed.problem}")
+    if summary.origin == DETACHED:
+        return block(deletion, f"not deleted: {_DETACHED}")
     return deletion
 
 

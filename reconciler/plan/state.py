@@ -50,6 +50,9 @@ class RemoteSummary:
     listed: Mapping[str, JSON] = field(default_factory=dict)
     """Top-level fields the listing shows in the same form as our body (`LISTED_FIELDS`), so that a
     console edit of one of them is seen without a read and without trusting clocks."""
+    origin: str | None = None
+    """Where APIM says the object is managed from (`originContext.origin`): `KUBERNETES` for what the
+    Automation API wrote, `MANAGEMENT` once a console user detached it."""
 
     def ownership(self, our_owner: str) -> ParsedRecord:
         """Our record in this object's metadata, checked against this object's id, read once: one sync
@@ -73,6 +76,7 @@ class RemoteSummary:
             updated_at=parse_instant(item.get("updatedAt")),
             metadata=metadata if isinstance(metadata, Mapping) else {},
             definition_version=item.get("definitionVersion"),
+            origin=_origin(item),
             listed={
                 body_field: item[listing_field]
                 for body_field, listing_field in LISTED_FIELDS.items()
@@ -111,3 +115,12 @@ class ReadRequest:
     @property
     def key(self) -> tuple[ResourceId, str]:
         return (self.context, self.remote_id)
+
+
+def _origin(item: Mapping[str, JSON]) -> str | None:
+    for key in ("originContext", "definitionContext"):
+        context = item.get(key)
+        origin = context.get("origin") if isinstance(context, Mapping) else None
+        if isinstance(origin, str) and origin:
+            return origin.upper()
+    return None

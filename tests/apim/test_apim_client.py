@@ -187,3 +187,22 @@ def test_capability_probe_on_a_server_without_the_automation_api() -> None:
             assert await c.has_automation_api() is False
 
     run(go())
+
+
+def test_the_error_shapes_of_every_api_family_are_read() -> None:
+    """mAPI v1 `import-crd` answers a severe error with the bare `{severe, warning}` validation result
+    (ApisResource.importDefinition), mAPI v1 errors carry `http_status`, and 409s exist (portal
+    navigation): each is read into a message a user can act on, and a path clash is a ConflictError
+    (so that a rename's write is retried after the deletions)."""
+    from reconciler.apim.errors import ConflictError, ValidationError, error_for_status
+
+    clash = error_for_status(
+        "PUT", "/apis/import-crd", 400, {"severe": ["Path [/orders/] already exists"], "warning": []}
+    )
+    assert isinstance(clash, ConflictError) and "Path [/orders/] already exists" in str(clash)
+    other = error_for_status("PUT", "/apis/import-crd", 400, {"severe": ["a", "b"], "warning": ["w"]})
+    assert type(other) is ValidationError and "a; b" in str(other)
+    v1 = error_for_status("GET", "/x", 400, {"message": "bad thing", "http_status": 400})
+    assert "bad thing" in str(v1)
+    conflict = error_for_status("PUT", "/portals", 409, {"message": "Navigation item [x] already exists"})
+    assert isinstance(conflict, ConflictError) and "already exists" in str(conflict)

@@ -311,3 +311,39 @@ def test_plans_are_the_same_without_a_clock() -> None:
         make_plan(states, summaries, full, PlanOptions(git_commit="abc123")).actions[0].kind
         is ActionKind.UNCHANGED
     )
+
+
+def test_a_detached_api_is_reported_not_silently_re_attached() -> None:
+    """A console "detach" (mAPI v2 `_detach`) turns the origin to MANAGEMENT; the next Automation PUT
+    would silently re-attach it, and deleting it while it runs fails. It is a conflict until adopted."""
+    states = desired(api("orders", description="from git"), api("a"), api("b"), api("c"))
+    summaries, full = remote(*(applied(one(states, n)) for n in ("orders", "a", "b", "c")))
+    detached = replace(summaries[CTX][0], origin="MANAGEMENT", updated_at=NOW)
+    listing = {CTX: [detached, *summaries[CTX][1:]]}
+    plan = make_plan(states, listing, full, SAFE)
+    (action,) = [a for a in plan.actions if a.resource.name == "orders"]
+    assert action.kind is ActionKind.CONFLICT and "detached" in action.reason and not action.writes
+    adopted = make_plan(states, listing, full, replace(SAFE, adopt=True))
+    assert next(a for a in adopted.actions if a.resource.name == "orders").reason.startswith("re-attaching")
+    gone = make_plan(desired(api("a"), api("b"), api("c")), listing, full, SAFE)
+    (kept,) = [a for a in gone.actions if a.resource.name == "orders"]
+    assert kept.kind is ActionKind.BLOCKED and "detached" in kept.reason
+
+
+def test_a_lifecycle_move_apim_refuses_is_an_error_before_writing() -> None:
+    """DEPRECATED may only become ARCHIVED, ARCHIVED is final, UNPUBLISHED cannot go back to CREATED
+    (APIM's ApiValidationServiceImpl); an update APIM refuses would come back as an opaque 500."""
+    for current, wanted, refused in (
+        ("DEPRECATED", "PUBLISHED", True),
+        ("DEPRECATED", "ARCHIVED", False),
+        ("ARCHIVED", "PUBLISHED", True),
+        ("UNPUBLISHED", "CREATED", True),
+        ("UNPUBLISHED", "PUBLISHED", False),
+    ):
+        before = desired(api("orders", lifecycleState=current))
+        after = desired(api("orders", lifecycleState=wanted))
+        summary, state = applied(one(before, "orders"))
+        summary = replace(summary, listed={**summary.listed, "lifecycleState": current})
+        (action,) = make_plan(after, {CTX: [summary]}, {(CTX, summary.id): state}, SAFE).actions
+        assert (action.kind is ActionKind.CONFLICT) is refused, (current, wanted, action)
+        assert not action.writes if refused else action.writes
