@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import socket
 import sys
 from collections.abc import Callable, Sequence
@@ -63,6 +64,8 @@ def _option(parser: argparse._ActionsContainer, flag: str, default: Any = None, 
     if value is not None:
         try:
             default = kind(value)
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(f"{env}={value!r} is not a valid value for {flag}: {exc}") from None
         except (TypeError, ValueError):
             raise UsageError(f"{env}={value!r} is not a valid value for {flag}") from None
     help_text = kwargs.pop("help", "")
@@ -70,11 +73,46 @@ def _option(parser: argparse._ActionsContainer, flag: str, default: Any = None, 
     parser.add_argument(flag, default=default, **kwargs)
 
 
+_NAMESPACE_PATTERN = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_OWNER_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+
+
+def _namespace_name(text: str) -> str:
+    """A Kubernetes namespace (DNS label), as metadata.namespace must be: it becomes part of HRIDs."""
+    if not _NAMESPACE_PATTERN.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a Kubernetes namespace: 1 to 63 lowercase letters, digits and '-', "
+            "beginning and ending with a letter or digit"
+        )
+    return text
+
+
+def _owner_id(text: str) -> str:
+    """An owner id: it is written into every ownership record, and compared to find what is ours."""
+    if not _OWNER_ID_PATTERN.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an owner id: 1 to 63 letters, digits, '.', '_' and '-', beginning with "
+            "a letter or digit"
+        )
+    return text
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return value
+
+
 def _add_load_options(parser: argparse.ArgumentParser) -> None:
     _option(
         parser,
         "--default-namespace",
         DEFAULT_NAMESPACE,
+        type=_namespace_name,
         metavar="NS",
         help="namespace of resources whose metadata names none",
     )
@@ -82,7 +120,7 @@ def _add_load_options(parser: argparse.ArgumentParser) -> None:
         parser,
         "--max-file-size",
         DEFAULT_MAX_FILE_SIZE,
-        type=int,
+        type=_positive_int,
         metavar="BYTES",
         help="refuse manifest files larger than this",
     )
@@ -329,6 +367,7 @@ def _add_plan_options(parser: argparse.ArgumentParser, *, source_from_env: bool 
         plan,
         "--owner",
         DEFAULT_OWNER,
+        type=_owner_id,
         metavar="ID",
         help="owner id written in ownership records; other owners' resources are never touched",
     )
@@ -562,7 +601,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from reconciler.apim.endpoints import EndpointError
     from reconciler.apim.errors import ApimError
     from reconciler.export.command import ExportError, ExportOptions, find_context, render_text, run_export
-    from reconciler.export.writer import OverwriteRefused
+    from reconciler.export.writer import OverwriteRefused, UnsafeOutput
     from reconciler.secrets.errors import SecretResolutionError, SecretResolutionErrors
 
     options = ExportOptions(
@@ -581,6 +620,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     except (
         ExportError,
         OverwriteRefused,
+        UnsafeOutput,
         ApimError,
         EndpointError,
         SecretResolutionError,
@@ -626,7 +666,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load every *.yaml/*.yml under PATH (recursively, skipping hidden folders), validate "
         "each ManagementContext, ApiV4Definition, ApiDefinition and Application against its schema, and "
         "check them across files (unknown contextRef, duplicates, clashing listener paths, plan/page "
-        "keys, templates). Prints file:line:column: severity: message, then a summary.",
+        "keys, templates, names and lengths that APIM refuses); unsafe files (symlinks out of the "
+        "repository or into hidden folders, devices, unreadable files) are errors. Prints "
+        "file:line:column: severity: message, then a summary.",
     )
     validate.add_argument("paths", nargs="+", metavar="PATH", help="manifest files or folders")
     _option(validate, "--output", "text", choices=("text", "json"), help="report format")
@@ -673,6 +715,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--namespace",
         default=None,
+        type=_namespace_name,
         metavar="NS",
         help="namespace of the exported manifests (default: the context's); HRIDs <NS>-<name> keep names",
     )
@@ -686,7 +729,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write objects that have no HRID (sync cannot adopt them: it would create duplicates)",
     )
     _option(
-        export, "--owner", DEFAULT_OWNER, metavar="ID", help="our owner id, to flag other owners' objects"
+        export,
+        "--owner",
+        DEFAULT_OWNER,
+        type=_owner_id,
+        metavar="ID",
+        help="our owner id, to flag other owners' objects",
     )
     _option(export, "--concurrency", 8, type=int, metavar="N", help="APIM requests in flight")
     _option(export, "--per-page", 100, type=int, metavar="N", help="page size of APIM listings")

@@ -94,7 +94,7 @@ async def run_export(
 ) -> ExportResult:
     """Read the context's environment and write its manifests under `options.out_dir`.
 
-    Raises `OverwriteRefused` (nothing written) and the client's errors (`ApimError`,
+    Raises `OverwriteRefused` and `UnsafeOutput` (nothing written) and the client's errors (`ApimError`,
     `SecretResolutionError`) as they come.
     """
     namespace = options.namespace or context.namespace

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 
 from reconciler.manifests.hrid import key_hrid, resource_hrid
+from reconciler.manifests.limits import check_limits
 from reconciler.manifests.model import (
     API_DEFINITION,
     API_V4_DEFINITION,
@@ -32,6 +33,7 @@ def cross_check(resources: Sequence[Resource]) -> list[Problem]:
         _colliding_hrids,
         _clashing_listener_paths,
         _colliding_plan_and_page_keys,
+        check_limits,  # names and sizes that APIM refuses (limits.py)
     ]
     return [problem for check in checks for problem in check(resources)]
 

@@ -22,6 +22,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
+from reconciler.manifests.limits import HRID_PATTERN, hrid_problem
 from reconciler.manifests.model import (
     JSON,
     RECONCILED_KINDS,
@@ -128,13 +129,35 @@ def _describe(error: ValidationError) -> tuple[FieldPath, str]:
     if error.validator == "enum":
         allowed_values = ", ".join(json.dumps(v) for v in expected)
         return path, f"{json.dumps(error.instance)} is not one of {allowed_values}"
-    if error.validator == "pattern":
+    if error.validator == "maxLength" and isinstance(error.instance, str):
+        return path, f"{_length(error.instance):,} characters long, over the limit of {expected:,}"
+    if error.validator == "minLength" and isinstance(error.instance, str):
+        return path, "empty" if not error.instance else f"shorter than {expected:,} characters"
+    if error.validator == "pattern" and isinstance(error.instance, str):
+        reason = hrid_problem(error.instance) if expected == HRID_PATTERN else None
+        if reason is not None:
+            return path, f"{_shown(error.instance)} is not an HRID that APIM accepts: {reason}"
         meaning = _PATTERN_MEANING.get(str(expected))
         if meaning is not None:
-            return path, f"{json.dumps(error.instance)} is not {meaning}"
+            return path, f"{_shown(error.instance)} is not {meaning}"
     if error.validator == "type":
         return path, f"expected {_type_name(expected)}, got {_json_type(error.instance)}"
     return path, error.message
+
+
+_SHOWN_MAX = 80
+
+
+def _shown(text: str) -> str:
+    """A value for a message: JSON-quoted (no raw control character), and cut when long."""
+    if len(text) <= _SHOWN_MAX:
+        return json.dumps(text)
+    return json.dumps(text[:_SHOWN_MAX]) + f"... ({_length(text):,} characters)"
+
+
+def _length(text: str) -> int:
+    """Length as APIM counts it: Java strings count UTF-16 units (an emoji is two)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _type_name(expected: Any) -> str:
