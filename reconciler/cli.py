@@ -33,6 +33,7 @@ from reconciler.report import problems as problems_report
 from reconciler.report import sync as sync_report
 from reconciler.report.progress import progress_bar
 from reconciler.secrets import SecretStore
+from reconciler.secrets.stdio import scrubbed_stdio
 from reconciler.secrets.store import DEFAULT_SECRETS_DIR
 from reconciler.source import FolderSource, GitAuth, SourceError, default_cache_dir, open_source
 
@@ -831,6 +832,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; everything it prints, tracebacks included, goes through the secret scrubber."""
+    with scrubbed_stdio():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         parser = build_parser()
     except UsageError as exc:
