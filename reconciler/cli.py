@@ -27,6 +27,7 @@ from reconciler.manifests import LoadOptions, load_manifests
 from reconciler.manifests.files import DEFAULT_MAX_FILE_SIZE
 from reconciler.manifests.model import DEFAULT_NAMESPACE, RECONCILED_KINDS
 from reconciler.manifests.schema import schema_text
+from reconciler.manifests.templates import ENV_PREFIX as ENV_TEMPLATE_PREFIX
 from reconciler.plan.model import PlanOptions
 from reconciler.plan.ownership import DEFAULT_OWNER
 from reconciler.report import problems as problems_report
@@ -34,7 +35,7 @@ from reconciler.report import sync as sync_report
 from reconciler.report.progress import progress_bar
 from reconciler.secrets import SecretStore
 from reconciler.secrets.stdio import scrubbed_stdio
-from reconciler.secrets.store import DEFAULT_SECRETS_DIR
+from reconciler.secrets.store import DEFAULT_SECRETS_DIR, EnvTemplatePolicy
 from reconciler.source import FolderSource, GitAuth, SourceError, default_cache_dir, open_source
 
 ENV_PREFIX = "RECONCILER_"
@@ -134,6 +135,14 @@ def _add_apim_options(parser: argparse.ArgumentParser) -> None:
     _option(
         parser, "--timeout", 30.0, type=float, metavar="SECONDS", help="read/write timeout of APIM requests"
     )
+    parser.add_argument(
+        "--public-var",
+        action="append",
+        default=_public_vars_from_env(),
+        metavar="APIM_VAR_NAME",
+        help="an [[ env ]] template variable whose value is not secret: shown in diffs instead of "
+        f"(sensitive) (repeatable) [env {PUBLIC_VARS_ENV}=NAME,NAME]",
+    )
 
 
 def _add_source_options(parser: argparse.ArgumentParser) -> None:
@@ -176,6 +185,23 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get(env, "").lower() not in ("true", "1"),
         help=f"accept any ssh host key (labs only; logs a warning) [env {env}=true]",
     )
+
+
+PUBLIC_VARS_ENV = "RECONCILER_PUBLIC_VARS"
+
+
+def _public_vars_from_env() -> list[str]:
+    return [name.strip() for name in os.environ.get(PUBLIC_VARS_ENV, "").split(",") if name.strip()]
+
+
+def _env_policy(args: argparse.Namespace) -> EnvTemplatePolicy:
+    """Which env template variables are public, and which are refused (the git credential's)."""
+    public = getattr(args, "public_var", None) or []
+    for name in public:
+        if not name.startswith(ENV_TEMPLATE_PREFIX) or name == ENV_TEMPLATE_PREFIX:
+            raise UsageError(f"--public-var {name}: env templates read only {ENV_TEMPLATE_PREFIX}* variables")
+    refused = {getattr(args, "git_token_env", None), getattr(args, "git_password_env", None)}
+    return EnvTemplatePolicy(frozenset(public), frozenset(name for name in refused if name))
 
 
 def _git_auth(args: argparse.Namespace) -> GitAuth:
@@ -221,7 +247,11 @@ def _sync_job(args: argparse.Namespace, source_spec: str) -> SyncJob:
 
 
 def _secret_store(args: argparse.Namespace) -> SecretStore:
-    return SecretStore(Path(args.secrets_dir), Path(args.config_dir) if args.config_dir else None)
+    return SecretStore(
+        Path(args.secrets_dir),
+        Path(args.config_dir) if args.config_dir else None,
+        env_policy=_env_policy(args),
+    )
 
 
 def _client_config(args: argparse.Namespace) -> ClientConfig:
@@ -407,6 +437,7 @@ def _sync_settings(args: argparse.Namespace) -> SyncSettings:
         per_page=max(1, args.per_page),
         secrets_dir=Path(args.secrets_dir),
         config_dir=Path(args.config_dir) if args.config_dir else None,
+        env_policy=_env_policy(args),
         client=_client_config(args),
     )
 

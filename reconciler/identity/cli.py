@@ -190,7 +190,9 @@ def cmd_create(args: argparse.Namespace, hooks: CliHooks) -> int:
         )
         var = env_var_name(SourceKind.SECRET, result.secret.namespace, result.secret.name, "bearerToken")
         # Prove the manifest works: the same check as check-context, with the secret given as its variable.
-        store = SecretStore(None, None, environ={**os.environ, var: result.token.reveal()})
+        store = SecretStore(
+            None, None, environ={**os.environ, var: result.token.reveal()}, env_policy=store.env_policy
+        )
     verdict = asyncio.run(check_context(context, store, config))
     report.write(_render_create(result, args, request))
     report.write(f"  context:      {context.namespace}/{context.name}: ")
