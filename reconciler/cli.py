@@ -37,6 +37,7 @@ from reconciler.secrets import SecretStore
 from reconciler.secrets.stdio import scrubbed_stdio
 from reconciler.secrets.store import DEFAULT_SECRETS_DIR, EnvTemplatePolicy
 from reconciler.source import FolderSource, GitAuth, SourceError, default_cache_dir, open_source
+from reconciler.textsafe import printable
 
 ENV_PREFIX = "RECONCILER_"
 
@@ -529,7 +530,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return run_once(job, config, lambda result: _print_result(result, args))
         return run_daemon(job, config)
     except AlreadyRunningError as exc:
-        print(f"apim-reconciler: error: {exc}", file=sys.stderr)
+        print(f"apim-reconciler: error: {printable(str(exc))}", file=sys.stderr)
         return ExitCode.FAILED
 
 
@@ -604,7 +605,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         SecretResolutionError,
         SecretResolutionErrors,
     ) as exc:
-        print(f"apim-reconciler export: {exc}", file=sys.stderr)
+        print(f"apim-reconciler export: {printable(str(exc))}", file=sys.stderr)
         return ExitCode.FAILED
     sys.stdout.write(render_text(result, options.out_dir, Path(args.secrets_dir)))
     return ExitCode.OK if result.ok else ExitCode.FAILED
@@ -872,7 +873,7 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         parser = build_parser()
     except UsageError as exc:
-        print(f"apim-reconciler: error: {exc}", file=sys.stderr)
+        print(f"apim-reconciler: error: {printable(str(exc))}", file=sys.stderr)
         return ExitCode.USAGE
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
@@ -883,10 +884,10 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         return int(handler(args))
     except UsageError as exc:
-        print(f"apim-reconciler: error: {exc}", file=sys.stderr)
+        print(f"apim-reconciler: error: {printable(str(exc))}", file=sys.stderr)
         return ExitCode.USAGE
     except SourceError as exc:  # the message is safe to show: no credential in it (docs/source.md)
-        print(f"apim-reconciler: error: {exc.message}", file=sys.stderr)
+        print(f"apim-reconciler: error: {printable(exc.message)}", file=sys.stderr)
         return ExitCode.FAILED
     except KeyboardInterrupt:
         return ExitCode.FAILED

@@ -46,6 +46,7 @@ from reconciler.manifests import LoadOptions
 from reconciler.secrets.errors import SecretResolutionError
 from reconciler.secrets.stdio import write_revealed
 from reconciler.secrets.store import SecretStore, SourceKind, env_var_name
+from reconciler.textsafe import printable
 
 FAIL_AFTER_EXIT = 137  # what a shell reports for a SIGKILLed process
 
@@ -155,7 +156,9 @@ def _run(
     try:
         return command(args, hooks)
     except (IdentityError, ApimError, SecretResolutionError) as exc:
-        print(f"apim-reconciler service-account {args.sa_action}: error: {exc}", file=sys.stderr)
+        print(
+            f"apim-reconciler service-account {args.sa_action}: error: {printable(str(exc))}", file=sys.stderr
+        )
         return ExitCode.FAILED
 
 
@@ -196,7 +199,7 @@ def cmd_create(args: argparse.Namespace, hooks: CliHooks) -> int:
     verdict = asyncio.run(check_context(context, store, config))
     report.write(_render_create(result, args, request))
     report.write(f"  context:      {context.namespace}/{context.name}: ")
-    report.write(("ok, " if verdict.ok else "FAILED, ") + verdict.message + "\n")
+    report.write(("ok, " if verdict.ok else "FAILED, ") + printable(verdict.message) + "\n")
     if args.show_token and result.token is not None:
         write_revealed(report, f"  token value:  {result.token.reveal()}\n")
     return ExitCode.OK if verdict.ok else ExitCode.FAILED
@@ -223,7 +226,7 @@ def _render_create(result: CreateResult, args: argparse.Namespace, request: Crea
             f"  token:        {result.token_name} (id {result.token_id}) in the Secret "
             f"{result.secret} printed on stdout"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(printable, lines)) + "\n"
 
 
 # ----------------------------------------------------------------------------- check
@@ -301,7 +304,7 @@ def render_status(status: IdentityStatus) -> str:
     lines.extend(f"  warning:      {w}" for w in status.warnings)
     if status.error:
         lines.append(f"  error:        {status.error}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(printable, lines)) + "\n"  # names and messages are APIM's
 
 
 # ----------------------------------------------------------------------------- rotate
