@@ -196,7 +196,9 @@ def _from_secret_ref(
             raise exc.at_field(("spec", "auth", "secretRef")) from None
         looked.extend(lookup.looked)
         if value:
-            found[key] = (value, f"secret {namespace}/{name} key {key} ({lookup.found_in})")
+            place = lookup.found_in or ""
+            place = place if place.startswith("env ") else f"file {place}"
+            found[key] = (value, f"secret {namespace}/{name} key {key} ({place})")
     if not found:
         raise SecretResolutionError(
             f"secret {namespace}/{name}",
