@@ -10,7 +10,8 @@ One redactor serves every output: log lines (`RedactingRenderer`), the CLI's std
 resolves is registered here; each registered value is scrubbed in every form of `derived_forms`,
 case-insensitively. An *atomic* value (read whole from a file or a variable, as opposed to a string
 interpolated around a template) is also scrubbed where only its beginning appears (at least
-`MIN_PREFIX_LENGTH` characters: an error message that cut it short). Each line of a multi-line value
+`MIN_PREFIX_LENGTH` characters: an error message that cut it short), unless the text goes on there
+as a word or a path (`_cut_here`). Each line of a multi-line value
 (a PEM key) is registered as a value of its own.
 
 Values shorter than `MIN_SCRUB_LENGTH` characters are *not* scrubbed inside longer strings:
@@ -21,10 +22,12 @@ and the store logs a warning that the secret is too short to be protected in tex
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from reconciler.secrets.encodings import derived_forms, fold, literal_alternation
@@ -44,9 +47,15 @@ class _Matcher:
     """
 
     pattern: re.Pattern[str]
-    ignoring_case: re.Pattern[str]
-    atomic_by_prefix: Mapping[str, tuple[str, ...]]
-    """Folded atomic values by their folded first MIN_PREFIX_LENGTH characters."""
+    atomic_by_prefix: Mapping[str, tuple[int, tuple[str, ...]]]
+    """Folded atomic values (the longest one's length, and the values sorted) by their folded first
+    MIN_PREFIX_LENGTH characters."""
+    prefixes_only: frozenset[str]
+    """Those first characters that are not a whole form of some value as well."""
+
+    @cached_property
+    def ignoring_case(self) -> re.Pattern[str]:
+        return re.compile(self.pattern.pattern, re.IGNORECASE)
 
 
 class Redactor:
@@ -116,8 +125,11 @@ class Redactor:
         out: list[str] = []
         pos = 0
         while match is not None:
-            start, end = match.span()
-            end = max(end, _prefix_end(haystack, start, matcher.atomic_by_prefix))
+            start = match.start()
+            end = _masked_end(haystack, start, match.end(), matcher)
+            if end is None:  # only the beginning of a value, and the text goes on: ordinary text
+                match = pattern.search(haystack, start + 1)
+                continue
             out += (text[pos:start], self._replacement)
             pos = end
             match = pattern.search(haystack, pos)
@@ -153,29 +165,55 @@ def _compile(values: Mapping[str, bool]) -> _Matcher:
         forms |= {fold(form) for form in derived_forms(value)}
         if atomic and len(value) >= MIN_PREFIX_LENGTH:
             folded = fold(value)
-            forms.add(folded[:MIN_PREFIX_LENGTH])
             by_prefix.setdefault(folded[:MIN_PREFIX_LENGTH], []).append(folded)
-    source = literal_alternation(forms)
+    source = literal_alternation(forms | set(by_prefix))
     return _Matcher(
         re.compile(source),
-        re.compile(source, re.IGNORECASE),
-        {key: tuple(found) for key, found in by_prefix.items()},
+        {key: (max(map(len, found)), tuple(sorted(found))) for key, found in by_prefix.items()},
+        frozenset(by_prefix) - forms,
     )
 
 
-def _prefix_end(text: str, start: int, atomic_by_prefix: Mapping[str, tuple[str, ...]]) -> int:
-    """Where the longest atomic value whose beginning starts at `start` stops matching the text."""
-    candidates = atomic_by_prefix.get(fold(text[start : start + MIN_PREFIX_LENGTH]))
-    if not candidates:
-        return start
-    best = start
-    for value in candidates:
-        length = 0
-        limit = min(len(value), len(text) - start)
-        while length < limit and fold(text[start + length]) == value[length]:
-            length += 1
-        best = max(best, start + length)
-    return best
+def _masked_end(text: str, start: int, end: int, matcher: _Matcher) -> int | None:
+    """Where the secret found at `start` ends, or None when the match is not one.
+
+    The pattern found a whole form (up to `end`), or only the first MIN_PREFIX_LENGTH characters of
+    an atomic value. The longest atomic value the text goes on matching decides: all of it is a
+    secret; a beginning of it counts as one cut short only where the text stops there (the end, a
+    space, a quote, a bracket, `...`), not where it goes on as a word or a path: the secret
+    "emulator-token" cut short is masked in `token 'emulator'`, not in `contexts/emulator.yaml`.
+    """
+    whole = text[start:end] not in matcher.prefixes_only
+    longest, candidates = matcher.atomic_by_prefix.get(fold(text[start : start + MIN_PREFIX_LENGTH]), (0, ()))
+    if candidates:
+        # The longest match among sorted values is next to where the text would sort: two to look
+        # at, however many values share these first characters ("ghp_", "sk_live_"...).
+        snippet = fold(text[start : start + longest])
+        at = bisect.bisect_left(candidates, snippet)
+        for value in candidates[max(0, at - 1) : at + 1]:
+            length = _common_length(value, snippet)
+            if length == len(value) and start + length >= end:
+                return start + length
+            if length >= MIN_PREFIX_LENGTH and start + length >= end and _cut_here(text, start + length):
+                return start + length
+    return end if whole else None
+
+
+def _common_length(one: str, other: str) -> int:
+    length = 0
+    for a, b in zip(one, other, strict=False):
+        if a != b:
+            break
+        length += 1
+    return length
+
+
+def _cut_here(text: str, pos: int) -> bool:
+    """Whether a value cut short at `pos` looks cut: the text does not go on as a word or a path."""
+    if pos >= len(text) or text.startswith("..", pos):
+        return True
+    char = text[pos]
+    return not (char.isalnum() or char in "._-/:")
 
 
 _default = Redactor()

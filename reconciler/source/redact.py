@@ -16,7 +16,6 @@ from urllib.parse import urlsplit, urlunsplit
 from reconciler.secrets.redaction import Redactor
 from reconciler.secrets.value import REDACTED
 
-
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
 _REMOTE_HELPER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")  # transport::address, such as ext::
 _SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/:\s]+)@)?(?P<host>[^:/\s]+):(?P<path>(?!//).+)$")
