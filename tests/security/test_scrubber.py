@@ -14,7 +14,7 @@ import pytest
 from reconciler.secrets import REDACTED, Redactor
 from tests.security.helpers import REPO_ROOT, assert_no_leak, echo_forms, forms
 
-SECRET = "cnry-scrub-9f8e7d6c5b4a3f2e"
+SECRET = 'cnry-scrub/9f+8e<7d&6c"5b 4a3f2e'  # characters that each encoding changes
 
 
 def echoed(name: str) -> str:
