@@ -28,14 +28,17 @@ from reconciler.manifests import LoadOptions, load_manifests
 from reconciler.manifests.files import DEFAULT_MAX_FILE_SIZE
 from reconciler.manifests.model import DEFAULT_NAMESPACE, RECONCILED_KINDS
 from reconciler.manifests.schema import schema_text
+from reconciler.manifests.templates import ENV_PREFIX as ENV_TEMPLATE_PREFIX
 from reconciler.plan.model import PlanOptions
 from reconciler.plan.ownership import DEFAULT_OWNER
 from reconciler.report import problems as problems_report
 from reconciler.report import sync as sync_report
 from reconciler.report.progress import progress_bar
 from reconciler.secrets import SecretStore
-from reconciler.secrets.store import DEFAULT_SECRETS_DIR
+from reconciler.secrets.stdio import scrubbed_stdio
+from reconciler.secrets.store import DEFAULT_SECRETS_DIR, EnvTemplatePolicy
 from reconciler.source import FolderSource, GitAuth, SourceError, default_cache_dir, open_source
+from reconciler.textsafe import printable
 
 ENV_PREFIX = "RECONCILER_"
 
@@ -171,6 +174,14 @@ def _add_apim_options(parser: argparse.ArgumentParser) -> None:
     _option(
         parser, "--timeout", 30.0, type=float, metavar="SECONDS", help="read/write timeout of APIM requests"
     )
+    parser.add_argument(
+        "--public-var",
+        action="append",
+        default=_public_vars_from_env(),
+        metavar="APIM_VAR_NAME",
+        help="an [[ env ]] template variable whose value is not secret: shown in diffs instead of "
+        f"(sensitive) (repeatable) [env {PUBLIC_VARS_ENV}=NAME,NAME]",
+    )
 
 
 def _add_source_options(parser: argparse.ArgumentParser) -> None:
@@ -213,6 +224,23 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get(env, "").lower() not in ("true", "1"),
         help=f"accept any ssh host key (labs only; logs a warning) [env {env}=true]",
     )
+
+
+PUBLIC_VARS_ENV = "RECONCILER_PUBLIC_VARS"
+
+
+def _public_vars_from_env() -> list[str]:
+    return [name.strip() for name in os.environ.get(PUBLIC_VARS_ENV, "").split(",") if name.strip()]
+
+
+def _env_policy(args: argparse.Namespace) -> EnvTemplatePolicy:
+    """Which env template variables are public, and which are refused (the git credential's)."""
+    public = getattr(args, "public_var", None) or []
+    for name in public:
+        if not name.startswith(ENV_TEMPLATE_PREFIX) or name == ENV_TEMPLATE_PREFIX:
+            raise UsageError(f"--public-var {name}: env templates read only {ENV_TEMPLATE_PREFIX}* variables")
+    refused = {getattr(args, "git_token_env", None), getattr(args, "git_password_env", None)}
+    return EnvTemplatePolicy(frozenset(public), frozenset(name for name in refused if name))
 
 
 def _git_auth(args: argparse.Namespace) -> GitAuth:
@@ -258,7 +286,11 @@ def _sync_job(args: argparse.Namespace, source_spec: str) -> SyncJob:
 
 
 def _secret_store(args: argparse.Namespace) -> SecretStore:
-    return SecretStore(Path(args.secrets_dir), Path(args.config_dir) if args.config_dir else None)
+    return SecretStore(
+        Path(args.secrets_dir),
+        Path(args.config_dir) if args.config_dir else None,
+        env_policy=_env_policy(args),
+    )
 
 
 def _client_config(args: argparse.Namespace) -> ClientConfig:
@@ -452,6 +484,7 @@ def _sync_settings(args: argparse.Namespace) -> SyncSettings:
         per_page=max(1, args.per_page),
         secrets_dir=Path(args.secrets_dir),
         config_dir=Path(args.config_dir) if args.config_dir else None,
+        env_policy=_env_policy(args),
         client=_client_config(args),
     )
 
@@ -550,7 +583,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return run_once(job, config, lambda result: _print_result(result, args))
         return run_daemon(job, config)
     except AlreadyRunningError as exc:
-        print(f"apim-reconciler: error: {exc}", file=sys.stderr)
+        print(f"apim-reconciler: error: {printable(str(exc))}", file=sys.stderr)
         return ExitCode.FAILED
 
 
@@ -626,7 +659,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         SecretResolutionError,
         SecretResolutionErrors,
     ) as exc:
-        print(f"apim-reconciler export: {exc}", file=sys.stderr)
+        print(f"apim-reconciler export: {printable(str(exc))}", file=sys.stderr)
         return ExitCode.FAILED
     sys.stdout.write(render_text(result, options.out_dir, Path(args.secrets_dir)))
     return ExitCode.OK if result.ok else ExitCode.FAILED
@@ -893,10 +926,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; everything it prints, tracebacks included, goes through the secret scrubber."""
+    with scrubbed_stdio():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         parser = build_parser()
     except UsageError as exc:
-        print(f"apim-reconciler: error: {exc}", file=sys.stderr)
+        print(f"apim-reconciler: error: {printable(str(exc))}", file=sys.stderr)
         return ExitCode.USAGE
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
@@ -907,10 +946,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(handler(args))
     except UsageError as exc:
-        print(f"apim-reconciler: error: {exc}", file=sys.stderr)
+        print(f"apim-reconciler: error: {printable(str(exc))}", file=sys.stderr)
         return ExitCode.USAGE
     except SourceError as exc:  # the message is safe to show: no credential in it (docs/source.md)
-        print(f"apim-reconciler: error: {exc.message}", file=sys.stderr)
+        print(f"apim-reconciler: error: {printable(exc.message)}", file=sys.stderr)
         return ExitCode.FAILED
     except KeyboardInterrupt:
         return ExitCode.FAILED

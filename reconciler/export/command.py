@@ -22,6 +22,7 @@ from reconciler.manifests import LoadOptions, load_manifests
 from reconciler.manifests.model import MANAGEMENT_CONTEXT, ManifestSet, Problem, Resource, Severity
 from reconciler.plan.ownership import DEFAULT_OWNER
 from reconciler.secrets.store import SecretStore, SourceKind, env_var_name
+from reconciler.textsafe import printable
 
 
 class ExportError(Exception):
@@ -157,4 +158,4 @@ def render_text(result: ExportResult, out_dir: Path, secrets_dir: Path) -> str:
         f"Exported {apis} API(s) and {apps} application(s) to {out_dir}; {len(result.skipped)} skipped. "
         f"Next: apim-reconciler diff {out_dir} (with the context), then sync --adopt once."
     )
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(printable, lines)) + "\n"  # APIM's names and messages
