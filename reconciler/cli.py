@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import socket
 import sys
 from collections.abc import Callable, Sequence
@@ -27,14 +28,17 @@ from reconciler.manifests import LoadOptions, load_manifests
 from reconciler.manifests.files import DEFAULT_MAX_FILE_SIZE
 from reconciler.manifests.model import DEFAULT_NAMESPACE, RECONCILED_KINDS
 from reconciler.manifests.schema import schema_text
+from reconciler.manifests.templates import ENV_PREFIX as ENV_TEMPLATE_PREFIX
 from reconciler.plan.model import PlanOptions
 from reconciler.plan.ownership import DEFAULT_OWNER
 from reconciler.report import problems as problems_report
 from reconciler.report import sync as sync_report
 from reconciler.report.progress import progress_bar
 from reconciler.secrets import SecretStore
-from reconciler.secrets.store import DEFAULT_SECRETS_DIR
+from reconciler.secrets.stdio import scrubbed_stdio
+from reconciler.secrets.store import DEFAULT_SECRETS_DIR, EnvTemplatePolicy
 from reconciler.source import FolderSource, GitAuth, SourceError, default_cache_dir, open_source
+from reconciler.textsafe import printable
 
 ENV_PREFIX = "RECONCILER_"
 
@@ -63,6 +67,8 @@ def _option(parser: argparse._ActionsContainer, flag: str, default: Any = None, 
     if value is not None:
         try:
             default = kind(value)
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(f"{env}={value!r} is not a valid value for {flag}: {exc}") from None
         except (TypeError, ValueError):
             raise UsageError(f"{env}={value!r} is not a valid value for {flag}") from None
     help_text = kwargs.pop("help", "")
@@ -70,11 +76,46 @@ def _option(parser: argparse._ActionsContainer, flag: str, default: Any = None, 
     parser.add_argument(flag, default=default, **kwargs)
 
 
+_NAMESPACE_PATTERN = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_OWNER_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+
+
+def _namespace_name(text: str) -> str:
+    """A Kubernetes namespace (DNS label), as metadata.namespace must be: it becomes part of HRIDs."""
+    if not _NAMESPACE_PATTERN.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a Kubernetes namespace: 1 to 63 lowercase letters, digits and '-', "
+            "beginning and ending with a letter or digit"
+        )
+    return text
+
+
+def _owner_id(text: str) -> str:
+    """An owner id: it is written into every ownership record, and compared to find what is ours."""
+    if not _OWNER_ID_PATTERN.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an owner id: 1 to 63 letters, digits, '.', '_' and '-', beginning with "
+            "a letter or digit"
+        )
+    return text
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return value
+
+
 def _add_load_options(parser: argparse.ArgumentParser) -> None:
     _option(
         parser,
         "--default-namespace",
         DEFAULT_NAMESPACE,
+        type=_namespace_name,
         metavar="NS",
         help="namespace of resources whose metadata names none",
     )
@@ -82,7 +123,7 @@ def _add_load_options(parser: argparse.ArgumentParser) -> None:
         parser,
         "--max-file-size",
         DEFAULT_MAX_FILE_SIZE,
-        type=int,
+        type=_positive_int,
         metavar="BYTES",
         help="refuse manifest files larger than this",
     )
@@ -133,6 +174,14 @@ def _add_apim_options(parser: argparse.ArgumentParser) -> None:
     _option(
         parser, "--timeout", 30.0, type=float, metavar="SECONDS", help="read/write timeout of APIM requests"
     )
+    parser.add_argument(
+        "--public-var",
+        action="append",
+        default=_public_vars_from_env(),
+        metavar="APIM_VAR_NAME",
+        help="an [[ env ]] template variable whose value is not secret: shown in diffs instead of "
+        f"(sensitive) (repeatable) [env {PUBLIC_VARS_ENV}=NAME,NAME]",
+    )
 
 
 def _add_source_options(parser: argparse.ArgumentParser) -> None:
@@ -175,6 +224,23 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get(env, "").lower() not in ("true", "1"),
         help=f"accept any ssh host key (labs only; logs a warning) [env {env}=true]",
     )
+
+
+PUBLIC_VARS_ENV = "RECONCILER_PUBLIC_VARS"
+
+
+def _public_vars_from_env() -> list[str]:
+    return [name.strip() for name in os.environ.get(PUBLIC_VARS_ENV, "").split(",") if name.strip()]
+
+
+def _env_policy(args: argparse.Namespace) -> EnvTemplatePolicy:
+    """Which env template variables are public, and which are refused (the git credential's)."""
+    public = getattr(args, "public_var", None) or []
+    for name in public:
+        if not name.startswith(ENV_TEMPLATE_PREFIX) or name == ENV_TEMPLATE_PREFIX:
+            raise UsageError(f"--public-var {name}: env templates read only {ENV_TEMPLATE_PREFIX}* variables")
+    refused = {getattr(args, "git_token_env", None), getattr(args, "git_password_env", None)}
+    return EnvTemplatePolicy(frozenset(public), frozenset(name for name in refused if name))
 
 
 def _git_auth(args: argparse.Namespace) -> GitAuth:
@@ -220,7 +286,11 @@ def _sync_job(args: argparse.Namespace, source_spec: str) -> SyncJob:
 
 
 def _secret_store(args: argparse.Namespace) -> SecretStore:
-    return SecretStore(Path(args.secrets_dir), Path(args.config_dir) if args.config_dir else None)
+    return SecretStore(
+        Path(args.secrets_dir),
+        Path(args.config_dir) if args.config_dir else None,
+        env_policy=_env_policy(args),
+    )
 
 
 def _client_config(args: argparse.Namespace) -> ClientConfig:
@@ -329,6 +399,7 @@ def _add_plan_options(parser: argparse.ArgumentParser, *, source_from_env: bool 
         plan,
         "--owner",
         DEFAULT_OWNER,
+        type=_owner_id,
         metavar="ID",
         help="owner id written in ownership records; other owners' resources are never touched",
     )
@@ -413,6 +484,7 @@ def _sync_settings(args: argparse.Namespace) -> SyncSettings:
         per_page=max(1, args.per_page),
         secrets_dir=Path(args.secrets_dir),
         config_dir=Path(args.config_dir) if args.config_dir else None,
+        env_policy=_env_policy(args),
         client=_client_config(args),
     )
 
@@ -511,7 +583,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             return run_once(job, config, lambda result: _print_result(result, args))
         return run_daemon(job, config)
     except AlreadyRunningError as exc:
-        print(f"apim-reconciler: error: {exc}", file=sys.stderr)
+        print(f"apim-reconciler: error: {printable(str(exc))}", file=sys.stderr)
         return ExitCode.FAILED
 
 
@@ -562,7 +634,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from reconciler.apim.endpoints import EndpointError
     from reconciler.apim.errors import ApimError
     from reconciler.export.command import ExportError, ExportOptions, find_context, render_text, run_export
-    from reconciler.export.writer import OverwriteRefused
+    from reconciler.export.writer import OverwriteRefused, UnsafeOutput
     from reconciler.secrets.errors import SecretResolutionError, SecretResolutionErrors
 
     options = ExportOptions(
@@ -581,12 +653,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     except (
         ExportError,
         OverwriteRefused,
+        UnsafeOutput,
         ApimError,
         EndpointError,
         SecretResolutionError,
         SecretResolutionErrors,
     ) as exc:
-        print(f"apim-reconciler export: {exc}", file=sys.stderr)
+        print(f"apim-reconciler export: {printable(str(exc))}", file=sys.stderr)
         return ExitCode.FAILED
     sys.stdout.write(render_text(result, options.out_dir, Path(args.secrets_dir)))
     return ExitCode.OK if result.ok else ExitCode.FAILED
@@ -626,7 +699,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load every *.yaml/*.yml under PATH (recursively, skipping hidden folders), validate "
         "each ManagementContext, ApiV4Definition, ApiDefinition and Application against its schema, and "
         "check them across files (unknown contextRef, duplicates, clashing listener paths, plan/page "
-        "keys, templates). Prints file:line:column: severity: message, then a summary.",
+        "keys, templates, names and lengths that APIM refuses); unsafe files (symlinks out of the "
+        "repository or into hidden folders, devices, unreadable files) are errors. Prints "
+        "file:line:column: severity: message, then a summary.",
     )
     validate.add_argument("paths", nargs="+", metavar="PATH", help="manifest files or folders")
     _option(validate, "--output", "text", choices=("text", "json"), help="report format")
@@ -673,6 +748,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--namespace",
         default=None,
+        type=_namespace_name,
         metavar="NS",
         help="namespace of the exported manifests (default: the context's); HRIDs <NS>-<name> keep names",
     )
@@ -686,7 +762,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write objects that have no HRID (sync cannot adopt them: it would create duplicates)",
     )
     _option(
-        export, "--owner", DEFAULT_OWNER, metavar="ID", help="our owner id, to flag other owners' objects"
+        export,
+        "--owner",
+        DEFAULT_OWNER,
+        type=_owner_id,
+        metavar="ID",
+        help="our owner id, to flag other owners' objects",
     )
     _option(export, "--concurrency", 8, type=int, metavar="N", help="APIM requests in flight")
     _option(export, "--per-page", 100, type=int, metavar="N", help="page size of APIM listings")
@@ -845,10 +926,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; everything it prints, tracebacks included, goes through the secret scrubber."""
+    with scrubbed_stdio():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         parser = build_parser()
     except UsageError as exc:
-        print(f"apim-reconciler: error: {exc}", file=sys.stderr)
+        print(f"apim-reconciler: error: {printable(str(exc))}", file=sys.stderr)
         return ExitCode.USAGE
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
@@ -859,10 +946,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(handler(args))
     except UsageError as exc:
-        print(f"apim-reconciler: error: {exc}", file=sys.stderr)
+        print(f"apim-reconciler: error: {printable(str(exc))}", file=sys.stderr)
         return ExitCode.USAGE
     except SourceError as exc:  # the message is safe to show: no credential in it (docs/source.md)
-        print(f"apim-reconciler: error: {exc.message}", file=sys.stderr)
+        print(f"apim-reconciler: error: {printable(exc.message)}", file=sys.stderr)
         return ExitCode.FAILED
     except KeyboardInterrupt:
         return ExitCode.FAILED

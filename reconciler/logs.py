@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
 from reconciler.secrets import RedactingRenderer, default_redactor
+from reconciler.textsafe import printable
 
 LEVELS = ("debug", "info", "warning", "error")
 
@@ -32,9 +34,21 @@ def configure_logging(level: str = "warning", log_format: str = "auto") -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            *([] if use_json else [_printable_values]),  # JSON escapes control characters itself
             RedactingRenderer(renderer, default_redactor()),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
+
+
+def _printable_values(logger: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> Any:
+    """Console lines show names and messages from outside (file names, APIM's answers): their
+    control characters are escaped, so that they cannot forge a line or drive the terminal; a
+    traceback keeps its line breaks."""
+    for key, value in event_dict.items():
+        if isinstance(value, str):
+            lines = value.split("\n") if key == "exception" else [value]
+            event_dict[key] = "\n".join(printable(line) for line in lines)
+    return event_dict

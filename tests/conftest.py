@@ -9,6 +9,7 @@ import pytest
 import structlog
 
 from reconciler.emulator import EmulatorConfig, RunningEmulator, start_emulator
+from reconciler.secrets import default_redactor
 from tests.source.gitservers import GitDaemon, Upstream
 
 
@@ -49,3 +50,11 @@ def _structlog_defaults() -> Iterator[None]:
     """Tests that run the CLI in-process configure structlog for the process: undo it after each."""
     yield
     structlog.reset_defaults()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redactor() -> Iterator[None]:
+    """The process-wide redactor scrubs every output of the CLI: values one test registered (say
+    "template") must not scrub the next test's messages."""
+    yield
+    default_redactor().clear()

@@ -28,6 +28,7 @@ from reconciler.secrets.credentials import Credentials, resolve_credentials
 from reconciler.secrets.errors import SecretResolutionError, SecretResolutionErrors
 from reconciler.secrets.store import SecretStore
 from reconciler.secrets.template_resolution import resolve_resource_templates
+from reconciler.textsafe import printable
 
 
 class CheckFailure(StrEnum):
@@ -174,4 +175,4 @@ def render_context_checks(results: Sequence[ContextCheckResult]) -> str:
         lines.append(f"  {'result' if r.ok else 'error'}:       {r.message}")
     ok = sum(r.ok for r in results)
     lines.append(f"{ok} of {len(results)} context(s) reachable")
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(printable, lines)) + "\n"  # file names, APIM's names and messages

@@ -37,7 +37,7 @@ from reconciler.manifests.model import (
     ResourceId,
     Severity,
 )
-from reconciler.manifests.schema import validate_body
+from reconciler.manifests.schema import validate_resolved
 from reconciler.plan.canonical import reveal_all
 from reconciler.plan.desired import application_hrids, build_desired
 from reconciler.plan.kinds import MANAGED_KINDS
@@ -54,7 +54,7 @@ from reconciler.secrets import (
     resolve_credentials,
     resolve_resource_templates,
 )
-from reconciler.secrets.store import DEFAULT_SECRETS_DIR
+from reconciler.secrets.store import DEFAULT_SECRETS_DIR, EnvTemplatePolicy
 
 _log = structlog.get_logger(__name__)
 
@@ -73,6 +73,7 @@ class SyncSettings:
     per_page: int = 100
     secrets_dir: Path | None = DEFAULT_SECRETS_DIR
     config_dir: Path | None = None
+    env_policy: EnvTemplatePolicy = field(default_factory=EnvTemplatePolicy)
     client: ClientConfig = field(default_factory=ClientConfig)
 
 
@@ -165,7 +166,7 @@ async def _reconcile(
     committed_at: datetime | None,
 ) -> SyncResult:
     manifests, commit, mode = result.manifests, result.commit, result.mode
-    store = store or SecretStore(settings.secrets_dir, settings.config_dir)
+    store = store or SecretStore(settings.secrets_dir, settings.config_dir, env_policy=settings.env_policy)
     # Resources without a contextRef are GKO's local mode: the loader warned, and we leave them alone.
     in_scope = [
         r
@@ -302,10 +303,7 @@ def _resolve(resources: Sequence[Resource], store: SecretStore) -> tuple[list[Re
                 "metadata": dict(resource.metadata),
                 "spec": reveal_all(spec),
             }
-            problems += [
-                replace(p, message=f"after resolving templates: {p.message}")
-                for p in validate_body(resource.kind, body, resource.positions, resource.id)
-            ]
+            problems += validate_resolved(resource.kind, body, resource.spec, resource.positions, resource.id)
         resolved.append(replace(resource, spec=spec))
     return resolved, problems
 

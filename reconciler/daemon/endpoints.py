@@ -1,13 +1,13 @@
 """The daemon's HTTP endpoints: ``/healthz``, ``/readyz``, ``/metrics``, ``/status``, ``POST /trigger``.
 
 Everything but ``/trigger`` is read-only and unauthenticated, as probes and scrapers expect: bind
-``--listen`` to an address only the platform reaches. Every text served passes through the
-process's secret redactor, a second line of defence behind documents built without secret values.
+``--listen`` to an address only the platform reaches. Every body served passes through the
+process's secret redactor (in `http`), a second line of defence behind documents built without
+secret values.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +17,6 @@ from reconciler.daemon.http import Handler, Request, Response
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.status import StatusBoard
 from reconciler.daemon.webhook import TokenBucket, WebhookSecretError, authenticated, read_webhook_secret
-from reconciler.secrets import default_redactor
 
 _log = structlog.get_logger(__name__)
 
@@ -32,8 +31,7 @@ _PATHS = {
 
 
 def _json(status: int, data: object, headers: tuple[tuple[str, str], ...] = ()) -> Response:
-    text = default_redactor().scrub(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    return Response(status, text.encode("utf-8"), "application/json", headers)
+    return Response.json(status, data, headers=headers)
 
 
 def make_handler(
@@ -60,8 +58,7 @@ def make_handler(
                 200 if readiness.ready else 503, {"ready": readiness.ready, "reason": readiness.reason}
             )
         if request.path == "/metrics":
-            text = default_redactor().scrub(metrics.render())
-            return Response(200, text.encode("utf-8"), METRICS_CONTENT_TYPE)
+            return Response.text(200, metrics.render(), content_type=METRICS_CONTENT_TYPE)
         if request.path == "/status":
             return _json(200, status.to_json())
         response = _trigger(request)

@@ -3,7 +3,7 @@
 Health checks, a Prometheus scrape and a webhook need no framework: one request per connection
 (``Connection: close``), bounded everywhere an untrusted client could hold us (head size, body size,
 read time), and served in the daemon's own event loop, so that handlers read the loop's state
-without locks or threads. A body larger than the limit is refused from its ``Content-Length``,
+without locks or threads. Every body is scrubbed of known secrets on its way out. A body larger than the limit is refused from its ``Content-Length``,
 before a byte of it is read.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from http import HTTPStatus
@@ -19,6 +18,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
+
+from reconciler.secrets import default_redactor
+from reconciler.textsafe import json_text
 
 _log = structlog.get_logger(__name__)
 
@@ -48,7 +50,7 @@ class Response:
 
     @classmethod
     def json(cls, status: int, data: Any, **kwargs: Any) -> Response:
-        body = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        body = (json_text(data) + "\n").encode("utf-8")
         return cls(status, body, "application/json", **kwargs)
 
 
@@ -56,6 +58,10 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _serialise(response: Response) -> bytes:
+    """The response on the wire, its body scrubbed of every secret this process knows: whatever a
+    handler put in /status, /metrics or an error, no secret leaves through this port."""
+    body = default_redactor().scrub(response.body.decode("utf-8", "replace")).encode("utf-8")
+    response = replace(response, body=body)
     reason = HTTPStatus(response.status).phrase
     lines = [
         f"HTTP/1.1 {response.status} {reason}",

@@ -58,7 +58,9 @@ class IdentityWatch:
             for c in result.manifests.of_kind(MANAGEMENT_CONTEXT)
             if self.settings.scope.context_selected(c.id)
         ]
-        store = SecretStore(self.settings.secrets_dir, self.settings.config_dir)
+        store = SecretStore(
+            self.settings.secrets_dir, self.settings.config_dir, env_policy=self.settings.env_policy
+        )
         statuses = list(
             await asyncio.gather(
                 *(

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from reconciler.secrets import default_redactor
+from reconciler.secrets.store import MAX_SECRET_FILE_SIZE, read_capped
 
 SIGNATURE_HEADER = "x-hub-signature-256"
 GITLAB_HEADER = "x-gitlab-token"
@@ -31,16 +32,37 @@ class WebhookSecretError(Exception):
     """The secret file cannot be read, or is empty (the message names the file, not its content)."""
 
 
+MIN_SECRET_LENGTH = 16
+"""Shorter shared secrets can be guessed; `openssl rand -hex 32` gives 64 characters."""
+
+
 def read_webhook_secret(path: Path) -> bytes:
-    """The secret (one trailing newline dropped), remembered by the log redactor."""
+    """The secret (surrounding whitespace dropped), remembered by the redactor.
+
+    Refused, with a message naming the file and never its content, when it is larger than
+    `MAX_SECRET_FILE_SIZE`, not UTF-8, empty or only whitespace, or shorter than
+    `MIN_SECRET_LENGTH` characters: a webhook that anyone can guess the secret of is worse than none.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        data = read_capped(path)
     except OSError as error:
         raise WebhookSecretError(f"cannot read the webhook secret file {path}: {error.strerror}") from None
-    secret = text.removesuffix("\n").removesuffix("\r")
+    if data is None:
+        raise WebhookSecretError(
+            f"the webhook secret file {path} is larger than {MAX_SECRET_FILE_SIZE} bytes"
+        )
+    try:
+        secret = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise WebhookSecretError(f"the webhook secret file {path} is not UTF-8 text") from None
     if not secret:
-        raise WebhookSecretError(f"the webhook secret file {path} is empty")
+        raise WebhookSecretError(f"the webhook secret file {path} is empty (or only whitespace)")
     default_redactor().add(secret)
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise WebhookSecretError(
+            f"the webhook secret in {path} is shorter than {MIN_SECRET_LENGTH} characters: "
+            "use a long random one (openssl rand -hex 32)"
+        )
     return secret.encode("utf-8")
 
 

@@ -22,6 +22,7 @@ from reconciler.manifests import LoadOptions, load_manifests
 from reconciler.manifests.model import MANAGEMENT_CONTEXT, ManifestSet, Problem, Resource, Severity
 from reconciler.plan.ownership import DEFAULT_OWNER
 from reconciler.secrets.store import SecretStore, SourceKind, env_var_name
+from reconciler.textsafe import printable
 
 
 class ExportError(Exception):
@@ -94,7 +95,7 @@ async def run_export(
 ) -> ExportResult:
     """Read the context's environment and write its manifests under `options.out_dir`.
 
-    Raises `OverwriteRefused` (nothing written) and the client's errors (`ApimError`,
+    Raises `OverwriteRefused` and `UnsafeOutput` (nothing written) and the client's errors (`ApimError`,
     `SecretResolutionError`) as they come.
     """
     namespace = options.namespace or context.namespace
@@ -157,4 +158,4 @@ def render_text(result: ExportResult, out_dir: Path, secrets_dir: Path) -> str:
         f"Exported {apis} API(s) and {apps} application(s) to {out_dir}; {len(result.skipped)} skipped. "
         f"Next: apim-reconciler diff {out_dir} (with the context), then sync --adopt once."
     )
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(printable, lines)) + "\n"  # APIM's names and messages

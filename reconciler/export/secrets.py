@@ -29,6 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.secrets.redaction import default_redactor
+
 JSON = Any
 
 SECRET_KEY_SUFFIXES = (
@@ -120,6 +122,7 @@ class _Extractor:
                 here = [*path, str(k)]
                 secret = looks_secret(str(k)) or (pair and k == "value")
                 if secret and _replaceable(v):
+                    default_redactor().add(str(v))  # never written; never printed either
                     out[k] = self.take(here)
                 else:
                     out[k] = self.walk(v, here)

@@ -44,7 +44,9 @@ from reconciler.identity.rotation import rotate_token
 from reconciler.identity.status import DEFAULT_WARN_DAYS, check_identity
 from reconciler.manifests import LoadOptions
 from reconciler.secrets.errors import SecretResolutionError
+from reconciler.secrets.stdio import write_revealed
 from reconciler.secrets.store import SecretStore, SourceKind, env_var_name
+from reconciler.textsafe import printable
 
 FAIL_AFTER_EXIT = 137  # what a shell reports for a SIGKILLed process
 
@@ -154,7 +156,9 @@ def _run(
     try:
         return command(args, hooks)
     except (IdentityError, ApimError, SecretResolutionError) as exc:
-        print(f"apim-reconciler service-account {args.sa_action}: error: {exc}", file=sys.stderr)
+        print(
+            f"apim-reconciler service-account {args.sa_action}: error: {printable(str(exc))}", file=sys.stderr
+        )
         return ExitCode.FAILED
 
 
@@ -183,16 +187,21 @@ def cmd_create(args: argparse.Namespace, hooks: CliHooks) -> int:
         assert (
             result.token is not None and result.token_id is not None
         )  # manifest mode always creates a token (type narrowing)  # nosec B101
-        sys.stdout.write(secret_manifest(result.secret, result.token, result.token_id, result.user_id))
+        # The manifest exists to carry the token: past the scrubber, on purpose.
+        write_revealed(
+            sys.stdout, secret_manifest(result.secret, result.token, result.token_id, result.user_id)
+        )
         var = env_var_name(SourceKind.SECRET, result.secret.namespace, result.secret.name, "bearerToken")
         # Prove the manifest works: the same check as check-context, with the secret given as its variable.
-        store = SecretStore(None, None, environ={**os.environ, var: result.token.reveal()})
+        store = SecretStore(
+            None, None, environ={**os.environ, var: result.token.reveal()}, env_policy=store.env_policy
+        )
     verdict = asyncio.run(check_context(context, store, config))
     report.write(_render_create(result, args, request))
     report.write(f"  context:      {context.namespace}/{context.name}: ")
-    report.write(("ok, " if verdict.ok else "FAILED, ") + verdict.message + "\n")
+    report.write(("ok, " if verdict.ok else "FAILED, ") + printable(verdict.message) + "\n")
     if args.show_token and result.token is not None:
-        print(f"  token value:  {result.token.reveal()}", file=report)
+        write_revealed(report, f"  token value:  {result.token.reveal()}\n")
     return ExitCode.OK if verdict.ok else ExitCode.FAILED
 
 
@@ -217,7 +226,7 @@ def _render_create(result: CreateResult, args: argparse.Namespace, request: Crea
             f"  token:        {result.token_name} (id {result.token_id}) in the Secret "
             f"{result.secret} printed on stdout"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(printable, lines)) + "\n"
 
 
 # ----------------------------------------------------------------------------- check
@@ -295,7 +304,7 @@ def render_status(status: IdentityStatus) -> str:
     lines.extend(f"  warning:      {w}" for w in status.warnings)
     if status.error:
         lines.append(f"  error:        {status.error}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(printable, lines)) + "\n"  # names and messages are APIM's
 
 
 # ----------------------------------------------------------------------------- rotate
@@ -322,5 +331,5 @@ def cmd_rotate(args: argparse.Namespace, hooks: CliHooks) -> int:
     else:
         print("  warning: the old token could not be identified or was already gone: check the user's tokens")
     if args.show_token:
-        print(f"  token value:  {result.new_token.reveal()}")
+        write_revealed(sys.stdout, f"  token value:  {result.new_token.reveal()}\n")
     return ExitCode.OK

@@ -19,7 +19,7 @@ from reconciler.apim.endpoints import ApimTarget, EndpointError
 from reconciler.identity.model import IdentityError
 from reconciler.manifests import LoadOptions, load_manifests
 from reconciler.manifests.model import MANAGEMENT_CONTEXT, Resource
-from reconciler.secrets.credentials import Credentials, resolve_credentials
+from reconciler.secrets.credentials import Credentials, check_credential_text, resolve_credentials
 from reconciler.secrets.errors import SecretResolutionError, SecretResolutionErrors
 from reconciler.secrets.store import SecretStore
 from reconciler.secrets.template_resolution import resolve_resource_templates
@@ -114,12 +114,15 @@ def admin_credentials(
     token = env.get(ADMIN_TOKEN_ENV)
     if token:
         store.register(token)
+        check_credential_text("bearerToken", Secret(token), f"env {ADMIN_TOKEN_ENV}")
         return Credentials(bearer=Secret(token))
     username, password = env.get(ADMIN_USERNAME_ENV), env.get(ADMIN_PASSWORD_ENV)
     if username and password:
         store.register(password)
+        check_credential_text("username", Secret(username), f"env {ADMIN_USERNAME_ENV}")
+        check_credential_text("password", Secret(password), f"env {ADMIN_PASSWORD_ENV}")
         credentials = Credentials(basic=(Secret(username), Secret(password)))
-        store.register(credentials.auth_header().reveal().removeprefix("Basic "))
+        store.register(credentials.auth_header().reveal().removeprefix("Basic "), atomic=False)
         return credentials
     raise IdentityError(
         f"no administrator credentials: set {ADMIN_TOKEN_ENV}, or {ADMIN_USERNAME_ENV} and "

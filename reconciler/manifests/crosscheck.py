@@ -7,12 +7,14 @@ resource with schema errors still takes part (its other problems are worth knowi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from reconciler.manifests.hrid import key_hrid, resource_hrid
+from reconciler.manifests.limits import check_limits
 from reconciler.manifests.model import (
     API_DEFINITION,
     API_V4_DEFINITION,
+    JSON,
     MANAGEMENT_CONTEXT,
     FieldPath,
     Problem,
@@ -20,6 +22,7 @@ from reconciler.manifests.model import (
     ResourceId,
     Severity,
 )
+from reconciler.manifests.templates import TemplateKind, TemplateRef, TemplateSyntaxError, parse_templates
 
 APIS = (API_V4_DEFINITION, API_DEFINITION)
 
@@ -32,6 +35,8 @@ def cross_check(resources: Sequence[Resource]) -> list[Problem]:
         _colliding_hrids,
         _clashing_listener_paths,
         _colliding_plan_and_page_keys,
+        check_limits,  # names and sizes that APIM refuses (limits.py)
+        _credentials_outside_auth,
     ]
     return [problem for check in checks for problem in check(resources)]
 
@@ -188,3 +193,66 @@ def _colliding_plan_and_page_keys(resources: Sequence[Resource]) -> Iterator[Pro
                         resource,
                         ("spec", section, key),
                     )
+
+
+def _templates(value: JSON, path: FieldPath) -> Iterator[tuple[FieldPath, TemplateRef]]:
+    """Every well-formed template under `value` with the path of its string (malformed ones are
+    reported by the loader)."""
+    if isinstance(value, str):
+        if "[[" in value:
+            try:
+                refs = parse_templates(value)
+            except TemplateSyntaxError:
+                return
+            yield from ((path, ref) for ref in refs)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _templates(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _templates(item, (*path, index))
+
+
+def _credentials_outside_auth(resources: Sequence[Resource]) -> Iterator[Problem]:
+    """A template elsewhere that reads what a ManagementContext authenticates with would send the
+    APIM credentials to APIM as an API's field (readable by anyone with access to the API), or put
+    them in a diff: the secret of `spec.auth.secretRef`, and any secret or variable that a template
+    in `spec.auth` reads. They may be read in `spec.auth` of a context, nowhere else."""
+    secrets: dict[tuple[str, str], Resource] = {}
+    variables: dict[str, Resource] = {}
+    for context in resources:
+        auth = context.spec.get("auth") if context.kind == MANAGEMENT_CONTEXT else None
+        if not isinstance(auth, Mapping):
+            continue
+        ref = auth.get("secretRef")
+        if isinstance(ref, Mapping) and isinstance(ref.get("name"), str) and ref["name"]:
+            namespace = ref.get("namespace")
+            namespace = namespace if isinstance(namespace, str) and namespace else context.namespace
+            secrets.setdefault((namespace, ref["name"]), context)
+        for _, template in _templates(auth, ()):
+            if template.kind is TemplateKind.SECRET:
+                secrets.setdefault((context.namespace, template.name), context)
+            elif template.kind is TemplateKind.ENV:
+                variables.setdefault(template.key, context)
+    if not secrets and not variables:
+        return
+    for resource in resources:
+        for path, template in _templates(resource.spec, ("spec",)):
+            if resource.kind == MANAGEMENT_CONTEXT and path[:2] == ("spec", "auth"):
+                continue
+            if template.kind is TemplateKind.SECRET:
+                owner = secrets.get((resource.namespace, template.name))
+                what = f"secret {resource.namespace}/{template.name}"
+            elif template.kind is TemplateKind.ENV:
+                owner = variables.get(template.key)
+                what = f"variable {template.key}"
+            else:
+                continue
+            if owner is not None:
+                yield _error(
+                    f"{template.source} reads {what}, which {owner.id} authenticates to APIM with "
+                    f"({owner.position}): its credentials would be written into this field; "
+                    "give this field a secret of its own",
+                    resource,
+                    path,
+                )

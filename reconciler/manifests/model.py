@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from reconciler.textsafe import printable
+
 API_VERSION = "gravitee.io/v1alpha1"
 
 MANAGEMENT_CONTEXT = "ManagementContext"
@@ -106,7 +108,8 @@ class Problem:
             if self.field:
                 context += f" at {format_field_path(self.field)}"
             context += ")"
-        return f"{where}{self.severity}: {self.message}{context}"
+        # One line whatever the file or resource is called: a newline in a name cannot forge a line.
+        return printable(f"{where}{self.severity}: {self.message}{context}")
 
 
 class _Shape:

@@ -3,7 +3,8 @@
 Errors are turned into Problems at the line of the offending field. A value that is exactly one
 template (``[[ secret `name/key` ]]``) may stand where the schema wants an enum, a number or a
 boolean, as GKO resolves templates before it validates: such errors are ignored here, and the
-resolved spec is validated again once templates are resolved (`validate_body`).
+resolved spec is validated again once templates are resolved (`validate_resolved`, whose messages
+never show a resolved value).
 
 Speed: the pure-Python validator costs about 0.7 ms per API manifest, most of the time of a
 `validate`. jsonschema-rs (Rust) answers "valid?" in microseconds, so it screens every document
@@ -22,6 +23,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
+from reconciler.manifests.limits import HRID_PATTERN, hrid_problem
 from reconciler.manifests.model import (
     JSON,
     RECONCILED_KINDS,
@@ -89,6 +91,74 @@ def validate_body(
     return problems
 
 
+def validate_resolved(
+    kind: str,
+    body: Mapping[str, JSON],
+    written: Mapping[str, JSON],
+    positions: Positions,
+    resource: ResourceId,
+) -> list[Problem]:
+    """Schema problems of a document whose templates were resolved, described without any value.
+
+    A resolved value may be a secret, or a config map or variable that is one in all but name, so
+    a message names the field, the template as written (`written` is the spec before resolution)
+    and what the schema expected; it never quotes what the template gave.
+    """
+    if _screen(kind).is_valid(body):
+        return []
+    problems = []
+    for error in _validator(kind).iter_errors(body):
+        for leaf in _leaves(error):
+            path: FieldPath = tuple(leaf.absolute_path)
+            template = _written_at(written, path[1:]) if path[:1] == ("spec",) else None
+            subject = f"the value of {template}" if template else "the resolved value (not shown)"
+            message = f"after resolving templates: {subject} {_expectation(leaf)}"
+            problems.append(Problem(Severity.ERROR, message, positions.of(path), resource, path))
+    return problems
+
+
+def _written_at(spec: Mapping[str, JSON], path: FieldPath) -> str | None:
+    """The templated string written at `path`, for a message (cut short: it is from the repository)."""
+    value: Any = spec
+    for part in path:
+        found = isinstance(value, Mapping) and part in value
+        found = found or (isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value))
+        if not found:
+            return None
+        value = value[part]
+    if not isinstance(value, str) or not has_template(value):
+        return None
+    text = value.strip()
+    if is_whole_template(text):
+        return text
+    return json.dumps(text if len(text) <= 120 else text[:119] + "…", ensure_ascii=False)
+
+
+def _expectation(error: ValidationError) -> str:
+    """What the schema wanted, in words that do not repeat the value that failed."""
+    expected: Any = error.validator_value
+    rule = str(error.validator)
+    if rule == "enum":
+        return "is not one of " + ", ".join(json.dumps(v) for v in expected)
+    if rule == "const":
+        return f"is not {json.dumps(expected)}"
+    if rule == "type":
+        return f"is not {_type_name(expected)} (a template gives a string)"
+    if rule == "pattern":
+        return f"is not {_PATTERN_MEANING.get(str(expected), f'matching the pattern {expected}')}"
+    if rule == "format":
+        return f"is not a valid {expected}"
+    bounds = {
+        "minLength": f"is shorter than {expected} characters",
+        "maxLength": f"is longer than {expected} characters",
+        "minimum": f"is less than {expected}",
+        "maximum": f"is more than {expected}",
+        "exclusiveMinimum": f"is not more than {expected}",
+        "exclusiveMaximum": f"is not less than {expected}",
+    }
+    return bounds.get(rule, f"breaks the schema's {rule!r} rule")
+
+
 def _leaves(error: ValidationError) -> Iterator[ValidationError]:
     """For anyOf/oneOf, the sub-error that best explains the failure rather than 'is not valid under'."""
     if error.context:
@@ -128,13 +198,35 @@ def _describe(error: ValidationError) -> tuple[FieldPath, str]:
     if error.validator == "enum":
         allowed_values = ", ".join(json.dumps(v) for v in expected)
         return path, f"{json.dumps(error.instance)} is not one of {allowed_values}"
-    if error.validator == "pattern":
+    if error.validator == "maxLength" and isinstance(error.instance, str):
+        return path, f"{_length(error.instance):,} characters long, over the limit of {expected:,}"
+    if error.validator == "minLength" and isinstance(error.instance, str):
+        return path, "empty" if not error.instance else f"shorter than {expected:,} characters"
+    if error.validator == "pattern" and isinstance(error.instance, str):
+        reason = hrid_problem(error.instance) if expected == HRID_PATTERN else None
+        if reason is not None:
+            return path, f"{_shown(error.instance)} is not an HRID that APIM accepts: {reason}"
         meaning = _PATTERN_MEANING.get(str(expected))
         if meaning is not None:
-            return path, f"{json.dumps(error.instance)} is not {meaning}"
+            return path, f"{_shown(error.instance)} is not {meaning}"
     if error.validator == "type":
         return path, f"expected {_type_name(expected)}, got {_json_type(error.instance)}"
     return path, error.message
+
+
+_SHOWN_MAX = 80
+
+
+def _shown(text: str) -> str:
+    """A value for a message: JSON-quoted (no raw control character), and cut when long."""
+    if len(text) <= _SHOWN_MAX:
+        return json.dumps(text)
+    return json.dumps(text[:_SHOWN_MAX]) + f"... ({_length(text):,} characters)"
+
+
+def _length(text: str) -> int:
+    """Length as APIM counts it: Java strings count UTF-16 units (an emoji is two)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _type_name(expected: Any) -> str:

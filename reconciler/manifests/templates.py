@@ -1,9 +1,18 @@
-"""GKO's spec templates: ``[[ secret `name/key` ]]``, ``[[ configmap `ns/name/key` ]]``, and our
-``[[ env `VAR` ]]``.
+"""GKO's spec templates, ``[[ secret `name/key` ]]`` and ``[[ configmap `name/key` ]]``, and our
+``[[ env `APIM_VAR_NAME` ]]``.
 
 GKO evaluates Go templates with `[[ ]]` delimiters in any string under `spec`; we recognise the
 three functions above, with the argument in backticks or double quotes, anywhere inside a string.
 This module only parses; resolution needs secrets and belongs to a later stage.
+
+What a template may read is limited here, so that `validate` refuses it offline, at its line:
+
+- secrets and config maps only in the resource's own namespace, exactly as GKO (its template
+  compiler splits the argument into exactly two parts, ``ksPropertyLength = 2``, and reads the
+  object's namespace): a manifest cannot read another team's namespace;
+- environment variables only with the prefix `ENV_PREFIX`, as decK does: never the reconciler's
+  own credentials (``APIM_SECRET_*``), configuration (``RECONCILER_*``) or anything else in its
+  environment (a git token), all of which a pull request could otherwise print in a diff.
 """
 
 from __future__ import annotations
@@ -19,12 +28,15 @@ class TemplateKind(StrEnum):
     ENV = "env"
 
 
+ENV_PREFIX = "APIM_VAR_"
+"""The only variables an env template reads (distinct from APIM_SECRET_, APIM_CONFIGMAP_, RECONCILER_)."""
+
+
 @dataclass(frozen=True)
 class TemplateRef:
-    """One parsed template; `namespace` is None when the template leaves it to the resource."""
+    """One parsed template, read in the resource's namespace; `name` is empty for env templates."""
 
     kind: TemplateKind
-    namespace: str | None
     name: str
     key: str
     start: int
@@ -34,8 +46,13 @@ class TemplateRef:
     def text(self) -> str:
         if self.kind is TemplateKind.ENV:
             return f"env {self.key}"
-        ns = f"{self.namespace}/" if self.namespace else ""
-        return f"{self.kind} {ns}{self.name}/{self.key}"
+        return f"{self.kind} {self.name}/{self.key}"
+
+    @property
+    def source(self) -> str:
+        """The template as a user would write it, for messages: ``[[ secret `backend/key` ]]``."""
+        arg = self.key if self.kind is TemplateKind.ENV else f"{self.name}/{self.key}"
+        return f"[[ {self.kind} `{arg}` ]]"
 
 
 class TemplateSyntaxError(ValueError):
@@ -83,7 +100,7 @@ def _parse_one(body: str, start: int, end: int) -> TemplateRef:
     if match is None:
         raise TemplateSyntaxError(
             "malformed template: expected [[ secret `name/key` ]], [[ configmap `name/key` ]] "
-            "or [[ env `VAR` ]]"
+            f"or [[ env `{ENV_PREFIX}NAME` ]]"
         )
     func, arg = match["func"], match["arg"]
     try:
@@ -95,15 +112,24 @@ def _parse_one(body: str, start: int, end: int) -> TemplateRef:
     if kind is TemplateKind.ENV:
         if not _ENV_NAME.match(arg):
             raise TemplateSyntaxError(f"env template needs a variable name, got {arg!r}")
-        return TemplateRef(kind, None, "", arg, start, end)
+        if not arg.startswith(ENV_PREFIX) or arg == ENV_PREFIX:
+            raise TemplateSyntaxError(
+                f"env template names {arg}: env templates read only variables whose name starts with "
+                f"{ENV_PREFIX} (set {ENV_PREFIX}{arg.removeprefix(ENV_PREFIX) or 'NAME'} for the reconciler); "
+                "other variables, its credentials and configuration above all, are never read"
+            )
+        return TemplateRef(kind, "", arg, start, end)
     parts = arg.split("/")
-    if len(parts) not in (2, 3) or not all(parts):
-        raise TemplateSyntaxError(f"{func} template needs `name/key` or `namespace/name/key`, got {arg!r}")
-    *names, key = parts
-    namespace = names[0] if len(names) == 2 else None
-    for name in names:
-        if not _K8S_NAME.match(name):
-            raise TemplateSyntaxError(f"{func} template: {name!r} is not a valid Kubernetes name")
+    if len(parts) == 3 and all(parts):
+        raise TemplateSyntaxError(
+            f"{func} template {arg!r} names a namespace: like GKO, a {func} is read only from the "
+            f"resource's own namespace; write `{parts[1]}/{parts[2]}` and keep the {func} there"
+        )
+    if len(parts) != 2 or not all(parts):
+        raise TemplateSyntaxError(f"{func} template needs `name/key`, got {arg!r}")
+    name, key = parts
+    if not _K8S_NAME.match(name):
+        raise TemplateSyntaxError(f"{func} template: {name!r} is not a valid Kubernetes name")
     if not _SECRET_KEY.match(key):
         raise TemplateSyntaxError(f"{func} template: {key!r} is not a valid key")
-    return TemplateRef(kind, namespace, names[-1], key, start, end)
+    return TemplateRef(kind, name, key, start, end)

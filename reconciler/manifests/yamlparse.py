@@ -40,6 +40,10 @@ MAX_DEPTH = 100
 MAX_EXPANDED_NODES = 500_000
 """Largest number of nodes a document may have once aliases are expanded."""
 
+MAX_DOCUMENTS = 10_000
+"""Most YAML documents in one file, empty ones included: a file of a million `---` lines takes
+minutes to compose, and 10,000 manifests are more than fit in the default file size anyway."""
+
 _TAG = "tag:yaml.org,2002:"
 _MERGE_TAG = _TAG + "merge"
 _FLOW_BRACKETS = re.compile(rb"[\[\]{}]")
@@ -71,7 +75,10 @@ def parse_documents(
     Raises YamlError on the first problem; documents before it have already been yielded.
     """
     _check_flow_depth(data if data is not None else text.encode("utf-8", "surrogatepass"))
-    for node in _compose_all(text):
+    for count, node in enumerate(_compose_all(text), start=1):
+        if count > MAX_DOCUMENTS:
+            line = node.start_mark.line + 1 if node is not None else 1
+            raise YamlError(f"more than {MAX_DOCUMENTS:,} YAML documents in one file; split it", line)
         if node is None:
             continue
         converter = _Converter(file, strings if strings is not None else {})

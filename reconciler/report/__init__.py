@@ -1,5 +1,7 @@
 """Reports of a Plan (and, after apply, of its outcomes): text, JSON and Markdown. Each renderer
-returns a string; secrets are always shown as `(sensitive)`."""
+returns a string; secrets are always shown as `(sensitive)` (the `Secret` type first, then the
+process's redactor over the rendered text, for any value that came back in another form), and
+untrusted text is escaped for its format (`reconciler.textsafe`)."""
 
 from reconciler.report.json_report import VERSION as JSON_REPORT_VERSION
 from reconciler.report.json_report import render_json, report_data

@@ -9,7 +9,9 @@ from typing import Any
 
 from reconciler.plan.model import Action, Outcome, Plan
 from reconciler.report.common import outcome_summary, outcomes_by_action, show
+from reconciler.secrets.redaction import default_redactor
 from reconciler.secrets.value import REDACTED
+from reconciler.textsafe import json_text
 
 VERSION = 1
 
@@ -39,7 +41,7 @@ def report_data(plan: Plan, outcomes: Sequence[Outcome] | None = None) -> dict[s
 
 
 def render_json(plan: Plan, outcomes: Sequence[Outcome] | None = None) -> str:
-    return json.dumps(report_data(plan, outcomes), indent=2, ensure_ascii=False) + "\n"
+    return default_redactor().scrub(json_text(report_data(plan, outcomes)) + "\n")
 
 
 def _action(action: Action, outcome: Outcome | None) -> dict[str, Any]:

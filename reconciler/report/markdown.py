@@ -1,11 +1,20 @@
-"""A pull-request comment: a summary table, then one collapsible `<details>` diff per resource."""
+"""A pull-request comment: a summary table, then one collapsible `<details>` diff per resource.
+
+Everything in it may come from a pull request or from APIM (names, reasons, values, error
+messages), so nothing may break out of its place: code spans are delimited by more backticks than
+they hold, table cells escape `|`, prose escapes Markdown and HTML, fences are longer than any run
+of backticks inside them, and control characters are written as escapes.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from reconciler.plan.model import Action, ActionKind, Outcome, Plan
 from reconciler.report.common import change_lines, outcome_summary, outcomes_by_action, title
+from reconciler.secrets.redaction import default_redactor
+from reconciler.textsafe import printable
 
 _BADGE = {
     ActionKind.CREATE: "🟢 create",
@@ -28,7 +37,7 @@ def render_markdown(plan: Plan, outcomes: Sequence[Outcome] | None = None, *, ve
         lines += ["", f"**{applied}**"]
     if not shown:
         lines += ["", "No changes. APIM matches the repository."]
-        return "\n".join(lines) + "\n"
+        return default_redactor().scrub("\n".join(lines) + "\n")
     header = "| Action | Resource | HRID | Context | Reason |"
     rule = "| --- | --- | --- | --- | --- |"
     if done:
@@ -36,8 +45,8 @@ def render_markdown(plan: Plan, outcomes: Sequence[Outcome] | None = None, *, ve
     lines += ["", header, rule]
     for index, action in shown:
         row = (
-            f"| {_badge(action)} | `{action.resource}` | `{action.hrid}` | "
-            f"`{action.context.name}` | {_cell(action.reason)} |"
+            f"| {_badge(action)} | {code_span(str(action.resource))} | {code_span(action.hrid)} | "
+            f"{code_span(action.context.name)} | {cell(action.reason)} |"
         )
         if done:
             outcome = done.get(index)
@@ -45,9 +54,9 @@ def render_markdown(plan: Plan, outcomes: Sequence[Outcome] | None = None, *, ve
                 ""
                 if outcome is None
                 else (
-                    f"✅ {_cell(outcome.detail or '')}".rstrip()
+                    f"✅ {cell(outcome.detail or '')}".rstrip()
                     if outcome.ok
-                    else f"❌ {_cell(outcome.error or '')}"
+                    else f"❌ {cell(outcome.error or '')}"
                 )
             )
             row += f" {result} |"
@@ -56,18 +65,18 @@ def render_markdown(plan: Plan, outcomes: Sequence[Outcome] | None = None, *, ve
         if not action.changes:
             continue
         count = len(action.changes)
+        diff = [_diff_line(line) for change in action.changes for line in change_lines(change)]
         lines += [
             "",
             "<details>",
-            f"<summary><code>{_html(title(action))}</code> ({count} change{'s' if count != 1 else ''})</summary>",
+            f"<summary><code>{_html(printable(title(action)))}</code> "
+            f"({count} change{'s' if count != 1 else ''})</summary>",
             "",
-            "````diff",
+            *fenced(diff, "diff"),
+            "",
+            "</details>",
         ]
-        for change in action.changes:
-            for line in change_lines(change):
-                lines.append(_diff_line(line))
-        lines += ["````", "", "</details>"]
-    return "\n".join(lines) + "\n"
+    return default_redactor().scrub("\n".join(lines) + "\n")
 
 
 def _badge(action: Action) -> str:
@@ -77,15 +86,37 @@ def _badge(action: Action) -> str:
 
 
 def _diff_line(line: str) -> str:
-    """`diff` fences colour lines by their first character: `+` green, `-` red, `!` for changes.
-
-    The fence is four backticks, so a value holding three cannot close it.
-    """
+    """`diff` fences colour lines by their first character: `+` green, `-` red, `!` for changes."""
     return "! " + line[2:] if line.startswith("~ ") else line
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def fenced(lines: list[str], info: str = "") -> list[str]:
+    """A fenced code block that no line can close: the fence is longer than any run of backticks."""
+    safe = [printable(line) for line in lines]
+    longest = max((len(run) for line in safe for run in _BACKTICKS.findall(line)), default=0)
+    fence = "`" * max(4, longest + 1)
+    return [fence + info, *safe, fence]
+
+
+def code_span(text: str) -> str:
+    """Inline code, safe in a table cell: no backtick run inside can end it, no `|` split the cell."""
+    text = printable(text).replace("|", "\\|")
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def cell(text: str) -> str:
+    """Prose in a table cell: Markdown and HTML characters escaped, on one line."""
+    one_line = " ".join(text.splitlines())
+    return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", printable(one_line))
+
+
+_BACKTICKS = re.compile("`+")
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]|<>~&]")
+"""What could start emphasis, a link, code, HTML or a new cell inside a cell; `(`, `#`, `+` and `!`
+only mean something at the start of a line or after an (escaped) `]`."""
 
 
 def _html(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from reconciler.manifests.model import ManifestSet, Problem, format_field_path
+from reconciler.secrets.redaction import default_redactor
 
 PROBLEMS_JSON_VERSION = 1
 
@@ -22,7 +23,7 @@ def summary_line(manifests: ManifestSet) -> str:
 def render_text(manifests: ManifestSet) -> str:
     lines = [str(problem) for problem in manifests.problems]
     lines.append(summary_line(manifests))
-    return "\n".join(lines) + "\n"
+    return default_redactor().scrub("\n".join(lines) + "\n")
 
 
 def problem_json(problem: Problem) -> dict[str, object]:
@@ -64,4 +65,4 @@ def render_json(manifests: ManifestSet) -> str:
         ],
         "problems": [problem_json(p) for p in manifests.problems],
     }
-    return json.dumps(document, indent=2) + "\n"
+    return default_redactor().scrub(json.dumps(document, indent=2) + "\n")

@@ -7,14 +7,16 @@ summary never under-reports (LESSONS: partial failure hidden).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from reconciler.apply.engine import SyncResult
+from reconciler.apply.engine import ContextFailure, SyncResult
 from reconciler.report.json_report import VERSION, report_data
+from reconciler.report.markdown import fenced
 from reconciler.report.markdown import render_markdown as render_plan_markdown
 from reconciler.report.problems import problem_json
 from reconciler.report.text import render_text as render_plan_text
+from reconciler.secrets.redaction import default_redactor
+from reconciler.textsafe import json_text, printable
 
 NOT_PLANNED = "Nothing planned: fix the errors above first. APIM was not changed."
 
@@ -22,8 +24,12 @@ NOT_PLANNED = "Nothing planned: fix the errors above first. APIM was not changed
 def render_problems(result: SyncResult) -> str:
     """Manifest problems and failed contexts, one per line (text output puts them on stderr)."""
     lines = [str(p) for p in result.all_problems]
-    lines += [f"{f.context}: {f.stage} failed: {f.message}" for f in result.failures]
-    return "\n".join(lines) + "\n" if lines else ""
+    lines += [_failure_line(f) for f in result.failures]
+    return default_redactor().scrub("\n".join(lines) + "\n") if lines else ""
+
+
+def _failure_line(failure: ContextFailure) -> str:
+    return printable(f"{failure.context}: {failure.stage} failed: {failure.message}")
 
 
 def render_text(result: SyncResult, *, colour: bool = False, verbose: bool = False) -> str:
@@ -42,12 +48,9 @@ def render_markdown(result: SyncResult, *, verbose: bool = False) -> str:
         lines += ["### apim-reconciler plan", "", f"**{NOT_PLANNED}**"]
     else:
         lines.append(render_plan_markdown(result.plan, result.outcomes or None, verbose=verbose).rstrip("\n"))
-    errors = [
-        *(str(p) for p in result.errors),
-        *(f"{f.context}: {f.stage} failed: {f.message}" for f in result.failures),
-    ]
+    errors = [*(str(p) for p in result.errors), *(_failure_line(f) for f in result.failures)]
     if errors:
-        lines += ["", "#### Errors", "", "```", *errors, "```"]
+        lines += ["", "#### Errors", "", *map(default_redactor().scrub, fenced(errors))]
     return "\n".join(lines) + "\n"
 
 
@@ -72,4 +75,4 @@ def result_data(result: SyncResult) -> dict[str, Any]:
 
 
 def render_json(result: SyncResult) -> str:
-    return json.dumps(result_data(result), indent=2, ensure_ascii=False) + "\n"
+    return default_redactor().scrub(json_text(result_data(result)) + "\n")

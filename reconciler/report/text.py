@@ -1,4 +1,8 @@
-"""`terraform plan`-like text: one block per action, indented field changes, a final summary line."""
+"""`terraform plan`-like text: one block per action, indented field changes, a final summary line.
+
+Names, reasons, values and APIM's messages are untrusted: each is made `printable` before the
+colour codes are added around it, so only our own escape sequences reach the terminal.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ from collections.abc import Sequence
 
 from reconciler.plan.model import ActionKind, Outcome, Plan
 from reconciler.report.common import change_lines, outcome_summary, outcomes_by_action, title
+from reconciler.secrets.redaction import default_redactor
+from reconciler.textsafe import printable
 
 _COLOUR = {
     ActionKind.CREATE: "\x1b[32m",
@@ -37,20 +43,23 @@ def render_text(
             continue
         if action.context != context:
             context = action.context
-            lines += ["", f"{context}:"] if lines else [f"{context}:"]
-        lines.append("  " + paint(title(action), _COLOUR[action.kind]))
+            heading = printable(f"{context}:")
+            lines += ["", heading] if lines else [heading]
+        lines.append("  " + paint(printable(title(action)), _COLOUR[action.kind]))
         if action.reason:
-            lines.append(f"      # {action.reason}")
+            lines.append(f"      # {printable(action.reason)}")
         if action.position is not None:
-            lines.append(f"      # at {action.position}")
+            lines.append(f"      # at {printable(str(action.position))}")
         for change in action.changes:
-            for line in change_lines(change):
+            for line in map(printable, change_lines(change)):
                 code = _LINE_COLOUR.get(line.strip()[:1], "")
                 lines.append("      " + (paint(line, code) if code else line))
         outcome = done.get(index)
         if outcome is not None:
             status = (
-                (outcome.detail or "applied") if outcome.ok else f"FAILED: {outcome.error or 'unknown error'}"
+                printable(outcome.detail or "applied")
+                if outcome.ok
+                else f"FAILED: {printable(outcome.error or 'unknown error')}"
             )
             lines.append("      => " + paint(status, "\x1b[32m" if outcome.ok else "\x1b[1;31m"))
     if not lines:
@@ -59,4 +68,4 @@ def render_text(
     applied = outcome_summary(outcomes)
     if applied:
         lines.append(applied)
-    return "\n".join(lines) + "\n"
+    return default_redactor().scrub("\n".join(lines) + "\n")

@@ -19,7 +19,7 @@ from reconciler.manifests.model import Resource
 from reconciler.secrets.errors import SecretResolutionError, SecretResolutionErrors
 from reconciler.secrets.store import SecretStore
 from reconciler.secrets.template_resolution import resolve_resource_templates, resolve_templates
-from reconciler.secrets.value import Secret
+from reconciler.secrets.value import Secret, unusable_character
 
 AUTH_KEYS = ("bearerToken", "username", "password")
 
@@ -88,30 +88,41 @@ def resolve_credentials(context: Resource, store: SecretStore) -> Credentials:
     except SecretResolutionErrors as exc:
         raise exc.errors[0] from None
 
-    values: dict[str, Secret | None] = {
-        "bearerToken": _inline(auth.get("bearerToken")),
-        "username": None,
-        "password": None,  # a key name, not a password  # nosec B105
-    }
+    # Each value with where it came from, to name it (never show it) when it is unusable.
+    values: dict[str, tuple[Secret, str]] = {}
     inline_basic = auth.get("credentials")
-    if isinstance(inline_basic, Mapping):
-        values["username"] = _inline(inline_basic.get("username"))
-        values["password"] = _inline(inline_basic.get("password"))
-    for value in values.values():
+    inline = {
+        "bearerToken": (auth.get("bearerToken"), "spec.auth.bearerToken"),
+        "username": (
+            inline_basic.get("username") if isinstance(inline_basic, Mapping) else None,
+            "spec.auth.credentials.username",
+        ),
+        "password": (
+            inline_basic.get("password") if isinstance(inline_basic, Mapping) else None,
+            "spec.auth.credentials.password",
+        ),
+    }
+    for key, (raw, field) in inline.items():
+        value = _inline(raw)
         if value:
             store.register(value)
+            values[key] = (value, f"{ref_name} {field}")
 
     secret_ref = auth.get("secretRef")
     if isinstance(secret_ref, Mapping) and secret_ref.get("name"):
         values.update(_from_secret_ref(secret_ref, context, store))
 
-    bearer = values["bearerToken"]
-    username, password = values["username"], values["password"]
+    used = ("bearerToken",) if "bearerToken" in values else ("username", "password")
+    for key in used:
+        if key in values:
+            check_credential_text(key, *values[key])
+    bearer = values.get("bearerToken", (None, ""))[0]
+    username, password = values.get("username", (None, ""))[0], values.get("password", (None, ""))[0]
     if bearer:
         return Credentials(bearer=bearer)
     if username and password:
         credentials = Credentials(basic=(username, password))
-        store.register(credentials.auth_header().reveal().removeprefix("Basic "))
+        store.register(credentials.auth_header().reveal().removeprefix("Basic "), atomic=False)
         return credentials
     if username or password:
         missing = "password" if username else "username"
@@ -123,6 +134,28 @@ def resolve_credentials(context: Resource, store: SecretStore) -> Credentials:
         "has no credentials: set auth.bearerToken, auth.credentials or auth.secretRef",
         field=("spec", "auth"),
     )
+
+
+def check_credential_text(key: str, value: Secret, where: str) -> None:
+    """Refuse a credential that cannot travel in an HTTP header, naming where it is, never its value.
+
+    A line break in a token would end the header (httpx refuses it with a message that quotes the
+    header, token included); a non-ASCII character cannot be encoded in it. A bearer token is
+    visible ASCII (0x21-0x7e, RFC 6750's token68 and more); a Basic user name and password are
+    printable ASCII (spaces allowed), and a user name may not hold the `:` that ends it.
+    """
+    text = value.reveal()
+    if key == "bearerToken":
+        bad = unusable_character(text, allow_space=False)
+        rule = "a bearer token must be visible ASCII characters only (no space, line break or control)"
+    else:
+        bad = unusable_character(text, allow_space=True)
+        rule = f"a Basic {key} must be printable ASCII characters only (no line break or control)"
+        if bad is None and key == "username" and ":" in text:
+            bad = "a ':'"
+            rule = "a Basic username may not contain ':' (it separates the username from the password)"
+    if bad is not None:
+        raise SecretResolutionError(where, f"{key} holds {bad}: {rule}", field=("spec", "auth"))
 
 
 def credentials_provider(context: Resource, store: SecretStore) -> Callable[[], Credentials]:
@@ -148,11 +181,13 @@ def _inline(value: Any) -> Secret | None:
     return None
 
 
-def _from_secret_ref(ref: Mapping[str, Any], context: Resource, store: SecretStore) -> dict[str, Secret]:
+def _from_secret_ref(
+    ref: Mapping[str, Any], context: Resource, store: SecretStore
+) -> dict[str, tuple[Secret, str]]:
     name = str(ref["name"])
     namespace = ref.get("namespace")
     namespace = namespace if isinstance(namespace, str) and namespace else context.namespace
-    found: dict[str, Secret] = {}
+    found: dict[str, tuple[Secret, str]] = {}
     looked: list[str] = []
     for key in AUTH_KEYS:
         try:
@@ -161,7 +196,9 @@ def _from_secret_ref(ref: Mapping[str, Any], context: Resource, store: SecretSto
             raise exc.at_field(("spec", "auth", "secretRef")) from None
         looked.extend(lookup.looked)
         if value:
-            found[key] = value
+            place = lookup.found_in or ""
+            place = place if place.startswith("env ") else f"file {place}"
+            found[key] = (value, f"secret {namespace}/{name} key {key} ({place})")
     if not found:
         raise SecretResolutionError(
             f"secret {namespace}/{name}",

@@ -2,27 +2,60 @@
 
 `Secret` already hides itself in repr/str; this is the second line of defence, for the cases where
 a value was revealed and then ended up in a string anyway: a server that echoes a request field
-back in an error message, an exception from a library that quotes a header, a log field a
-developer built by hand.
+back in an error message (raw, upper-cased, JSON-escaped, URL-encoded, in base64, cut short), an
+exception from a library that quotes a header, a log field a developer built by hand.
 
-Every value the secret store resolves is registered here, along with the forms it travels in on
-the wire (the `Basic` header's base64 of ``user:password``). Values shorter than
-`MIN_SCRUB_LENGTH` characters are *not* scrubbed inside longer strings: replacing every "a" or
-"42" in a log line would mangle the output and, worse, tell a reader which characters the secret
-is made of. Such values are still redacted where a whole string equals them, and the store logs a
-warning that the secret is too short to be protected in text.
+One redactor serves every output: log lines (`RedactingRenderer`), the CLI's stdout and stderr
+(`reconciler.secrets.stdio`), reports, and the daemon's HTTP bodies. Every value the secret store
+resolves is registered here; each registered value is scrubbed in every form of `derived_forms`,
+case-insensitively. An *atomic* value (read whole from a file or a variable, as opposed to a string
+interpolated around a template) is also scrubbed where only its beginning appears (at least
+`MIN_PREFIX_LENGTH` characters: an error message that cut it short), unless the text goes on there
+as a word or a path (`_cut_here`). Each line of a multi-line value
+(a PEM key) is registered as a value of its own.
+
+Values shorter than `MIN_SCRUB_LENGTH` characters are *not* scrubbed inside longer strings:
+replacing every "a" or "42" in a log line would mangle the output and, worse, tell a reader which
+characters the secret is made of. Such values are still redacted where a whole string equals them,
+and the store logs a warning that the secret is too short to be protected in text.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+from reconciler.secrets.encodings import derived_forms, fold, literal_alternation
 from reconciler.secrets.value import REDACTED, Secret
 
 MIN_SCRUB_LENGTH = 4
+MIN_PREFIX_LENGTH = 8
+"""A cut-short atomic value is scrubbed from this many characters on; a line of a PEM too."""
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    """The forms of every value, folded to lower case; matched against the lowered text.
+
+    Lowering the text once (in C) and matching case-sensitively is ten times faster than an
+    IGNORECASE search; `ignoring_case` is for the rare text whose lower case changes its length.
+    """
+
+    pattern: re.Pattern[str]
+    atomic_by_prefix: Mapping[str, tuple[int, tuple[str, ...]]]
+    """Folded atomic values (the longest one's length, and the values sorted) by their folded first
+    MIN_PREFIX_LENGTH characters."""
+    prefixes_only: frozenset[str]
+    """Those first characters that are not a whole form of some value as well."""
+
+    @cached_property
+    def ignoring_case(self) -> re.Pattern[str]:
+        return re.compile(self.pattern.pattern, re.IGNORECASE)
 
 
 class Redactor:
@@ -30,39 +63,78 @@ class Redactor:
 
     def __init__(self, replacement: str = REDACTED) -> None:
         self._replacement = replacement
-        self._long: set[str] = set()
+        self._values: dict[str, bool] = {}  # value -> atomic
         self._short: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
+        self._matcher: _Matcher | None = None
         self._lock = threading.Lock()
 
-    def add(self, value: str | Secret) -> None:
-        """Remember a value; safe to call from any thread, cheap when the value is already known."""
+    def add(self, value: str | Secret, *, atomic: bool = True) -> None:
+        """Remember a value; safe to call from any thread, cheap when the value is already known.
+
+        `atomic`: the value was read whole (a secret file, a variable, a token), so a prefix of it
+        is as telling as all of it; False for a string interpolated around a secret, whose
+        beginning is ordinary text of the manifest.
+        """
         raw = value.reveal() if isinstance(value, Secret) else value
         if not raw:
             return
         with self._lock:
-            if len(raw) >= MIN_SCRUB_LENGTH:
-                if raw not in self._long:
-                    self._long.add(raw)
-                    self._pattern = None
-            else:
-                self._short.add(raw)
+            self._remember(raw, atomic)
+            if "\n" in raw or "\r" in raw:
+                for line in raw.splitlines():
+                    line = line.strip()
+                    if len(line) >= MIN_PREFIX_LENGTH:
+                        self._remember(line, atomic)
+
+    def _remember(self, raw: str, atomic: bool) -> None:
+        if len(raw) < MIN_SCRUB_LENGTH:
+            self._short.add(raw)
+            return
+        if self._values.get(raw) is None or (atomic and not self._values[raw]):
+            self._values[raw] = atomic
+            self._matcher = None
 
     def add_all(self, values: Iterable[str | Secret]) -> None:
         for value in values:
             self.add(value)
 
+    def clear(self) -> None:
+        """Forget every value (tests running many commands in one process start each one afresh)."""
+        with self._lock:
+            self._values.clear()
+            self._short.clear()
+            self._matcher = None
+
     def __len__(self) -> int:
-        return len(self._long) + len(self._short)
+        return len(self._values) + len(self._short)
 
     def scrub(self, text: str) -> str:
-        """The text with every known value (of at least MIN_SCRUB_LENGTH chars) replaced."""
+        """The text with every known value (of at least MIN_SCRUB_LENGTH chars), in any form, replaced."""
         if text in self._short:
             return self._replacement
-        pattern = self._compiled()
-        if pattern is None:
+        matcher = self._compiled()
+        if matcher is None:
             return text
-        return pattern.sub(self._replacement, text)
+        haystack = text.lower()
+        pattern = matcher.pattern
+        if len(haystack) != len(text):  # a character whose lower case is two: positions would shift
+            haystack, pattern = text, matcher.ignoring_case
+        match = pattern.search(haystack)
+        if match is None:
+            return text
+        out: list[str] = []
+        pos = 0
+        while match is not None:
+            start = match.start()
+            end = _masked_end(haystack, start, match.end(), matcher)
+            if end is None:  # only the beginning of a value, and the text goes on: ordinary text
+                match = pattern.search(haystack, start + 1)
+                continue
+            out += (text[pos:start], self._replacement)
+            pos = end
+            match = pattern.search(haystack, pos)
+        out.append(text[pos:])
+        return "".join(out)
 
     def scrub_data(self, data: Any) -> Any:
         """Scrub every string inside JSON-like data; `Secret`s are rendered as `(sensitive)`."""
@@ -78,14 +150,70 @@ class Redactor:
             return self.scrub(f"{type(data).__name__}: {data}")
         return data
 
-    def _compiled(self) -> re.Pattern[str] | None:
-        pattern = self._pattern
-        if pattern is None and self._long:
+    def _compiled(self) -> _Matcher | None:
+        matcher = self._matcher
+        if matcher is None and self._values:
             with self._lock:
-                # Longest first, so that a value containing another is replaced whole.
-                ordered = sorted(self._long, key=len, reverse=True)
-                pattern = self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
-        return pattern
+                matcher = self._matcher = _compile(dict(self._values))
+        return matcher
+
+
+def _compile(values: Mapping[str, bool]) -> _Matcher:
+    forms: set[str] = set()
+    by_prefix: dict[str, list[str]] = {}
+    for value, atomic in values.items():
+        forms |= {fold(form) for form in derived_forms(value)}
+        if atomic and len(value) >= MIN_PREFIX_LENGTH:
+            folded = fold(value)
+            by_prefix.setdefault(folded[:MIN_PREFIX_LENGTH], []).append(folded)
+    source = literal_alternation(forms | set(by_prefix))
+    return _Matcher(
+        re.compile(source),
+        {key: (max(map(len, found)), tuple(sorted(found))) for key, found in by_prefix.items()},
+        frozenset(by_prefix) - forms,
+    )
+
+
+def _masked_end(text: str, start: int, end: int, matcher: _Matcher) -> int | None:
+    """Where the secret found at `start` ends, or None when the match is not one.
+
+    The pattern found a whole form (up to `end`), or only the first MIN_PREFIX_LENGTH characters of
+    an atomic value. The longest atomic value the text goes on matching decides: all of it is a
+    secret; a beginning of it counts as one cut short only where the text stops there (the end, a
+    space, a quote, a bracket, `...`), not where it goes on as a word or a path: the secret
+    "emulator-token" cut short is masked in `token 'emulator'`, not in `contexts/emulator.yaml`.
+    """
+    whole = text[start:end] not in matcher.prefixes_only
+    longest, candidates = matcher.atomic_by_prefix.get(fold(text[start : start + MIN_PREFIX_LENGTH]), (0, ()))
+    if candidates:
+        # The longest match among sorted values is next to where the text would sort: two to look
+        # at, however many values share these first characters ("ghp_", "sk_live_"...).
+        snippet = fold(text[start : start + longest])
+        at = bisect.bisect_left(candidates, snippet)
+        for value in candidates[max(0, at - 1) : at + 1]:
+            length = _common_length(value, snippet)
+            if length == len(value) and start + length >= end:
+                return start + length
+            if length >= MIN_PREFIX_LENGTH and start + length >= end and _cut_here(text, start + length):
+                return start + length
+    return end if whole else None
+
+
+def _common_length(one: str, other: str) -> int:
+    length = 0
+    for a, b in zip(one, other, strict=False):
+        if a != b:
+            break
+        length += 1
+    return length
+
+
+def _cut_here(text: str, pos: int) -> bool:
+    """Whether a value cut short at `pos` looks cut: the text does not go on as a word or a path."""
+    if pos >= len(text) or text.startswith("..", pos):
+        return True
+    char = text[pos]
+    return not (char.isalnum() or char in "._-/:")
 
 
 _default = Redactor()

@@ -39,6 +39,16 @@ _NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 _KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 _ENV_UNSAFE = re.compile(r"[^A-Z0-9]")
 _ROTATION_RETRIES = 3
+MAX_SECRET_FILE_SIZE = 64 * 1024
+"""A token, a password or a PEM bundle is far smaller; a larger file is a mistake (or an attack:
+a 20 MB "token" once took 70 s and 3.2 GB to turn into a header)."""
+
+
+def read_capped(path: Path, limit: int = MAX_SECRET_FILE_SIZE) -> bytes | None:
+    """The file's bytes, or None when it holds more than `limit`: never more than limit + 1 is read."""
+    with path.open("rb") as file:
+        data = file.read(limit + 1)
+    return None if len(data) > limit else data
 
 
 class SourceKind(StrEnum):
@@ -54,6 +64,19 @@ def env_var_name(kind: SourceKind, namespace: str, name: str, key: str) -> str:
     """``APIM_SECRET_DEFAULT_APIM_PROD_BEARERTOKEN`` for secret default/apim-prod, key bearerToken."""
     parts = (kind.env_prefix, namespace, name, key)
     return "_".join(_ENV_UNSAFE.sub("_", part.upper()) for part in parts)
+
+
+@dataclass(frozen=True)
+class EnvTemplatePolicy:
+    """What ``[[ env `APIM_VAR_...` ]]`` templates may read, as the operator set it (never the repository).
+
+    `public`: variables whose values are not secret (a URL, a stage name), shown in diffs; every
+    other value is a `Secret`. `refused`: variables the operator named as the source of a
+    credential (``--git-token-env``), refused even with the prefix.
+    """
+
+    public: frozenset[str] = frozenset()
+    refused: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -119,12 +142,17 @@ class KeyValueSource:
                 return None
             try:
                 # Open the resolved path, not the link, so what is read is what was checked.
-                data = real.read_bytes()
+                data = read_capped(real)
             except FileNotFoundError:
                 continue  # kubelet removed the old ..2026_xx directory after we resolved: look again
             except OSError:
                 raise SecretPathError(ref, f"cannot read {path}") from None
-            return data.decode("utf-8").rstrip("\r\n")
+            if data is None:
+                raise SecretResolutionError(ref, f"{path} is larger than {MAX_SECRET_FILE_SIZE} bytes")
+            try:
+                return data.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError:
+                raise SecretResolutionError(ref, f"{path} is not UTF-8 text") from None
         return None
 
 
@@ -141,10 +169,12 @@ class SecretStore:
         *,
         environ: Mapping[str, str] | None = None,
         redactor: Redactor | None = None,
+        env_policy: EnvTemplatePolicy = EnvTemplatePolicy(),
     ) -> None:
         self.secrets = KeyValueSource(SourceKind.SECRET, secrets_dir, environ)
         self.configmaps = KeyValueSource(SourceKind.CONFIGMAP, config_dir, environ)
         self._environ = environ
+        self.env_policy = env_policy
         self.redactor = redactor or default_redactor()
         self._warned_short: set[str] = set()
 
@@ -170,16 +200,27 @@ class SecretStore:
             )
         return found.value
 
-    def env(self, variable: str) -> str:
+    def env(self, variable: str) -> str | Secret:
+        """An env template's variable: a `Secret` unless the operator declared it public."""
+        if variable in self.env_policy.refused:
+            raise SecretResolutionError(
+                f"env {variable}",
+                "is where the operator's git credential is read from (--git-token-env or "
+                "--git-password-env): no template may read it",
+            )
         environ = os.environ if self._environ is None else self._environ
         value = environ.get(variable)
         if value is None:
             raise SecretResolutionError(f"env {variable}", "not set", looked=(f"env {variable}",))
-        return value
+        if variable in self.env_policy.public:
+            return value
+        self._register(value, f"env {variable}")
+        return Secret(value)
 
-    def register(self, value: str | Secret) -> None:
-        """Register a derived value (an interpolated string, a header) with the redactor."""
-        self.redactor.add(value)
+    def register(self, value: str | Secret, *, atomic: bool = True) -> None:
+        """Register a value with the redactor: a token read elsewhere (`atomic`), or a derived one
+        (an interpolated string, a header: `atomic=False`, see `Redactor.add`)."""
+        self.redactor.add(value, atomic=atomic)
 
     def _register(self, value: str, where: str) -> None:
         self.redactor.add(value)

@@ -2,9 +2,10 @@
 
 The result is a new spec in which every templated string is replaced: a string that held a secret
 template (alone or inside a longer text) becomes one `Secret` of the whole interpolated string, so
-that the secret part never travels as a plain `str`; config map and env templates give plain
-strings. Values stay strings even where the schema wants a number or an enum: re-validation of the
-resolved spec is the validator's job.
+that the secret part never travels as a plain `str`; config map templates give plain
+strings, and env templates `Secret`s too unless the operator declared the variable public. Values
+stay strings even where the schema wants a number or an enum: re-validation of the resolved spec is
+the validator's job (`validate_resolved`, whose messages name the template, never the value).
 
 All failing references of a spec are reported together (`SecretResolutionErrors`), each with the
 field path, so the CLI can point at `file:line` for every one.
@@ -106,7 +107,7 @@ def _resolve_string(
         return text
     joined = "".join(out)
     if secret:
-        store.register(joined)
+        store.register(joined, atomic=False)
         return Secret(joined)
     return joined
 
@@ -114,7 +115,6 @@ def _resolve_string(
 def _resolve_ref(ref: TemplateRef, namespace: str, store: SecretStore) -> str | Secret:
     if ref.kind is TemplateKind.ENV:
         return store.env(ref.key)
-    ns = ref.namespace or namespace
     if ref.kind is TemplateKind.SECRET:
-        return store.secret(ns, ref.name, ref.key)
-    return store.configmap(ns, ref.name, ref.key)
+        return store.secret(namespace, ref.name, ref.key)
+    return store.configmap(namespace, ref.name, ref.key)

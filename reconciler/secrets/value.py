@@ -41,3 +41,21 @@ class Secret:
 
     def __reduce__(self) -> Any:
         raise TypeError("a Secret is not picklable: it would leave the process in clear")
+
+
+def unusable_character(text: str, *, allow_space: bool, ascii_only: bool = True) -> str | None:
+    """The kind of the first character that cannot travel in a header or an askpass answer, if any.
+
+    The kind ("a line break"), never the character: the caller names the credential in an error.
+    """
+    for char in text:
+        code = ord(char)
+        if char in "\r\n":
+            return "a line break"
+        if code < 0x20 or 0x7F <= code <= 0x9F:
+            return "a control character"
+        if code > 0x7E and ascii_only:
+            return "a non-ASCII character"
+        if char == " " and not allow_space:
+            return "a space"
+    return None

@@ -45,5 +45,5 @@ def open_source(
             return GitSource(
                 str(folder), ref, path, cache_dir=cache_dir, auth=auth, timeout=timeout, backoff=backoff
             )
-        return FolderSource(folder / path if path else folder)
+        return FolderSource(folder, sub_path=path)
     raise SourceError(f"{spec!r} is neither a git URL nor an existing folder", source_url=spec)

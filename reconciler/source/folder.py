@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,38 +19,61 @@ import structlog
 
 from reconciler.source.errors import SourceError
 from reconciler.source.snapshot import Snapshot
+from reconciler.source.subpath import VCS_FOLDERS, check_sub_path, sub_folder
 
 _log = structlog.get_logger(__name__)
 
-#: Folders that never hold manifests and change on their own (a git checkout's own data).
-IGNORED_FOLDERS = frozenset({".git", ".hg", ".svn"})
-
 
 def folder_fingerprint(root: Path) -> str:
-    """``folder:<sha256>`` of the paths, sizes and mtimes of every file under ``root`` (links not followed)."""
+    """``folder:<sha256>`` of the paths, sizes and mtimes of every file under ``root`` (links not followed).
+
+    The walk keeps its own stack, not the call stack: a tree thousands of folders deep (which the
+    loader reports) must not end the daemon with a RecursionError.
+    """
     entries: list[str] = []
-    for folder, subfolders, files in os.walk(root, followlinks=False):
-        subfolders[:] = [name for name in subfolders if name not in IGNORED_FOLDERS]
-        for name in files + [d for d in subfolders if os.path.islink(os.path.join(folder, d))]:
-            full = os.path.join(folder, name)
+    pending = [str(root)]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                found = list(listing)
+        except OSError:
+            continue  # unreadable or removed while we walked: the loader reports the first
+        for entry in found:
             try:
-                info = os.lstat(full)
-            except FileNotFoundError:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
                 continue  # removed while we walked: the next fingerprint will tell
-            relative = os.path.relpath(full, root)
+            if stat.S_ISDIR(info.st_mode):
+                if entry.name not in VCS_FOLDERS:  # change on their own, never hold manifests
+                    pending.append(entry.path)
+                continue
+            relative = os.path.relpath(entry.path, root)
             entries.append(f"{relative}\0{info.st_size}\0{info.st_mtime_ns}")
     digest = hashlib.sha256()
-    for entry in sorted(entries):
-        digest.update(entry.encode("utf-8", "surrogateescape"))
+    for entry_text in sorted(entries):
+        digest.update(entry_text.encode("utf-8", "surrogateescape"))
         digest.update(b"\n")
     return f"folder:{digest.hexdigest()}"
 
 
 class FolderSource:
-    """The manifests of a local folder, read where they are (nothing is copied)."""
+    """The manifests of a local folder, read where they are (nothing is copied).
 
-    def __init__(self, path: Path | str, *, clock: Callable[[], datetime] | None = None) -> None:
-        self.root = Path(path).expanduser().resolve()
+    With ``sub_path`` (``--path``), the manifests are in that sub-folder, checked at every snapshot
+    as for a git checkout (`reconciler.source.subpath`): the folder's content may change.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        sub_path: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.base = Path(path).expanduser().resolve()
+        self.sub_path = check_sub_path(sub_path)
+        self.root = self.base / self.sub_path if self.sub_path else self.base
         self.source_url = str(self.root)
         self.ref: str | None = None
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -58,6 +82,8 @@ class FolderSource:
 
     def snapshot(self) -> Snapshot:
         """The folder as it is now; the previous snapshot object when its fingerprint is unchanged."""
+        if self.sub_path is not None and self.base.is_dir():
+            sub_folder(self.base, self.sub_path, where="the folder", source_url=str(self.base))
         if not self.root.is_dir():
             raise SourceError(f"{self.source_url} is not a folder", source_url=self.source_url)
         commit = folder_fingerprint(self.root)

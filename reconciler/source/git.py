@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -42,12 +42,12 @@ from reconciler.source.errors import (
     SourceAuthError,
     SourceError,
     SourceUnreachableError,
-    SubPathError,
 )
 from reconciler.source.gitauth import AuthSession, GitAuth, auth_session
 from reconciler.source.gitcmd import GitResult, GitRunner, SpawnHook
 from reconciler.source.redact import Scrubber, is_scp_like, split_credentials
 from reconciler.source.snapshot import Snapshot
+from reconciler.source.subpath import check_sub_path, sub_folder
 
 _log = structlog.get_logger(__name__)
 
@@ -105,7 +105,7 @@ class GitSource:
         self._url_password = split.password
         self.source_url = self._url
         self.ref = ref or None
-        self.path = _check_sub_path(path)
+        self.path = check_sub_path(path)
         self.auth = auth or GitAuth()
         self.timeout = timeout
         self.backoff = backoff or Backoff()
@@ -346,16 +346,9 @@ class GitSource:
     def _make_snapshot(self, commit: str) -> Snapshot:
         root = self.checkout_dir
         if self.path is not None:
-            root = self.checkout_dir / self.path
-            try:
-                inside = root.resolve(strict=True).is_relative_to(self.checkout_dir.resolve())
-            except OSError:
-                inside = False
-            if not inside or not root.is_dir():
-                raise SubPathError(
-                    f"path {self.path!r} is not a folder in commit {commit[:12]} of {self.source_url}",
-                    source_url=self.source_url,
-                )
+            root = sub_folder(
+                self.checkout_dir, self.path, where=f"commit {commit[:12]}", source_url=self.source_url
+            )
         return Snapshot(
             commit=commit,
             root=root,
@@ -567,12 +560,3 @@ def _refuse_clear_text_credentials(url: str, auth: GitAuth, *, has_url_password:
     host = urlsplit(url).hostname or ""
     if has_credentials and host not in _LOOPBACK_HOSTS:
         raise ValueError("refusing to send git credentials over plain http; use https")
-
-
-def _check_sub_path(path: str | None) -> str | None:
-    if path is None or path in ("", "."):
-        return None
-    pure = PurePosixPath(path)
-    if pure.is_absolute() or ".." in pure.parts:
-        raise ValueError(f"the sub-folder must be relative and stay inside the repository: {path!r}")
-    return str(pure)

@@ -24,6 +24,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler.secrets.redaction import default_redactor
+from reconciler.secrets.store import MAX_SECRET_FILE_SIZE, read_capped
+from reconciler.secrets.value import unusable_character
 from reconciler.source.errors import SourceAuthError
 
 USERNAME_VARIABLE = "RECONCILER_ASKPASS_USERNAME"
@@ -92,22 +95,42 @@ class AuthSession:
 
 
 def read_secret(*, file: Path | None, variable: str | None, what: str) -> str | None:
-    """The secret from its file (one trailing newline dropped) or variable; None when neither is set."""
+    """The secret from its file (one trailing newline dropped) or variable; None when neither is set.
+
+    The value is registered with the process's redactor, and refused (naming the file or variable,
+    never the value) when git could not be given it: a line break would end the askpass answer, a
+    token is visible ASCII, a password printable ASCII; a file is at most `MAX_SECRET_FILE_SIZE`.
+    """
     if file is not None:
+        where = f"the {what} file {file}"
         try:
-            value = file.read_text(encoding="utf-8")
+            data = read_capped(file)
         except OSError as error:
-            raise SourceAuthError(f"cannot read the {what} file {file}: {error.strerror}") from None
+            raise SourceAuthError(f"cannot read {where}: {error.strerror}") from None
+        if data is None:
+            raise SourceAuthError(f"{where} is larger than {MAX_SECRET_FILE_SIZE} bytes")
+        try:
+            value = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise SourceAuthError(f"{where} is not UTF-8 text") from None
         value = value.removesuffix("\n").removesuffix("\r")
     elif variable is not None:
+        where = f"the {what} variable {variable}"
         found = os.environ.get(variable)
         if found is None:
-            raise SourceAuthError(f"the {what} variable {variable} is not set")
+            raise SourceAuthError(f"{where} is not set")
         value = found
     else:
         return None
     if not value:
         raise SourceAuthError(f"the {what} is empty")
+    default_redactor().add(value)
+    # A passphrase only goes to ssh, which takes UTF-8; tokens and passwords go into HTTP headers.
+    token, passphrase = what == "token", what == "ssh key passphrase"
+    problem = unusable_character(value, allow_space=not token, ascii_only=not passphrase)
+    if problem is not None:
+        rule = "visible ASCII" if token else "printable text on one line" if passphrase else "printable ASCII"
+        raise SourceAuthError(f"{where} holds {problem}: a git {what} must be {rule}")
     return value
 
 

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-REDACTED = "***"
+from reconciler.secrets.redaction import Redactor
+from reconciler.secrets.value import REDACTED
 
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
 _REMOTE_HELPER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")  # transport::address, such as ext::
@@ -65,16 +66,15 @@ def redact_url(url: str) -> str:
 
 
 class Scrubber:
-    """Replaces the given secret values, and any credentials inside URLs, in text."""
+    """Replaces the given secret values (in every form the process's redactor knows), and any
+    credentials inside URLs, in text."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        # Longest first, so that a secret containing another is replaced whole.
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._redactor = Redactor()
+        self._redactor.add_all(secrets)
 
     def scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return _URL_USERINFO.sub(_redact_userinfo, text)
+        return _URL_USERINFO.sub(_redact_userinfo, self._redactor.scrub(text))
 
 
 def _redact_userinfo(match: re.Match[str]) -> str:

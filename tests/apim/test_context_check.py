@@ -57,8 +57,8 @@ def test_results_for_each_kind_of_context(emulator: RunningEmulator, tmp_path: P
 
 
 def test_templated_credentials_in_a_context(emulator: RunningEmulator, tmp_path: Path) -> None:
-    store = make_store(tmp_path, {"APIM_TOKEN": "emulator-token"})
-    ctx = context({"baseUrl": emulator.base_url, "auth": {"bearerToken": "[[ env `APIM_TOKEN` ]]"}})
+    store = make_store(tmp_path, {"APIM_VAR_TOKEN": "emulator-token"})
+    ctx = context({"baseUrl": emulator.base_url, "auth": {"bearerToken": "[[ env `APIM_VAR_TOKEN` ]]"}})
     (result,) = check_contexts([ctx], store, FAST)
     assert result.ok, result.message
 

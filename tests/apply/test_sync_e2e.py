@@ -228,14 +228,16 @@ def test_output_formats(capsys: pytest.CaptureFixture[str], repo: Repo) -> None:
 def test_context_fields_may_be_templates(
     capsys: pytest.CaptureFixture[str], repo: Repo, emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A CI job points one repository at the emulator with ``baseUrl: [[ env `APIM_URL` ]]``."""
-    monkeypatch.setenv("APIM_URL", emulator.base_url)
-    context = (repo.root / "context.yaml").read_text().replace(emulator.base_url, "'[[ env `APIM_URL` ]]'")
+    """A CI job points one repository at the emulator with ``baseUrl: [[ env `APIM_VAR_URL` ]]``."""
+    monkeypatch.setenv("APIM_VAR_URL", emulator.base_url)
+    context = (
+        (repo.root / "context.yaml").read_text().replace(emulator.base_url, "'[[ env `APIM_VAR_URL` ]]'")
+    )
     repo.write("context.yaml", context)
     repo.write("one.yaml", api_yaml("one"))
     code, report = sync(capsys, repo)
     assert code == 0 and actions(report) == {"one": "create"}
-    monkeypatch.setenv("APIM_URL", "ftp://nowhere")
+    monkeypatch.setenv("APIM_VAR_URL", "ftp://nowhere")
     code, report = sync(capsys, repo)
     assert code == 1 and "after resolving templates" in report["problems"][0]["message"]
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
 from reconciler.emulator import EmulatorConfig, RunningEmulator, start_emulator
-from tests.apply.helpers import TOKEN_ENV, Repo, api_yaml
+from tests.apply.helpers import TOKEN_ENV
 from tests.hostile.corpus import CASES, Case
+from tests.hostile.runner import assert_refused, sync_baseline
 
 
 @pytest.fixture(scope="module")
@@ -23,31 +22,7 @@ def apim() -> Iterator[RunningEmulator]:
 
 @pytest.fixture(scope="module")
 def baseline(apim: RunningEmulator, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """APIM after a sync of two APIs, `valid` and `doomed`; every case starts from it."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(TOKEN_ENV, "emulator-token")
-        repo = Repo(tmp_path_factory.mktemp("baseline") / "repo", apim.base_url)
-        repo.write("valid.yaml", api_yaml("valid"))
-        repo.write("doomed.yaml", api_yaml("doomed"))
-        assert main(["sync", str(repo.root)]) == 0
-    return json.dumps(apim.dump_state(), sort_keys=True)
-
-
-def build(case: Case, root: Path, base_url: str) -> Path:
-    if case.keep_valid:
-        repo = Repo(root, base_url)
-        repo.write("valid.yaml", api_yaml("valid"))
-    else:
-        root.mkdir(parents=True)
-    for name, content in case.files.items():
-        path = root / name
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content)
-    if case.setup is not None:
-        case.setup(root)
-    return root
+    return sync_baseline(apim, tmp_path_factory.mktemp("baseline") / "repo")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -60,29 +35,7 @@ def test_hostile_repository(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, "emulator-token")
-    apim.load_state(json.loads(baseline))
-    repo = build(case, tmp_path / "repo", apim.base_url)
-
-    code = main(["sync", str(repo), "--output", "json", *case.flags])
-    report = json.loads(capsys.readouterr().out)
-
-    assert code == 1
-    errors = [p for p in report["problems"] if p["severity"] == "error"] + [
-        {"message": f["message"], "file": None, "line": None} for f in report["failures"]
-    ]
-    assert errors, report
-    if case.expect:
-        assert any(case.expect in e["message"] for e in errors), errors
-    if case.file is not None:
-        located = [e for e in errors if e["file"] and e["file"].endswith(case.file)]
-        assert located, f"no error names {case.file}: {errors}"
-        if case.line is not None:
-            assert any(e["line"] == case.line for e in located), located
-    if not case.keep_valid:
-        for name in case.files:
-            assert any(e["file"] and e["file"].endswith(name) for e in errors), f"{name} not reported"
-    assert report["actions"] == [] or not any(a.get("outcome") for a in report["actions"])
-    assert json.dumps(apim.dump_state(), sort_keys=True) == baseline, "APIM changed"
+    assert_refused(case, apim, baseline, tmp_path / "repo", capsys)
 
 
 def test_the_corpus_is_large_and_distinct() -> None:

@@ -95,14 +95,24 @@ def test_check_names_the_missing_roles(tmp_path: Path, emulator: RunningEmulator
     assert "environment:  DEFAULT: unknown" in text.stdout
 
 
-def test_personal_credentials_are_a_warning_not_a_failure(tmp_path: Path, emulator: RunningEmulator) -> None:
-    context, secrets = make_repo(tmp_path, emulator.base_url), tmp_path / "secrets"
+def test_personal_credentials_are_a_warning_not_a_failure(
+    tmp_path: Path, make_emulator: Callable[..., RunningEmulator]
+) -> None:
+    # A password other than the user name: output shows the user, and the password is scrubbed
+    # wherever it appears (admin/admin would hide the name too).
+    users = {
+        "organizations": [{"id": "DEFAULT", "environments": [{"id": "DEFAULT", "name": "Default"}]}],
+        "users": [{"username": "ops", "password": "ops-password-1", "organizations": ["*"]}],
+    }
+    emu = make_emulator(users=users)
+    context, secrets = make_repo(tmp_path, emu.base_url), tmp_path / "secrets"
     (secrets / SECRET).mkdir(parents=True)
-    (secrets / SECRET / "username").write_text("admin")
-    (secrets / SECRET / "password").write_text("admin")
+    (secrets / SECRET / "username").write_text("ops")
+    (secrets / SECRET / "password").write_text("ops-password-1")
     check = sa("check", context, secrets)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "Basic credentials of a person (admin), not a service account" in check.stdout
+    assert "Basic credentials of a person (ops), not a service account" in check.stdout
+    assert "ops-password-1" not in check.stdout + check.stderr
 
 
 def test_expiry_warnings(tmp_path: Path, make_emulator: Callable[..., RunningEmulator]) -> None:

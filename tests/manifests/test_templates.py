@@ -16,25 +16,23 @@ from tests.manifests.helpers import CONTEXT, api_v4, load, only_error, write
 
 
 @pytest.mark.parametrize(
-    ("text", "kind", "namespace", "name", "key"),
+    ("text", "kind", "name", "key"),
     [
-        ("[[ secret `creds/token` ]]", TemplateKind.SECRET, None, "creds", "token"),
-        ('[[ secret "team-a/creds/token" ]]', TemplateKind.SECRET, "team-a", "creds", "token"),
-        ("[[configmap `urls/tls.crt`]]", TemplateKind.CONFIGMAP, None, "urls", "tls.crt"),
-        ("[[ env `BACKEND_URL` ]]", TemplateKind.ENV, None, "", "BACKEND_URL"),
+        ("[[ secret `creds/token` ]]", TemplateKind.SECRET, "creds", "token"),
+        ('[[ secret "creds/token" ]]', TemplateKind.SECRET, "creds", "token"),
+        ("[[configmap `urls/tls.crt`]]", TemplateKind.CONFIGMAP, "urls", "tls.crt"),
+        ("[[ env `APIM_VAR_BACKEND_URL` ]]", TemplateKind.ENV, "", "APIM_VAR_BACKEND_URL"),
     ],
 )
-def test_forms_we_understand(
-    text: str, kind: TemplateKind, namespace: str | None, name: str, key: str
-) -> None:
+def test_forms_we_understand(text: str, kind: TemplateKind, name: str, key: str) -> None:
     (ref,) = parse_templates(text)
-    assert (ref.kind, ref.namespace, ref.name, ref.key) == (kind, namespace, name, key)
+    assert (ref.kind, ref.name, ref.key) == (kind, name, key)
     assert is_whole_template(text)
 
 
 def test_templates_inside_longer_strings() -> None:
-    refs = parse_templates("https://[[ configmap `hosts/api` ]]:[[ env `PORT` ]]/v1")
-    assert [r.text for r in refs] == ["configmap hosts/api", "env PORT"]
+    refs = parse_templates("https://[[ configmap `hosts/api` ]]:[[ env `APIM_VAR_PORT` ]]/v1")
+    assert [r.text for r in refs] == ["configmap hosts/api", "env APIM_VAR_PORT"]
     assert not is_whole_template("https://[[ configmap `hosts/api` ]]")
 
 
@@ -43,8 +41,11 @@ def test_templates_inside_longer_strings() -> None:
     [
         ("[[ secret `creds/token`", "unterminated template"),
         ("[[ vault `creds/token` ]]", "unknown template function 'vault'"),
-        ("[[ secret `token` ]]", "needs `name/key` or `namespace/name/key`"),
-        ("[[ secret `a/b/c/d` ]]", "needs `name/key` or `namespace/name/key`"),
+        ("[[ secret `token` ]]", "needs `name/key`"),
+        ("[[ secret `a/b/c/d` ]]", "needs `name/key`"),
+        ("[[ secret `team-a/creds/token` ]]", "names a namespace: like GKO"),
+        ("[[ configmap `team-a/urls/host` ]]", "names a namespace: like GKO"),
+        ("[[ env `HOME` ]]", "env templates read only variables whose name starts with APIM_VAR_"),
         ("[[ secret `Bad_Name/key` ]]", "'Bad_Name' is not a valid Kubernetes name"),
         ("[[ env `1X` ]]", "env template needs a variable name"),
         ("[[ secret creds/token ]]", "malformed template"),
@@ -95,7 +96,7 @@ def test_the_loader_notes_which_specs_hold_templates(tmp_path: Path) -> None:
     write(
         tmp_path,
         "templated.yaml",
-        api_v4("templated", "/t").replace("type: KEY_LESS", 'type: "[[ env `T` ]]"'),
+        api_v4("templated", "/t").replace("type: KEY_LESS", 'type: "[[ env `APIM_VAR_T` ]]"'),
     )
     flags = {r.name: r.has_templates for r in load(tmp_path).resources}
     assert flags == {"ctx": False, "plain": False, "templated": True}

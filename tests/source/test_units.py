@@ -141,7 +141,9 @@ def test_looks_like_git_url(spec: str, is_url: bool) -> None:
 def test_scrubber_removes_secrets_and_url_credentials() -> None:
     scrub = Scrubber(["tok-123456", "tok"]).scrub
     text = "fatal: https://bob:pw@h/r and http://tok-123456@h/ said tok-123456; ssh://git@h/r"
-    assert scrub(text) == "fatal: https://***@h/r and http://***@h/ said ***; ssh://git@h/r"
+    assert scrub(text) == (
+        "fatal: https://(sensitive)@h/r and http://(sensitive)@h/ said (sensitive); ssh://git@h/r"
+    )
 
 
 # -- classification -----------------------------------------------------------------------------
