@@ -42,7 +42,7 @@ import copy
 from typing import Any
 
 from . import ids, normalise, roles
-from .context import Call, Route
+from .context import Call, Route, owner_view
 from .messages import AUTOMATION, HttpProblem, Response, parse_json_body
 from .store import ApiRecord, ApplicationRecord, EnvironmentData, normalize_path, valid_path
 from .validation import api_v4_spec, application_spec, body_problem, validate
@@ -189,7 +189,6 @@ def put_api(call: Call) -> Response:
     dry_run = call.request.flag("dryRun")
     data = call.ctx.store.env(call.org_id, call.env_id)
     echo = normalise.with_defaults(body, modern=call.version.minor >= 12)
-    echo.pop("notifyMembers", None)  # writeOnly in the spec (see docs/emulator-fidelity.md: not settled)
     hrid = str(body["hrid"])
     by_uuid = _uuid_flag(call)
     if by_uuid:
@@ -216,6 +215,7 @@ def put_api(call: Call) -> Response:
 
     env = call.env
     warnings: list[str] = []
+    owner = owner_view(call.ctx, existing.members if existing else {call.user.id: roles.PRIMARY_OWNER})
     state = normalise.stored(
         echo,
         env_metadata=env.metadata,
@@ -225,6 +225,7 @@ def put_api(call: Call) -> Response:
         warnings=warnings,
         sanitize_path=normalize_path,
         metadata_key=_metadata_key,
+        primary_owner=owner,
     )
     for plan in state.get("plans") or []:
         plan["id"] = plan_ids[str(plan["hrid"])]
@@ -468,7 +469,7 @@ def put_application(call: Call) -> Response:
     if errors:
         raise body_problem(errors)
     echo = normalise.application_with_defaults(body)
-    echo.pop("primaryOwner", None)  # readOnly
+    echo.pop("primaryOwner", None)  # readOnly, never read
     hrid = str(body["hrid"])
     by_uuid = _uuid_flag(call)
     app_id = hrid if by_uuid else ids.application_id(call.org_id, call.env_id, hrid)

@@ -96,6 +96,18 @@ class Call:
             raise forbidden()
 
 
+def owner_view(ctx: Context, members: dict[str, str]) -> dict[str, object] | None:
+    """``PrimaryOwner`` ``{id, email?, displayName, type}`` of the member holding ``PRIMARY_OWNER``."""
+    owner_id = next((u for u, r in members.items() if r == roles.PRIMARY_OWNER), None)
+    account = ctx.directory.accounts.by_id.get(owner_id) if owner_id else None
+    if account is None:
+        return None
+    owner: dict[str, object] = {"id": account.id, "displayName": account.display_name, "type": "USER"}
+    if account.email:
+        owner["email"] = account.email
+    return owner
+
+
 Handler = Callable[[Call], Response]
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from . import ids, roles
 from .automation import _REFUSED_MOVES, delete_api_record
-from .context import Call, Context, Route
+from .context import Call, Context, Route, owner_view
 from .messages import MAPI_V2, HttpProblem, Response, parse_json_body
 from .normalise import strip_html
 from .search import IndexedApi
@@ -95,14 +95,8 @@ def metadata_map(record: ApiRecord) -> dict[str, Any]:
 
 
 def primary_owner(record: ApiRecord | ApplicationRecord, ctx: Context | None) -> dict[str, Any]:
-    owner_id = next((u for u, r in record.members.items() if r == roles.PRIMARY_OWNER), None)
-    account = ctx.directory.accounts.by_id.get(owner_id) if ctx is not None and owner_id else None
-    if account is None:
-        return dict(_DEFAULT_OWNER)
-    owner: dict[str, Any] = {"id": account.id, "displayName": account.display_name, "type": "USER"}
-    if account.email:
-        owner["email"] = account.email
-    return owner
+    owner = owner_view(ctx, record.members) if ctx is not None else None
+    return dict(owner) if owner is not None else dict(_DEFAULT_OWNER)
 
 
 def api_view(

@@ -32,8 +32,16 @@ same generated model) the stored API differs from the body in these ways, each d
   added;
 * categories and groups the environment does not know are dropped, with a warning
   (``ValidateCategoryIdsDomainService``, ``ValidateGroupsDomainService``);
-* ``definitionContext`` and ``primaryOwner`` are not ApiV4Spec properties the import reads: ignored;
-  plan ``generalConditions`` is not a ``PlanV4`` property (only ``generalConditionsHrid``): dropped.
+* properties the generated model does not have are dropped at deserialization (``FAIL_ON_UNKNOWN_PROPERTIES``
+  disabled): ``definitionContext`` (not an ``ApiV4Spec`` property, the import always uses the mAPI v2
+  ``ApiCRDSpec`` default: kubernetes / fully_managed / management), plan ``generalConditions`` (only
+  ``generalConditionsHrid`` is a ``PlanV4`` property), page ``parent``, and anything new;
+* ``primaryOwner`` is an ``ApiV4Spec`` property the import never reads: the caller becomes the primary
+  owner, and the export shows that owner (``ApiCRDAdapter.toCRDSpec`` maps ``apiEntity.primaryOwner``; the
+  implicit MapStruct mapping is inferred, not read in generated code);
+* ``notifyMembers`` round-trips (``ApiModelFactory.fromCrd``: ``disableMembershipNotifications =
+  !notifyMembers``; ``ApiCRDAdapter``: ``notifyMembers = !disableMembershipNotifications``). The spec marks
+  it ``writeOnly``, but openapi-generator's Java models serialize every property [inferred].
 """
 
 from __future__ import annotations
@@ -52,6 +60,245 @@ EMAIL_SUPPORT = {
     "format": "MAIL",
     "value": "${(api.primaryOwner.email)!''}",
 }
+
+
+# -- the generated model's properties: deserialization drops every other one ---------------------------
+# name -> (properties, {property: (is_list, child schema name)}), from open-api.yaml at 2b94b4c9
+_LISTENERS = {
+    "HTTP": ("cors", "entrypoints", "paths", "servers", "type"),
+    "SUBSCRIPTION": ("entrypoints", "servers", "type"),
+    "TCP": ("entrypoints", "hosts", "servers", "type"),
+    "KAFKA": ("entrypoints", "host", "port", "servers", "type"),
+}
+_SELECTORS = {
+    "HTTP": ("methods", "path", "pathOperator", "type"),
+    "CHANNEL": ("channel", "channelOperator", "entrypoints", "operations", "type"),
+    "CONDITION": ("condition", "type"),
+    "MCP": ("methods", "type"),
+}
+_STEP = ("condition", "configuration", "description", "enabled", "messageCondition", "name", "policy")
+_SCHEMAS: dict[str, tuple[tuple[str, ...], dict[str, tuple[bool, str]]]] = {
+    "api": (
+        (
+            "allowMultiJwtOauth2Subscriptions",
+            "allowedInApiProducts",
+            "analytics",
+            "categories",
+            "consoleNotification",
+            "description",
+            "endpointGroups",
+            "failover",
+            "flowExecution",
+            "flows",
+            "groups",
+            "hrid",
+            "labels",
+            "lifecycleState",
+            "listeners",
+            "members",
+            "metadata",
+            "name",
+            "notifyMembers",
+            "pages",
+            "plans",
+            "portalNavigation",
+            "primaryOwner",
+            "properties",
+            "resources",
+            "responseTemplates",
+            "services",
+            "state",
+            "tags",
+            "type",
+            "version",
+            "visibility",
+        ),
+        {
+            "listeners": (True, "listener"),
+            "endpointGroups": (True, "group"),
+            "plans": (True, "plan"),
+            "pages": (True, "page"),
+            "metadata": (True, "metadata"),
+            "members": (True, "member"),
+            "flows": (True, "flow"),
+            "resources": (True, "resource"),
+            "properties": (True, "property"),
+            "analytics": (False, "analytics"),
+            "failover": (False, "failover"),
+            "flowExecution": (False, "flowExecution"),
+        },
+    ),
+    "path": (("host", "overrideAccess", "path"), {}),
+    "entrypoint": (("configuration", "dlq", "qos", "type"), {}),
+    "cors": (
+        (
+            "allowCredentials",
+            "allowHeaders",
+            "allowMethods",
+            "allowOrigin",
+            "enabled",
+            "exposeHeaders",
+            "maxAge",
+            "runPolicies",
+        ),
+        {},
+    ),
+    "group": (
+        ("endpoints", "loadBalancer", "name", "services", "sharedConfiguration", "type"),
+        {"endpoints": (True, "endpoint")},
+    ),
+    "endpoint": (
+        (
+            "configuration",
+            "inheritConfiguration",
+            "name",
+            "secondary",
+            "services",
+            "sharedConfigurationOverride",
+            "tenants",
+            "type",
+            "weight",
+        ),
+        {},
+    ),
+    "plan": (
+        (
+            "bootstrapPort",
+            "brokerRangeEnd",
+            "brokerRangeStart",
+            "characteristics",
+            "description",
+            "excludedGroups",
+            "flows",
+            "generalConditionsHrid",
+            "hrid",
+            "id",
+            "mode",
+            "name",
+            "security",
+            "selectionRule",
+            "status",
+            "tags",
+            "type",
+            "validation",
+        ),
+        {"flows": (True, "flow")},
+    ),
+    "page": (
+        (
+            "configuration",
+            "content",
+            "crossId",
+            "homepage",
+            "hrid",
+            "id",
+            "name",
+            "parentHrid",
+            "published",
+            "source",
+            "type",
+            "visibility",
+        ),
+        {},
+    ),
+    "metadata": (("defaultValue", "format", "key", "name", "value"), {}),
+    "member": (("role", "source", "sourceId"), {}),
+    "flow": (
+        (
+            "enabled",
+            "entrypointConnect",
+            "interact",
+            "name",
+            "publish",
+            "request",
+            "response",
+            "selectors",
+            "subscribe",
+            "tags",
+        ),
+        {
+            phase: (True, "step")
+            for phase in ("request", "response", "subscribe", "publish", "entrypointConnect", "interact")
+        },
+    ),
+    "step": (_STEP, {}),
+    "resource": (("configuration", "enabled", "name", "type"), {}),
+    "property": (("dynamic", "encryptable", "encrypted", "key", "value"), {}),
+    "analytics": (("enabled", "logging", "otelLogs", "reporterMetricsEnabled", "sampling", "tracing"), {}),
+    "failover": (
+        (
+            "enabled",
+            "failureCondition",
+            "forceNextEndpointOnFailure",
+            "maxFailures",
+            "maxRetries",
+            "openStateDuration",
+            "perSubscription",
+            "slowCallDuration",
+        ),
+        {},
+    ),
+    "flowExecution": (("matchRequired", "mode"), {}),
+    "application": (
+        (
+            "background",
+            "description",
+            "domain",
+            "groups",
+            "hrid",
+            "members",
+            "metadata",
+            "name",
+            "notifyMembers",
+            "pictureUrl",
+            "primaryOwner",
+            "settings",
+            "status",
+        ),
+        {"metadata": (True, "metadata"), "members": (True, "member")},
+    ),
+}
+
+
+def project(obj: dict[str, Any], schema: str) -> dict[str, Any]:
+    """``obj`` with only the properties of the generated model ``schema`` (Jackson ignores the others)."""
+    props, children = _SCHEMAS[schema]
+    out = {k: v for k, v in obj.items() if k in props}
+    for key, (is_list, child) in children.items():
+        value = out.get(key)
+        if is_list and isinstance(value, list):
+            out[key] = [_project_item(item, child) for item in value]
+        elif not is_list and isinstance(value, dict):
+            out[key] = project(value, child)
+    return out
+
+
+def _project_item(item: Any, schema: str) -> Any:
+    if not isinstance(item, dict):
+        return item
+    if schema == "listener":
+        props = _LISTENERS.get(str(item.get("type")), _LISTENERS["HTTP"])
+        out = {k: v for k, v in item.items() if k in props}
+        if isinstance(out.get("paths"), list):
+            out["paths"] = [project(p, "path") if isinstance(p, dict) else p for p in out["paths"]]
+        if isinstance(out.get("entrypoints"), list):
+            out["entrypoints"] = [
+                project(e, "entrypoint") if isinstance(e, dict) else e for e in out["entrypoints"]
+            ]
+        if isinstance(out.get("cors"), dict):
+            out["cors"] = project(out["cors"], "cors")
+        return out
+    if schema == "flow":
+        out = project(item, "flow")
+        if isinstance(out.get("selectors"), list):
+            out["selectors"] = [
+                {k: v for k, v in sel.items() if k in _SELECTORS.get(str(sel.get("type")), ("type",))}
+                if isinstance(sel, dict)
+                else sel
+                for sel in out["selectors"]
+            ]
+        return out
+    return project(item, schema)
 
 
 # -- generated-model defaults -----------------------------------------------------------------------
@@ -140,7 +387,7 @@ def with_defaults(body: Mapping[str, Any], modern: bool = True) -> dict[str, Any
     ``modern`` (4.12.0 and later) adds the properties 4.12 introduced (``allowedInApiProducts``,
     ``allowMultiJwtOauth2Subscriptions``, ``portalNavigation``).
     """
-    spec = copy.deepcopy(dict(body))
+    spec = project(copy.deepcopy(dict(body)), "api")
     _fill(spec, {k: [] for k in (*_API_LISTS, *_API_LISTS_2)})
     _fill(spec, {"notifyMembers": True, "visibility": "PUBLIC"})
     if modern:
@@ -177,7 +424,7 @@ def with_defaults(body: Mapping[str, Any], modern: bool = True) -> dict[str, Any
 
 def application_with_defaults(body: Mapping[str, Any]) -> dict[str, Any]:
     """``ApplicationSpec`` as the generated model holds ``body``."""
-    spec = copy.deepcopy(dict(body))
+    spec = project(copy.deepcopy(dict(body)), "application")
     _fill(spec, {"groups": [], "metadata": [], "members": [], "notifyMembers": False, "status": "ACTIVE"})
     oauth = (spec.get("settings") or {}).get("oauth") if isinstance(spec.get("settings"), dict) else None
     if isinstance(oauth, dict):
@@ -212,15 +459,15 @@ def stored(
     known_groups: frozenset[str] = frozenset(),
     env_id: str = "",
     warnings: list[str] | None = None,
-    previous_metadata: list[dict[str, Any]] | None = None,
     sanitize_path: Callable[[str | None], str] = lambda p: p or "/",
     metadata_key: Callable[[str], str] = lambda n: n,
+    primary_owner: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The export of what the import stores for ``spec`` (already :func:`with_defaults`)."""
     out = copy.deepcopy(spec)
-    out.pop("definitionContext", None)
-    out.pop("primaryOwner", None)
-    out.pop("notifyMembers", None)  # a write-time flag (ApiModelFactory: disableMembershipNotifications)
+    out.pop("primaryOwner", None)  # never read by the import; the export sets the real one (below)
+    if primary_owner is not None:
+        out["primaryOwner"] = dict(primary_owner)
     out["description"] = strip_html(out.get("description"))
     if out["description"] is None:
         del out["description"]

@@ -214,6 +214,10 @@ COMMON_API = {
     "labels": STR_LIST,
     "visibility": VISIBILITY,
     "lifecycleState": {"type": "string", "enum": LIFECYCLE},
+    "flowExecution": {
+        "type": "object",
+        "properties": {"mode": {"type": "string", "enum": ["BEST_MATCH", "DEFAULT"]}},
+    },
 }
 
 
