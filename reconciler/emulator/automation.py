@@ -241,7 +241,7 @@ def put_api(call: Call) -> Response:
         sync_from="MANAGEMENT",
         plan_cross_ids={**(existing.plan_cross_ids if existing else {}), **plan_cross},
     )
-    severe = _path_errors(data, record)
+    severe = _path_errors(data, record, echo)
     status = {
         "id": record.id,
         "crossId": cross_id,
@@ -266,11 +266,12 @@ def put_api(call: Call) -> Response:
     return Response.json(200, _with_errors(echo_state, [], warnings, always=True))
 
 
-def _path_errors(data: EnvironmentData, record: ApiRecord) -> list[str]:
-    """``VerifyApiPathDomainService.validateAndSanitize`` severe errors, in its order."""
+def _path_errors(data: EnvironmentData, record: ApiRecord, sent: dict[str, Any]) -> list[str]:
+    """``VerifyApiPathDomainService.validateAndSanitize`` severe errors, in its order (an invalid path is
+    reported as sent, the others sanitized)."""
     errors: list[str] = []
     seen: set[tuple[str, str]] = set()
-    for listener in record.spec.get("listeners") or []:
+    for listener in sent.get("listeners") or []:
         if not isinstance(listener, dict) or listener.get("type") != "HTTP":
             continue
         for path in listener.get("paths") or []:
