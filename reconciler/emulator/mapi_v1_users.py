@@ -172,6 +172,22 @@ def current_user(call: Call) -> Response:
     return Response.json(200, details)
 
 
+def _invalid_user(body: dict[str, Any], message: str) -> HttpProblem:
+    """``NewPreRegisterUserEntityValidator`` is a class-level constraint: mAPI v1's
+    ``ConstraintValidationError`` with the whole entity as the invalid value."""
+    path = "createUser.newPreRegisterUserEntity"
+    return HttpProblem(
+        400,
+        message,
+        body={
+            "message": message,
+            "path": path,
+            "invalid_value": body,
+            "details": [{"message": message, "location": path, "invalidValue": body}],
+        },
+    )
+
+
 def create_user(call: Call) -> Response:
     call.require_org("USER", "C")
     body = parse_json_body(call.request)
@@ -179,13 +195,13 @@ def create_user(call: Call) -> Response:
         raise HttpProblem(400, "The body must be a JSON object")
     if body.get("service") is True:
         if _text(body, "firstname"):
-            raise HttpProblem(400, "a service account must not have a firstname")
+            raise _invalid_user(body, "a service account must not have a firstname")
         if not (_text(body, "sourceId") or _text(body, "lastname") or _text(body, "email")):
-            raise HttpProblem(
-                400, "a service account requires a sourceId, lastname or email to derive a unique identifier"
+            raise _invalid_user(
+                body, "a service account requires a sourceId, lastname or email to derive a unique identifier"
             )
     elif not _text(body, "email"):
-        raise HttpProblem(400, "email is required")
+        raise _invalid_user(body, "email is required")
     accounts = call.ctx.directory.accounts
     source = _text(body, "source") or "gravitee"
     source_id = _text(body, "sourceId") or _text(body, "lastname") or _text(body, "email")
@@ -194,6 +210,7 @@ def create_user(call: Call) -> Response:
             400,
             f"A user [{source_id}] already exists for organization {call.org_id}.",
             technical_code="user.exists",
+            parameters={"user": source_id, "organizationId": call.org_id, "source": source},
         )
     clean = {k: _text(body, k) for k in ("firstname", "lastname", "email")}
     envs = call.ctx.directory.orgs.get(call.org_id, {})
