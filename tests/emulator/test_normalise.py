@@ -12,7 +12,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from reconciler.emulator import RunningEmulator
-from tests.emulator.support import API_SPEC, APP_SPEC, AUTO, AUTOMATION, V2, SpecBook, api_body
+from tests.emulator.support import APP_SPEC, AUTO, AUTOMATION, V2, SpecBook, api_body
 from tests.reference import GKO_EXAMPLES
 
 V4_EXAMPLES = sorted((GKO_EXAMPLES / "apim" / "api_definition" / "v4").glob("*.yml"))
