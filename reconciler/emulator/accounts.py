@@ -5,17 +5,16 @@ accounts), give them roles and mint tokens at runtime, and those tokens must wor
 once. Every user, from the users file or created through mAPI v1, is an :class:`Account` here; the
 users file only seeds it.
 
-Roles (names as APIM's default roles): organization ``ADMIN`` or ``USER``; environment ``ADMIN``,
-``API_PUBLISHER`` or ``USER``. Users of the users file get ``ADMIN`` on each organization they may use
-and on every environment of those, unless they list ``roles`` themselves
-(``{"ORGANIZATION:DEFAULT": ["ADMIN"], "ENVIRONMENT:DEFAULT": ["API_PUBLISHER"]}``), so the default
-``admin`` keeps every right it had. What the roles allow is decided in :func:`may_write_environment`
-and :func:`may_manage_users`.
+Roles are kept here by name per reference (``"ORGANIZATION:<id>"``, ``"ENVIRONMENT:<id>"``); their ids
+(random, as on a real installation) and what they allow are in :mod:`.roles`. Users of the users file
+get ``ADMIN`` on each organization they may use and on every environment of those, unless they list
+``roles`` themselves (``{"ORGANIZATION:DEFAULT": ["ADMIN"], "ENVIRONMENT:DEFAULT": ["API_PUBLISHER"]}``,
+by name: the users file is emulator configuration, not an API call).
 
-Tokens: a value (a random UUID, like APIM's), an id, a name unique per user, ``created_at``,
-``expires_at`` (``None`` = never; an emulator knob, ``token_ttl_seconds``, gives tokens created through
-the API a short life for tests) and ``last_use_at``, updated on every successful authentication. An
-expired token or a revoked (deleted) one authenticates nobody: the caller gets a 401.
+Tokens: a value (a random UUID, like APIM's), an id, a name unique per user without regard to case
+(``TokenServiceImpl.create``: ``equalsIgnoreCase``), ``created_at``, ``expires_at`` (always ``None`` on a
+real server; the ``token_ttl_seconds`` test knob sets it) and ``last_use_at``, updated on every successful
+authentication. An expired token or a revoked (deleted) one authenticates nobody: the caller gets a 401.
 
 Console JWTs: with ``jwtSecret`` in the users file, an HS256 JWT signed with it whose ``sub`` is a user
 id or username, and whose ``exp`` (if any) is in the future, authenticates that user, as APIM's
@@ -41,11 +40,6 @@ from . import ids
 
 ORGANIZATION = "ORGANIZATION"
 ENVIRONMENT = "ENVIRONMENT"
-KNOWN_ROLES: dict[str, tuple[str, ...]] = {
-    ORGANIZATION: ("ADMIN", "USER"),
-    ENVIRONMENT: ("ADMIN", "API_PUBLISHER", "USER"),
-}
-_ENV_WRITERS = frozenset({"ADMIN", "API_PUBLISHER"})
 
 
 def now_ms() -> int:
@@ -115,16 +109,6 @@ class Account:
 
     def roles_on(self, reference_type: str, reference_id: str) -> list[str]:
         return list(self.roles.get(f"{reference_type}:{reference_id}", []))
-
-
-def may_write_environment(account: Account, env_id: str) -> bool:
-    """API writes in an environment need API_PUBLISHER or ADMIN there (APIM's API_DEFINITION[CREATE|UPDATE])."""
-    return any(role in _ENV_WRITERS for role in account.roles_on(ENVIRONMENT, env_id))
-
-
-def may_manage_users(account: Account, org_id: str) -> bool:
-    """``ORGANIZATION_USERS`` permissions: only the organization ADMIN role has them by default."""
-    return "ADMIN" in account.roles_on(ORGANIZATION, org_id)
 
 
 class Accounts:
@@ -240,8 +224,13 @@ class Accounts:
                 return account
         return None
 
-    def create(self, org_id: str, body: Mapping[str, Any]) -> Account:
-        """A pre-registered user (``NewPreRegisterUserEntity``), validated by the caller."""
+    def create(self, org_id: str, body: Mapping[str, Any], default_env: str | None = None) -> Account:
+        """A pre-registered user (``NewPreRegisterUserEntity``), validated by the caller.
+
+        It gets the default roles (``AssignUserDefaultRolesDomainServiceImpl``): the organization's default
+        role (``USER``) and the environment's default role (``USER``) on the default environment
+        (``GraviteeContext.getDefaultEnvironment()``, ``DEFAULT``) when the organization has it.
+        """
         source = str(body.get("source") or "gravitee")
         source_id = str(body.get("sourceId") or body.get("lastname") or body.get("email"))
         now = now_ms()
@@ -259,6 +248,8 @@ class Accounts:
             created_at=now,
             updated_at=now,
         )
+        if default_env is not None:
+            account.roles[f"{ENVIRONMENT}:{default_env}"] = ["USER"]
         self.by_id[account.id] = account
         return account
 

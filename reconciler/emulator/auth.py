@@ -13,7 +13,10 @@ Users file (``--users FILE``, JSON)::
     }
 
 ``organizations`` of a user lists the organizations it may use (``"*"`` = all); ``tokens`` are personal
-access tokens for ``Authorization: Bearer``. Optional per user: ``roles``, ``firstname``, ``lastname``,
+access tokens for ``Authorization: Bearer``. An environment may list ``metadata`` (``[{"key", "name",
+"format", "value"}]``): environment-level metadata, which APIM merges into every API's metadata
+(default: the ``email-support`` entry every real environment gets);
+``categories`` (keys) and ``groups`` (names) the environment has (others are dropped from API specs). Optional per user: ``roles``, ``firstname``, ``lastname``,
 ``email``, ``service``; optional at the top: ``jwtSecret`` (see :mod:`.accounts`, which also holds users
 and tokens created at runtime through mAPI v1). An environment is addressed by its ``id`` or one of its
 ``hrids``, as APIM does. Credentials are compared in constant time and never logged.
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .accounts import Account, Accounts
+from .roles import RoleRegistry
 
 DEFAULT_USERS: dict[str, Any] = {
     "organizations": [
@@ -51,6 +55,13 @@ DEFAULT_USERS: dict[str, Any] = {
 }
 
 
+# MetadataServiceImpl.initialize (run by EnvironmentServiceImpl for every environment it creates and by
+# DefaultMetadataInitializer): the environment-level ``email-support`` default.
+DEFAULT_ENV_METADATA: tuple[dict[str, Any], ...] = (
+    {"key": "email-support", "name": "email-support", "format": "MAIL", "value": "support@change.me"},
+)
+
+
 @dataclass(frozen=True)
 class Environment:
     id: str
@@ -58,6 +69,9 @@ class Environment:
     name: str
     description: str | None
     hrids: tuple[str, ...]
+    metadata: tuple[Mapping[str, Any], ...] = ()
+    categories: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,8 +96,10 @@ class Directory:
         jwt_secret = config.get("jwtSecret")
         self.accounts = Accounts(token_ttl_seconds, str(jwt_secret) if jwt_secret else None)
         self.orgs: dict[str, dict[str, Environment]] = {}
+        self.roles: dict[str, RoleRegistry] = {}
         for org in config.get("organizations", []):
             org_id = str(org["id"])
+            self.roles[org_id] = RoleRegistry(org_id)
             envs: dict[str, Environment] = {}
             for env in org.get("environments", []):
                 e = Environment(
@@ -92,6 +108,9 @@ class Directory:
                     name=str(env.get("name", env["id"])),
                     description=env.get("description"),
                     hrids=tuple(str(h) for h in env.get("hrids", [])),
+                    metadata=tuple(dict(m) for m in env.get("metadata", DEFAULT_ENV_METADATA)),
+                    categories=tuple(str(c) for c in env.get("categories", [])),
+                    groups=tuple(str(g) for g in env.get("groups", [])),
                 )
                 envs[e.id] = e
                 for alias in e.hrids:

@@ -9,9 +9,17 @@ import logging
 import signal
 import sys
 
-from .config import EmulatorConfig
+from .config import REPOSITORIES, EmulatorConfig
 from .faults import Fault
 from .server import serve
+from .versions import NEWEST, ApimVersion
+
+
+def _apim_version(text: str) -> str:
+    try:
+        return str(ApimVersion.parse(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _fault(text: str) -> Fault:
@@ -92,7 +100,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         type=float,
         default=None,
-        help="personal access tokens created through mAPI v1 expire after SECONDS (default: never)",
+        help="TEST KNOB, not real APIM behaviour (real personal access tokens never expire): tokens "
+        "created through mAPI v1 expire after SECONDS (default: never)",
+    )
+    parser.add_argument(
+        "--apim-version",
+        metavar="X.Y.Z",
+        type=_apim_version,
+        default=NEWEST,
+        help="the APIM release to play, 4.8.0 to 4.13.x; changes which endpoints and parameters exist "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--repository",
+        choices=REPOSITORIES,
+        default="jdbc",
+        help="the management repository played: jdbc limits metadata values to 1024 characters and keys "
+        "to 64 (nvarchar), mongodb has no limit (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--search-nodes",
+        metavar="N",
+        type=_positive_int,
+        default=1,
+        help="number of mAPI nodes, each with its own search index; _search requests go round-robin "
+        "(default: 1)",
+    )
+    parser.add_argument(
+        "--search-index-delay-ms",
+        metavar="MS",
+        type=_non_negative,
+        default=0.0,
+        help="how long a write takes to reach the search index of the node that served it (default: 0)",
+    )
+    parser.add_argument(
+        "--search-sync-ms",
+        metavar="MS",
+        type=_non_negative,
+        default=0.0,
+        help="poll period after which other nodes index a write, and every node applies a delete; "
+        "real APIM polls every 5000 (default: 0, at once)",
     )
     parser.add_argument(
         "--log-level",
@@ -114,6 +161,11 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         state_file=args.state_file,
         seed=args.seed,
         token_ttl_seconds=args.token_ttl,
+        apim_version=args.apim_version,
+        repository=args.repository,
+        search_nodes=args.search_nodes,
+        search_index_delay_ms=args.search_index_delay_ms,
+        search_sync_ms=args.search_sync_ms,
     )
 
 

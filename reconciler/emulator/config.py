@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from .faults import Fault
+from .versions import NEWEST, ApimVersion
+
+REPOSITORIES = ("jdbc", "mongodb")
 
 
 @dataclass(frozen=True)
@@ -32,8 +35,21 @@ class EmulatorConfig:
     state_file: str | Path | None = None
     seed: int | None = None
     token_ttl_seconds: float | None = None
+    apim_version: str = NEWEST
+    repository: str = "jdbc"
+    search_nodes: int = 1
+    search_index_delay_ms: float = 0
+    search_sync_ms: float = 0
+    node_credentials: tuple[str, str] = ("admin", "adminadmin")  # the shipped gravitee.yml's, not a secret
 
     def __post_init__(self) -> None:
+        ApimVersion.parse(self.apim_version)
+        if self.repository not in REPOSITORIES:
+            raise ValueError(f"repository must be one of {REPOSITORIES}")
+        if self.search_nodes < 1:
+            raise ValueError("search_nodes must be >= 1")
+        if self.search_index_delay_ms < 0 or self.search_sync_ms < 0:
+            raise ValueError("search delays must be >= 0")
         if self.latency_ms < 0 or self.jitter_ms < 0:
             raise ValueError("latency and jitter must be >= 0")
         if self.token_ttl_seconds is not None and self.token_ttl_seconds <= 0:

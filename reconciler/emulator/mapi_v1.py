@@ -1,91 +1,129 @@
-"""Management API v1: only the two endpoints a GKO-compatible client still needs.
+"""Management API v1, environment scope: the v2 ``ApiDefinition`` import GKO uses, the v1 API delete, and
+the paged application listing.
 
-No specification of mAPI v1 is available here, so these follow the v1 conventions visible in GKO's
-client and APIM's v1 entities, kept minimal. Assumptions:
+``PUT /management/organizations/{orgId}/environments/{envId}/apis/import-crd?dryRun=`` (mAPI v1
+``ApisResource.importApiDefinitionCrd`` -> ``ApiCRDServiceImpl.importApiDefinitionCRD`` ->
+``ApiDuplicatorServiceImpl`` and ``ApiIdsCalculatorServiceImpl``):
 
-* ``PUT /management/organizations/{orgId}/environments/{envId}/apis/import-crd?dryRun=`` takes a v2
-  ``ApiDefinition`` spec as GKO sends it (``name``, ``version``, ``crossId``, ``proxy.virtual_hosts`` or
-  ``proxy.context_path``, ``plans`` as a list, optional ``id``). The API is keyed by ``crossId`` in the
-  environment (derived from the name when absent); its id is the body's ``id`` or u(crossId + envId). The
-  answer is a v1 ``ApiEntity`` subset: ``id``, ``crossId``, ``name``, ``version``, ``description``,
-  ``state``, ``visibility``, ``context_path``, ``definition_context``, ``plans`` (``id``, ``crossId``,
-  ``name``, ``status``), ``created_at``/``updated_at`` in epoch millis. A path clash is a 400 with the same
-  ``Path [/foo/] already exists`` message; ``dryRun=true`` validates and stores nothing.
-* ``GET /management/organizations/{orgId}/environments/{envId}/applications/_paged`` answers a v1
-  ``Page``: ``{data, page: {current, size, per_page, total_pages, total_elements}, metadata}`` with
-  ``page`` (from 1), ``size`` (default 10), ``query`` (substring of name) and ``status`` (default
-  ``ACTIVE``) parameters. Items are v1 ``ApplicationListItem`` subsets (snake_case, epoch millis).
+* Needs ``ENVIRONMENT_API[C]`` or ``[U]``. The body is an ``ApiCRDEntity``: ``id``, ``crossId``, ``name``,
+  ``version`` and ``description`` are ``@NotNull @NotEmpty`` (a 400 of mAPI v1's
+  ``ConstraintValidationError`` shape), ``name`` and ``description`` go through ``HtmlSanitizer``, the paths
+  are ``proxy.virtual_hosts`` (``proxy.context_path`` is read as one virtual host).
+* ``validateAndSanitizeApiDefinitionCRD``: path errors are severe, unknown categories warnings. A dry run
+  is always 200 with ``ApiCRDStatusEntity`` ``{organizationId, environmentId, id, crossId, state, errors:
+  {severe, warning}, plans: {}}``; otherwise severe errors are a 400 whose body is the bare
+  ``{severe, warning}`` (``Response.status(400).entity(validationResult)``).
+* The API is found by crossId. Ids: an existing API keeps its id; each plan *with a crossId* takes the id of
+  the existing plan with that crossId, or a **random** id; a plan without crossId keeps the id it was sent
+  with; a plan without id gets a random one (``generateEmptyIds``). A new API from the ``kubernetes`` origin
+  keeps the ids it was sent (``canRegenerateId``), from another origin they are re-derived
+  (``UuidString.generateForEnvironment``).
+* Updating an existing API needs environment ADMIN or ``API_DEFINITION[U]`` on it (403 otherwise,
+  ``updateWithImportedDefinition``). Existing plans whose id is not in the import are deleted; deleting a
+  PUBLISHED or DEPRECATED plan that is not keyless and has active subscriptions fails with 400 ``You can't
+  delete a plan with existing subscriptions. Please close it instead.`` (``PlanServiceImpl.delete``) after the
+  API itself was updated and earlier plans deleted: the import is not transactional.
+* Then the definition context is set, the API deployed when ``syncFrom`` is management, and its primary
+  ownership moves to the caller (``transferOwnerShip``). The answer is ``ApiCRDStatusEntity`` with ``plans``
+  mapping each plan's crossId to its id and ``errors`` the validation result. A plan stored without crossId
+  breaks that map (``Collectors.toMap`` on a null key, then Jackson's null map key): a 500 after the import
+  is done (see docs/emulator-fidelity.md, not settled beyond "an error after the import").
+
+``DELETE .../apis/{api}?closePlans=`` (v1 ``ApiResource.deleteApi``, ``API_DEFINITION[D]``) is
+``ApiServiceImpl.delete`` of the v2 service: see :func:`.automation.delete_api_record`.
+
+``GET .../applications/_paged`` (v1 ``ApplicationsResource.getApplicationsPaged``,
+``ENVIRONMENT_APPLICATION[R]``): ``status`` defaults to ``ACTIVE``; a caller that is not organization ADMIN
+asking for ``ARCHIVED`` gets a 403 and otherwise sees only the applications it is a member of. Items are
+``ApplicationListItem`` subsets (snake_case, epoch millis): no ``hrid``, no ``metadata``.
 """
 
 from __future__ import annotations
 
 import copy
+import uuid
 from typing import Any
 
-from . import ids
+from . import ids, roles
+from .automation import delete_api_record
 from .context import Call, Route
-from .messages import HttpProblem, Response, parse_json_body
-from .store import ApiRecord
-from .validation import API_V2_DEFINITION, validate
+from .mapi_v2 import primary_owner
+from .messages import MAPI_V1, HttpProblem, Response, forbidden, parse_json_body
+from .normalise import strip_html
+from .store import ApiRecord, EnvironmentData, normalize_path
+from .validation import API_V2_DEFINITION, v1_body_problem, validate
 
 PREFIX = "/management/organizations/{orgId}/environments/{envId}"
+_OPEN = ("PUBLISHED", "DEPRECATED")
 
 
-def _v1_api_entity(record: ApiRecord) -> dict[str, Any]:
-    spec = record.spec
-    paths = record.listener_paths()
-    out: dict[str, Any] = {
-        "id": record.id,
-        "crossId": record.cross_id,
-        "name": spec.get("name"),
-        "version": spec.get("version"),
-        "description": spec.get("description", ""),
-        "state": spec.get("state", "STOPPED"),
-        "visibility": spec.get("visibility", "PRIVATE"),
-        "lifecycle_state": spec.get("lifecycle_state", "CREATED"),
-        "definition_context": {
-            "origin": record.origin.lower(),
-            "mode": "fully_managed",
-            "syncFrom": record.sync_from.lower(),
-        },
-        "created_at": record.created_at,
-        "updated_at": record.updated_at,
-        "plans": [
-            {
-                "id": p.get("id"),
-                "crossId": p.get("crossId"),
-                "name": p.get("name"),
-                "status": p.get("status", "PUBLISHED"),
-            }
-            for p in spec.get("plans") or []
-            if isinstance(p, dict)
-        ],
-    }
-    if paths:
-        out["context_path"] = paths[0][1].rstrip("/") or "/"
-    return out
+def _virtual_hosts(body: dict[str, Any]) -> list[dict[str, Any]]:
+    raw = body.get("proxy")
+    proxy: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    hosts = proxy.get("virtual_hosts") if isinstance(proxy.get("virtual_hosts"), list) else None
+    if hosts is None and proxy.get("context_path"):
+        hosts = [{"path": proxy["context_path"]}]
+    return [h for h in hosts or [] if isinstance(h, dict)]
+
+
+def _plans_of(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [copy.deepcopy(p) for p in body.get("plans") or [] if isinstance(p, dict)]
 
 
 def import_crd(call: Call) -> Response:
+    if not (call.has_env("API", "C") or call.has_env("API", "U")):
+        raise forbidden()
     body = parse_json_body(call.request)
-    details = validate(body, API_V2_DEFINITION, "apiDefinition")
-    if details:
-        first = details[0]
-        raise HttpProblem(400, f"Validation error: {first['location']}: {first['message']}", details=details)
+    if not isinstance(body, dict):
+        raise HttpProblem(400, "must not be null")
+    errors = validate(body, API_V2_DEFINITION)
+    if errors:
+        raise v1_body_problem(errors, "importApiDefinitionCrd", "api")
+    if not isinstance(body.get("proxy"), dict):  # extractPaths: api.getProxy().getVirtualHosts()
+        raise HttpProblem(500, "java.lang.NullPointerException")
     data = call.ctx.store.env(call.org_id, call.env_id)
-    cross_id = str(body.get("crossId") or ids.name_uuid(f"{call.org_id}/api-v2/{body['name']}"))
+    cross_id = str(body["crossId"])
     existing_id = data.api_by_cross_id.get(cross_id)
     existing = data.apis.get(existing_id) if existing_id else None
-    api_id = existing.id if existing else str(body.get("id") or ids.name_uuid(cross_id + call.env_id))
-    spec = {k: copy.deepcopy(v) for k, v in body.items() if k not in ("id", "crossId")}
-    for plan in spec.get("plans") or []:
-        if isinstance(plan, dict):
-            plan_key = str(plan.get("crossId") or plan.get("name") or "")
-            plan.setdefault("crossId", ids.name_uuid(cross_id + plan_key))
-            plan.setdefault("id", ids.name_uuid(api_id + plan_key))
-    ctx = spec.get("definition_context") or {}
-    dry_run = call.request.flag("dryRun")
-    now = 0 if dry_run else call.ctx.store.now_ms()
+    raw_context = body.get("definition_context")
+    context: dict[str, Any] = raw_context if isinstance(raw_context, dict) else {}
+    origin = str(context.get("origin") or "management").lower()
+    sync_from = str(context.get("syncFrom") or "management").lower()
+
+    spec: dict[str, Any] = {
+        k: copy.deepcopy(v) for k, v in body.items() if k not in ("id", "crossId", "plans")
+    }
+    spec["name"] = strip_html(str(body["name"]))
+    spec["description"] = strip_html(str(body["description"]))
+    spec.setdefault("visibility", "PRIVATE")
+    hosts = _virtual_hosts(body)
+    spec["proxy"] = {
+        **{k: v for k, v in (body.get("proxy") or {}).items() if k != "context_path"},
+        "virtual_hosts": [{**h, "path": normalize_path(h.get("path"))} for h in hosts],
+    }
+    plans = _plans_of(body)
+    if existing is not None:
+        api_id = existing.id
+        by_cross = {
+            str(p.get("crossId")): str(p.get("id"))
+            for p in existing.spec.get("plans") or []
+            if p.get("crossId")
+        }
+        for plan in plans:
+            if plan.get("crossId"):
+                plan["id"] = by_cross.get(str(plan["crossId"])) or str(uuid.uuid4())
+    elif origin == "kubernetes":
+        api_id = str(body["id"])
+    else:
+        api_id = ids.name_uuid(call.env_id + str(body["id"]))
+        for plan in plans:
+            if plan.get("id"):
+                plan["id"] = ids.name_uuid(call.env_id + api_id + str(plan["id"]))
+    for plan in plans:
+        plan.setdefault("id", str(uuid.uuid4()))
+        plan["id"] = str(plan["id"]) if plan["id"] else str(uuid.uuid4())
+    spec["plans"] = plans
+
     record = ApiRecord(
         id=api_id,
         cross_id=cross_id,
@@ -94,52 +132,139 @@ def import_crd(call: Call) -> Response:
         env_id=call.env_id,
         definition_version="V2",
         spec=spec,
-        origin=str(ctx.get("origin", "kubernetes")).upper(),
-        sync_from=str(ctx.get("syncFrom", "management")).upper(),
-        created_at=existing.created_at if existing else now,
-        updated_at=now,
+        origin=origin.upper(),
+        sync_from=sync_from.upper(),
     )
-    clashes = data.path_clashes(record)
-    if clashes:
-        raise HttpProblem(400, f"Path [{clashes[0]}] already exists", technical_code="api.pathAlreadyExists")
-    if dry_run:
-        return Response.json(200, _v1_api_entity(record))
+    severe = [f"Path [{p}] already exists" for p in data.path_clashes(record)]
+    warnings = [
+        f"category [{c}] is not defined in environment [{call.env_id}]" for c in body.get("categories") or []
+    ]
+    spec["categories"] = []
+    status: dict[str, Any] = {
+        "organizationId": call.org_id,
+        "environmentId": call.env_id,
+        "id": str(body["id"]),
+        "crossId": cross_id,
+        "errors": {"severe": severe, "warning": warnings},
+        "plans": {},
+    }
+    if body.get("state") is not None:
+        status["state"] = body["state"]
+    if call.request.flag("dryRun"):
+        return Response.json(200, status)
+    if severe:
+        raise HttpProblem(400, "validation", body={"severe": severe, "warning": warnings})
+    if existing is not None and not (
+        call.is_org_admin
+        or "ADMIN" in call.user.roles_on(roles.ENVIRONMENT, call.env_id)
+        or call.has_member(roles.API, existing.members, "DEFINITION", "U")
+    ):
+        raise forbidden()
+    now = call.ctx.store.now_ms()
+    record.created_at = existing.created_at if existing else now
+    record.updated_at = now
+    record.deployed_at = existing.deployed_at if existing else None
+    record.members = dict(existing.members) if existing else {call.user.id: roles.PRIMARY_OWNER}
+    if existing is not None:
+        _delete_removed_plans(call, data, existing, record)
+    record.subscriptions = {
+        k: v for k, v in (existing.subscriptions if existing else {}).items() if k in {p["id"] for p in plans}
+    }
+    if sync_from == "management":
+        record.deployed_at = now
+    # transferOwnerShip: the caller becomes the primary owner, the former one drops to OWNER
+    members = {u: ("OWNER" if r == roles.PRIMARY_OWNER else r) for u, r in record.members.items()}
+    members[call.user.id] = roles.PRIMARY_OWNER
+    record.members = members
     data.put_api(record)
     call.ctx.store.persist()
-    return Response.json(200, _v1_api_entity(record))
+    if any(not p.get("crossId") for p in plans):
+        raise HttpProblem(500, "Duplicate key null")
+    status["id"] = record.id
+    status["plans"] = {str(p["crossId"]): str(p["id"]) for p in plans}
+    status["errors"] = {"severe": [], "warning": warnings}
+    return Response.json(200, status)
+
+
+def _delete_removed_plans(call: Call, data: EnvironmentData, existing: ApiRecord, record: ApiRecord) -> None:
+    """``createOrUpdatePlans``: delete the existing plans the import does not name; stop at the first that
+    ``PlanServiceImpl.delete`` refuses, with the API already updated and earlier deletions done."""
+    kept_ids = {str(p.get("id")) for p in record.spec.get("plans") or []}
+    remaining = [p for p in existing.spec.get("plans") or [] if isinstance(p, dict)]
+    for plan in list(remaining):
+        plan_id = str(plan.get("id"))
+        if plan_id in kept_ids:
+            continue
+        security = plan.get("security")
+        security_type = security.get("type") if isinstance(security, dict) else security
+        if (
+            security_type != "KEY_LESS"
+            and plan.get("status") in _OPEN
+            and existing.subscriptions.get(plan_id, 0) > 0
+        ):
+            half = ApiRecord(**{**record.__dict__, "spec": {**record.spec, "plans": remaining}})
+            half.subscriptions = dict(existing.subscriptions)
+            data.put_api(half)
+            call.ctx.store.persist()
+            raise HttpProblem(
+                400,
+                "You can't delete a plan with existing subscriptions. Please close it instead.",
+                technical_code="plan.notDeletable",
+                parameters={"plan": plan_id},
+            )
+        remaining.remove(plan)
+
+
+def delete_api(call: Call) -> Response:
+    api_id = call.request.params["apiId"]
+    data = call.ctx.store.env(call.org_id, call.env_id)
+    record = data.apis.get(api_id)
+    call.require_member(roles.API, record.members if record else None, "DEFINITION", "D")
+    if record is None:
+        raise HttpProblem(
+            404, f"Api [{api_id}] cannot be found.", technical_code="api.notFound", parameters={"api": api_id}
+        )
+    delete_api_record(data, record, close_plans=call.request.flag("closePlans"))
+    call.ctx.store.persist()
+    return Response.empty(204)
 
 
 def paged_applications(call: Call) -> Response:
+    call.require_env("APPLICATION", "R")
     req = call.request
     try:
         page = max(1, int(req.arg("page") or 1))
         size = max(1, int(req.arg("size") or 10))
     except ValueError:
-        raise HttpProblem(400, "page and size must be integers") from None
+        raise HttpProblem(404, "HTTP 404 Not Found") from None
     status = (req.arg("status") or "ACTIVE").upper()
+    if not call.is_org_admin and status == "ARCHIVED":
+        raise forbidden()
     query = (req.arg("query") or "").lower()
     data = call.ctx.store.env(call.org_id, call.env_id)
     apps = [data.apps[i] for i in data.sorted_app_ids()]
-    apps = [a for a in apps if str(a.spec.get("status", "ACTIVE")).upper() == status]
+    apps = [a for a in apps if a.status == status]
+    if not call.is_org_admin:
+        apps = [a for a in apps if call.user.id in a.members]
     if query:
         apps = [a for a in apps if query in str(a.spec.get("name", "")).lower()]
     total = len(apps)
     chunk = apps[(page - 1) * size : page * size]
     items = []
     for app in chunk:
+        owner = primary_owner(app, call.ctx)
         item: dict[str, Any] = {
             "id": app.id,
             "name": app.spec.get("name"),
             "description": app.spec.get("description"),
-            "status": app.spec.get("status", "ACTIVE"),
+            "status": app.status,
             "type": "SIMPLE" if not (app.spec.get("settings") or {}).get("oauth") else "BACKEND_TO_BACKEND",
             "origin": app.origin,
             "created_at": app.created_at,
             "updated_at": app.updated_at,
-            "owner": {"id": ids.name_uuid("emulator-user:admin"), "displayName": "admin"},
+            "owner": {"id": owner["id"], "displayName": owner["displayName"]},
             "settings": copy.deepcopy(app.spec.get("settings") or {}),
         }
-        # APIM's ApplicationListItem has no hrid (and no metadata): a client reads each one to know.
         items.append(item)
     return Response.json(
         200,
@@ -158,6 +283,7 @@ def paged_applications(call: Call) -> Response:
 
 
 ROUTES = [
-    Route("PUT", PREFIX + "/apis/import-crd", import_crd),
-    Route("GET", PREFIX + "/applications/_paged", paged_applications),
+    Route("PUT", PREFIX + "/apis/import-crd", import_crd, MAPI_V1),
+    Route("DELETE", PREFIX + "/apis/{apiId}", delete_api, MAPI_V1),
+    Route("GET", PREFIX + "/applications/_paged", paged_applications, MAPI_V1),
 ]

@@ -24,47 +24,66 @@ and ``Pageable``/``PagedResult`` of the management REST module. Under
 * ``GET /users/{userId}`` — ``UserEntity`` *with roles*: ``roles`` (organization roles) and ``envRoles``
   (``{envId: [role]}``); a role is a ``UserRoleEntity`` ``{id, name, scope}``. 404 for an unknown user.
 * ``PUT /users/{userId}/roles`` — body ``UserReferenceRoleEntity`` ``{user, referenceId, referenceType,
-  roles: [name]}``; replaces the user's roles on that organization or environment; 200, empty body. An
-  unknown role name is a 404 (``RoleNotFoundException``).
+  roles: [role id]}`` (``UserServiceImpl.updateUserRoles``): first every current role of the user on that
+  reference that is not in the list is *removed*, then each remaining id is looked up
+  (``RoleService.findById``): an unknown id, such as a role *name*, is a 404 ``Role [X] cannot be found.``
+  (``role.notFound``) with the removal already done; ids of another scope are ignored. 200, empty body.
+  Role ids are random (:mod:`.roles`); ``GET .../configuration/rolescopes/{scope}/roles`` lists them.
 * ``GET /users/{userId}/tokens`` — ``[TokenEntity]`` sorted by ``created_at``, without ``token``.
 * ``POST /users/{userId}/tokens`` — body ``NewTokenEntity`` ``{name}`` (1..64 characters) → **201**
   ``TokenEntity`` ``{id, name, token, created_at, expires_at?, last_use_at?}``: the only answer that
   carries the value. Dates are epoch milliseconds (Jackson's default for ``java.util.Date``), nulls
-  omitted. A name already used by the user's tokens is a 400 (assumption).
-* ``DELETE /users/{userId}/tokens/{tokenId}`` — revoke: 204; unknown token 404.
+  omitted. A name already used by one of the user's tokens, without regard to case, is a 400
+  ``A token with the name [x] already exists.`` (``TokenServiceImpl.create``, ``token.alreadyExists``).
+* ``DELETE /users/{userId}/tokens/{tokenId}`` — revoke: 204; unknown token 404 ``Token [x] cannot be
+  found.`` (``tokenId.notFound``).
 * ``GET /user`` — the caller, as ``CurrentUserResource`` builds its ``UserDetails``: ``id``,
   ``username`` (= the id), ``firstname``, ``lastname``, ``email``, ``source``, ``sourceId``,
   ``organizationId``, ``primaryOwner``, ``firstLogin``, ``displayNewsletterSubscription`` and ``roles``:
   the *organization* roles as ``{scope, name, permissions}``.
 
-Emulator choices where the sources are silent: the ``/users`` endpoints need ``ORGANIZATION_USERS``,
-which only the organization ``ADMIN`` role has (403 otherwise); ``GET /user`` works for anyone
-authenticated. ``UserEntity`` and ``GET /user`` carry ``serviceAccount`` (bool): APIM 4.x tracks this
-status (``PATCH /users/{userId}/serviceAccount`` with ``UpdateServiceAccountEntity{serviceAccount}``), but
-the ``UserEntity`` read has no such property, so clients must not rely on it alone (apim-reconciler also
-treats a user without firstname and email as a service account, which the validator's rules imply).
-A new user gets the organization role ``USER`` and no environment role.
+Permissions (``@Permissions`` of ``UsersResource``, ``UserResource``, ``UserTokensResource``): the user
+endpoints need ``ORGANIZATION_USERS`` (R, C or U), the token endpoints ``ORGANIZATION_USERS_TOKEN``; only
+the organization ``ADMIN`` role has them by default. ``GET /user`` works for anyone authenticated.
+``UserEntity`` and ``GET /user`` carry ``serviceAccount`` (bool): APIM 4.x tracks this status (``PATCH
+/users/{userId}/serviceAccount``), but a client must not rely on it alone. A new user gets the default
+roles: organization ``USER`` and environment ``USER`` on the ``DEFAULT`` environment
+(``AssignUserDefaultRolesDomainServiceImpl``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import ids
-from .accounts import ENVIRONMENT, KNOWN_ROLES, ORGANIZATION, Account, Token, may_manage_users
+from . import roles
+from .accounts import ENVIRONMENT, ORGANIZATION, Account, Token
 from .context import Call, Route
-from .messages import HttpProblem, Response, parse_json_body
+from .messages import MAPI_V1, HttpProblem, Response, parse_json_body
+from .roles import RoleRegistry
 
 PREFIX = "/management/organizations/{orgId}"
-_FORBIDDEN = "You do not have sufficient rights to access this resource"
+_REFERENCE_TYPES = ("ORGANIZATION", "ENVIRONMENT", "API", "APPLICATION", "GROUP", "INTEGRATION")
 
 
-def _role(scope: str, name: str, org_id: str) -> dict[str, Any]:
-    return {"id": ids.name_uuid(f"{org_id}:{scope}:{name}"), "name": name, "scope": scope}
+def _role(registry: RoleRegistry | None, scope: str, name: str) -> dict[str, Any]:
+    """``UserRoleEntity`` ``{id, name, scope, permissions}``."""
+    out: dict[str, Any] = {"name": name, "scope": scope}
+    role_id = registry.id_of.get((scope, name)) if registry else None
+    if role_id is not None:
+        out["id"] = role_id
+        out["permissions"] = (
+            {p: list(a) for p, a in registry.by_id[role_id].permissions.items()} if registry else {}
+        )
+    return out
 
 
 def user_entity(
-    account: Account, org_id: str, *, with_roles: bool = False, env_ids: tuple[str, ...] = ()
+    account: Account,
+    org_id: str,
+    *,
+    with_roles: bool = False,
+    env_ids: tuple[str, ...] = (),
+    registry: RoleRegistry | None = None,
 ) -> dict[str, Any]:
     """``UserEntity`` (nulls omitted); with ``with_roles``, its organization and environment roles."""
     out: dict[str, Any] = {
@@ -89,9 +108,9 @@ def user_entity(
         if value:
             out[key] = value
     if with_roles:
-        out["roles"] = [_role(ORGANIZATION, r, org_id) for r in account.roles_on(ORGANIZATION, org_id)]
+        out["roles"] = [_role(registry, ORGANIZATION, r) for r in account.roles_on(ORGANIZATION, org_id)]
         out["envRoles"] = {
-            env_id: [_role(ENVIRONMENT, r, org_id) for r in account.roles_on(ENVIRONMENT, env_id)]
+            env_id: [_role(registry, ENVIRONMENT, r) for r in account.roles_on(ENVIRONMENT, env_id)]
             for env_id in env_ids
             if account.roles_on(ENVIRONMENT, env_id)
         }
@@ -103,17 +122,17 @@ def _env_ids(call: Call) -> tuple[str, ...]:
     return tuple(sorted({e.id for e in envs.values()}))
 
 
-def _manager(call: Call) -> None:
-    if not may_manage_users(call.user, call.org_id):
-        raise HttpProblem(403, _FORBIDDEN)
-
-
-def _account(call: Call) -> Account:
-    _manager(call)
+def _account(call: Call, permission: str, acls: str) -> Account:
+    call.require_org(permission, acls)
     user_id = call.request.params["userId"]
     account = call.ctx.directory.accounts.by_id.get(user_id)
     if account is None or not account.can_access(call.org_id):
-        raise HttpProblem(404, f"User [{user_id}] can not be found.", technical_code="user.notFound")
+        raise HttpProblem(
+            404,
+            f"User [{user_id}] cannot be found.",
+            technical_code="user.notFound",
+            parameters={"user": user_id},
+        )
     return account
 
 
@@ -135,7 +154,11 @@ def current_user(call: Call) -> Response:
         "displayNewsletterSubscription": False,
         "serviceAccount": account.service,
         "roles": [
-            {"scope": ORGANIZATION, "name": r, "permissions": {}}
+            {
+                "scope": ORGANIZATION,
+                "name": r,
+                "permissions": {p: list(a) for p, a in roles.permissions_of(ORGANIZATION, [r]).items()},
+            }
             for r in account.roles_on(ORGANIZATION, call.org_id)
         ],
     }
@@ -149,20 +172,36 @@ def current_user(call: Call) -> Response:
     return Response.json(200, details)
 
 
+def _invalid_user(body: dict[str, Any], message: str) -> HttpProblem:
+    """``NewPreRegisterUserEntityValidator`` is a class-level constraint: mAPI v1's
+    ``ConstraintValidationError`` with the whole entity as the invalid value."""
+    path = "createUser.newPreRegisterUserEntity"
+    return HttpProblem(
+        400,
+        message,
+        body={
+            "message": message,
+            "path": path,
+            "invalid_value": body,
+            "details": [{"message": message, "location": path, "invalidValue": body}],
+        },
+    )
+
+
 def create_user(call: Call) -> Response:
-    _manager(call)
+    call.require_org("USER", "C")
     body = parse_json_body(call.request)
     if not isinstance(body, dict):
         raise HttpProblem(400, "The body must be a JSON object")
     if body.get("service") is True:
         if _text(body, "firstname"):
-            raise HttpProblem(400, "a service account must not have a firstname")
+            raise _invalid_user(body, "a service account must not have a firstname")
         if not (_text(body, "sourceId") or _text(body, "lastname") or _text(body, "email")):
-            raise HttpProblem(
-                400, "a service account requires a sourceId, lastname or email to derive a unique identifier"
+            raise _invalid_user(
+                body, "a service account requires a sourceId, lastname or email to derive a unique identifier"
             )
     elif not _text(body, "email"):
-        raise HttpProblem(400, "email is required")
+        raise _invalid_user(body, "email is required")
     accounts = call.ctx.directory.accounts
     source = _text(body, "source") or "gravitee"
     source_id = _text(body, "sourceId") or _text(body, "lastname") or _text(body, "email")
@@ -171,17 +210,21 @@ def create_user(call: Call) -> Response:
             400,
             f"A user [{source_id}] already exists for organization {call.org_id}.",
             technical_code="user.exists",
+            parameters={"user": source_id, "organizationId": call.org_id, "source": source},
         )
     clean = {k: _text(body, k) for k in ("firstname", "lastname", "email")}
+    envs = call.ctx.directory.orgs.get(call.org_id, {})
+    default_env = "DEFAULT" if "DEFAULT" in envs else None
     account = accounts.create(
         call.org_id,
         {**clean, "source": source, "sourceId": source_id, "service": body.get("service") is True},
+        default_env,
     )
     return Response.json(200, user_entity(account, call.org_id))
 
 
 def search_users(call: Call) -> Response:
-    _manager(call)
+    call.require_org("USER", "R")
     req = call.request
     try:
         page = int(req.arg("page") or 1)
@@ -216,39 +259,54 @@ def search_users(call: Call) -> Response:
 
 
 def get_user(call: Call) -> Response:
-    account = _account(call)
-    return Response.json(200, user_entity(account, call.org_id, with_roles=True, env_ids=_env_ids(call)))
+    account = _account(call, "USER", "R")
+    registry = call.ctx.directory.roles.get(call.org_id)
+    return Response.json(
+        200, user_entity(account, call.org_id, with_roles=True, env_ids=_env_ids(call), registry=registry)
+    )
 
 
 def update_roles(call: Call) -> Response:
-    account = _account(call)
+    account = _account(call, "USER", "U")
     body = parse_json_body(call.request)
     if not isinstance(body, dict):
         raise HttpProblem(400, "The body must be a JSON object")
     ref_type = _text(body, "referenceType").upper()
     ref_id = _text(body, "referenceId")
-    roles = body.get("roles")
-    if ref_type not in KNOWN_ROLES:
+    role_ids = body.get("roles")
+    if ref_type not in _REFERENCE_TYPES:
         raise HttpProblem(
-            400, "referenceType must be ORGANIZATION or ENVIRONMENT (the emulator knows no other)"
+            400, f'Cannot deserialize value of type `MembershipReferenceType` from String "{ref_type}"'
         )
-    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        raise HttpProblem(400, "roles must be a list of role names")
-    if ref_type == ORGANIZATION:
-        if ref_id != call.org_id:
-            raise HttpProblem(400, f"Organization [{ref_id}] is not the organization of this request")
-    else:
+    if not isinstance(role_ids, list) or not all(isinstance(r, str) for r in role_ids):
+        raise HttpProblem(400, "Cannot deserialize value of type `java.util.ArrayList<java.lang.String>`")
+    if ref_type == ENVIRONMENT:
         env = call.ctx.directory.environment(call.org_id, ref_id)
-        if env is None:
-            raise HttpProblem(
-                404, f"Environment [{ref_id}] can not be found.", technical_code="environment.notFound"
-            )
-        ref_id = env.id
-    for role in roles:
-        if role.upper() not in KNOWN_ROLES[ref_type]:
-            raise HttpProblem(404, f"Role [{role}] can not be found.", technical_code="role.notFound")
-    account.roles[f"{ref_type}:{ref_id}"] = sorted({r.upper() for r in roles})
+        ref_id = env.id if env is not None else ref_id
+    registry = call.ctx.directory.roles.get(call.org_id)
+    key = f"{ref_type}:{ref_id}"
+    wanted = list(role_ids)
+    kept: list[str] = []
+    for name in account.roles.get(key, []):  # removal comes first, role by role
+        role_id = registry.id_of.get((ref_type, name)) if registry else None
+        if role_id in wanted:
+            kept.append(name)
+            wanted.remove(role_id)
+    account.roles[key] = kept
     account.updated_at = call.ctx.store.now_ms()
+    added: list[str] = []
+    for role_id in wanted:
+        role = registry.by_id.get(role_id) if registry else None
+        if role is None:  # RoleService.findById: RoleNotFoundException, the removal is not undone
+            raise HttpProblem(
+                404,
+                f"Role [{role_id}] cannot be found.",
+                technical_code="role.notFound",
+                parameters={"id": role_id},
+            )
+        if role.scope == ref_type and role.name not in kept + added:
+            added.append(role.name)
+    account.roles[key] = sorted(kept + added)
     return Response.empty(200)
 
 
@@ -257,39 +315,53 @@ def _token_list(account: Account) -> list[Token]:
 
 
 def list_tokens(call: Call) -> Response:
-    account = _account(call)
+    account = _account(call, "USER_TOKEN", "R")
     return Response.json(200, [t.to_json() for t in _token_list(account)])
 
 
 def create_token(call: Call) -> Response:
-    account = _account(call)
+    account = _account(call, "USER_TOKEN", "C")
     body = parse_json_body(call.request)
     name = body.get("name") if isinstance(body, dict) else None
     if not isinstance(name, str) or not 1 <= len(name) <= 64:
-        raise HttpProblem(400, "name: size must be between 1 and 64")
-    if any(t.name == name for t in account.tokens.values()):
+        message = "must not be null" if not isinstance(name, str) else "size must be between 1 and 64"
         raise HttpProblem(
-            400, f"A token with name [{name}] already exists", technical_code="token.nameAlreadyExists"
+            400,
+            message,
+            body={
+                "message": message,
+                "path": "createToken.token.name",
+                "details": [{"message": message, "location": "name"}],
+            },
+        )
+    if any(t.name.lower() == name.lower() for t in account.tokens.values()):
+        raise HttpProblem(
+            400, f"A token with the name [{name}] already exists.", technical_code="token.alreadyExists"
         )
     token = call.ctx.directory.accounts.create_token(account, name)
     return Response.json(201, token.to_json(with_value=True))
 
 
 def revoke_token(call: Call) -> Response:
-    account = _account(call)
+    account = _account(call, "USER_TOKEN", "D")
     token_id = call.request.params["tokenId"]
     if not call.ctx.directory.accounts.revoke_token(account, token_id):
-        raise HttpProblem(404, f"Token [{token_id}] can not be found.", technical_code="token.notFound")
+        raise HttpProblem(
+            404,
+            f"Token [{token_id}] cannot be found.",
+            technical_code="tokenId.notFound",
+            parameters={"tokenId": token_id},
+        )
     return Response.empty(204)
 
 
 ROUTES = [
-    Route("GET", PREFIX + "/user", current_user),
-    Route("GET", PREFIX + "/users", search_users),
-    Route("POST", PREFIX + "/users", create_user),
-    Route("GET", PREFIX + "/users/{userId}", get_user),
-    Route("PUT", PREFIX + "/users/{userId}/roles", update_roles),
-    Route("GET", PREFIX + "/users/{userId}/tokens", list_tokens),
-    Route("POST", PREFIX + "/users/{userId}/tokens", create_token),
-    Route("DELETE", PREFIX + "/users/{userId}/tokens/{tokenId}", revoke_token),
+    Route("GET", PREFIX + "/user", current_user, MAPI_V1),
+    Route("GET", PREFIX + "/users", search_users, MAPI_V1),
+    Route("POST", PREFIX + "/users", create_user, MAPI_V1),
+    Route("GET", PREFIX + "/users/{userId}", get_user, MAPI_V1),
+    Route("PUT", PREFIX + "/users/{userId}/roles", update_roles, MAPI_V1),
+    Route("GET", PREFIX + "/users/{userId}/tokens", list_tokens, MAPI_V1),
+    Route("POST", PREFIX + "/users/{userId}/tokens", create_token, MAPI_V1),
+    Route("DELETE", PREFIX + "/users/{userId}/tokens/{tokenId}", revoke_token, MAPI_V1),
 ]

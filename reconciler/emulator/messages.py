@@ -76,18 +76,35 @@ class Response:
         return cls(status, b"", dict(headers or {}))
 
 
+# API families: their exception mappers write different error bodies.
+AUTOMATION = "automation"
+MAPI_V2 = "mapi-v2"
+MAPI_V1 = "mapi-v1"
+
+
 def error_body(
     status: int,
     message: str,
     technical_code: str | None = None,
     parameters: dict[str, str] | None = None,
     details: list[dict[str, Any]] | None = None,
+    family: str = MAPI_V2,
 ) -> dict[str, Any]:
-    """An APIM ``HttpError``/``Error`` body; null fields are omitted as the server does."""
-    body: dict[str, Any] = {"httpStatus": status, "message": message}
+    """An APIM error body; null fields are omitted (GraviteeMapper ``NON_NULL``).
+
+    Automation API and mAPI v2 map exceptions to the mAPI v2 ``Error`` model ``{httpStatus, message,
+    technicalCode, parameters, details}`` (``...management.v2.rest.exceptionmapper.AbstractExceptionMapper``);
+    mAPI v1 to ``ErrorEntity`` ``{message, http_status, parameters, technicalCode}``
+    (``...management.rest.provider.AbstractExceptionMapper``, ``ErrorEntity.httpCode`` is ``http_status``).
+    """
+    body: dict[str, Any]
+    if family == MAPI_V1:
+        body = {"message": message, "http_status": status}
+    else:
+        body = {"httpStatus": status, "message": message}
     if technical_code:
         body["technicalCode"] = technical_code
-    if parameters:
+    if parameters is not None:
         body["parameters"] = parameters
     if details:
         body["details"] = details
@@ -106,17 +123,33 @@ class HttpProblem(Exception):
         parameters: dict[str, str] | None = None,
         details: list[dict[str, Any]] | None = None,
         empty: bool = False,
+        body: Any = None,
     ) -> None:
         super().__init__(message)
         self.status = status
-        self.body: dict[str, Any] | None = (
-            None if empty else error_body(status, message, technical_code, parameters, details)
+        self.message = message
+        self.technical_code = technical_code
+        self.parameters = parameters
+        self.details = details
+        self.empty = empty
+        self.raw_body = body  # sent as is (e.g. mAPI v1 import-crd's bare validation result)
+
+    def response(self, family: str = MAPI_V2) -> Response:
+        if self.empty:
+            return Response.empty(self.status)
+        if self.raw_body is not None:
+            return Response.json(self.status, self.raw_body)
+        return Response.json(
+            self.status,
+            error_body(self.status, self.message, self.technical_code, self.parameters, self.details, family),
         )
 
-    def response(self) -> Response:
-        if self.body is None:
-            return Response.empty(self.status)
-        return Response.json(self.status, self.body)
+
+def forbidden() -> HttpProblem:
+    """``ForbiddenAccessException``: 403, technical code ``forbidden``."""
+    return HttpProblem(
+        403, "You do not have sufficient rights to access this resource", technical_code="forbidden"
+    )
 
 
 def parse_json_body(request: Request) -> Any:

@@ -9,11 +9,15 @@ needs what API clients send (request line, headers, ``Content-Length`` or chunke
 2,000 small GETs/s over 64 keep-alive connections with 10,000 APIs on a 2-core machine.
 
 Per request: ``/_emulator/*`` control endpoints are answered at once (no auth, no faults, not counted);
-anything else is counted in the stats under ``METHOD path-template``, waits for an in-flight slot,
-sleeps the configured latency, may be faulted, is authenticated (401 empty body), gets its organization
-and environment resolved (400 ``Invalid organization or environment``) and checked (403; writes also need
-API_PUBLISHER or ADMIN on the environment, see :mod:`.accounts`), and finally reaches its handler under
-the store lock. Organization-scoped mAPI v1 routes (users, tokens) resolve the organization alone.
+``GET /_node`` (the node's internal API, see :mod:`.node`) likewise; anything else is counted in the
+stats under ``METHOD path-template``, waits for an in-flight slot, sleeps the configured latency, may be
+faulted, gets its organization and environment resolved (400 ``Invalid organization or environment``,
+before authentication, as ``GraviteeContextFilter`` runs before the authentication filters), is
+authenticated (401 empty body), is refused when the user is not of that organization (403, as
+``GraviteeContextAuthorizationFilter``), is served by one of the search nodes (round-robin, see
+:mod:`.search`), and finally reaches its handler under the store lock; the handler checks its own
+permission (see :mod:`.context`). Organization-scoped mAPI v1 routes (users, tokens, roles) resolve the
+organization alone.
 """
 
 from __future__ import annotations
@@ -29,25 +33,45 @@ import struct
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from . import automation, mapi_v1, mapi_v1_users, mapi_v2
-from .accounts import may_write_environment
+from . import automation, mapi_v1, mapi_v1_roles, mapi_v1_users, mapi_v2, node
 from .auth import Directory
 from .config import EmulatorConfig
 from .context import Call, Context, Route
 from .faults import Fault, FaultSet
-from .messages import REASONS, HttpProblem, Request, Response, error_body
-from .store import Store
+from .messages import AUTOMATION, MAPI_V1, MAPI_V2, REASONS, HttpProblem, Request, Response, error_body
+from .search import SearchCluster
+from .store import ApiRecord, Store
+from .versions import ApimVersion
 
 log = logging.getLogger("reconciler.emulator")
 
 MAX_BODY = 32 * 1024 * 1024
 HANG_MAX_SECONDS = 3600.0
-ROUTES: list[Route] = [*automation.ROUTES, *mapi_v2.ROUTES, *mapi_v1.ROUTES, *mapi_v1_users.ROUTES]
-# Requests that change APIs or applications: they need API_PUBLISHER or ADMIN on the environment.
-_WRITE_METHODS = frozenset({"PUT", "POST", "DELETE", "PATCH"})
+ROUTES: list[Route] = [
+    *automation.ROUTES,
+    *mapi_v2.ROUTES,
+    *mapi_v1.ROUTES,
+    *mapi_v1_users.ROUTES,
+    *mapi_v1_roles.ROUTES,
+]
+_WWW_AUTHENTICATE = {"WWW-Authenticate": 'Basic realm="Gravitee.io Management API"'}
+
+
+def _family_of(path: str) -> str:
+    if path.startswith("/automation"):
+        return AUTOMATION
+    if path.startswith("/management/v2"):
+        return MAPI_V2
+    return MAPI_V1
+
+
+def _filter_error(status: int, message: str) -> Response:
+    """``ErrorHelper.sendError``: the security filters' own ``{httpStatus, message}`` body."""
+    return Response.json(status, {"httpStatus": status, "message": message})
 
 
 class _Reset(Exception):
@@ -113,17 +137,50 @@ class EmulatorServer:
 
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
-        self.store = Store(config.state_file)
+        self.version = ApimVersion.parse(config.apim_version)
         directory = Directory.load(config.users, token_ttl_seconds=config.token_ttl_seconds)
-        self.context = Context(self.store, directory)
+        self._node = 0
+        self.search = SearchCluster(
+            config.search_nodes,
+            config.search_index_delay_ms,
+            config.search_sync_ms,
+            lookup=self._index_lookup,
+        )
+        self.store = Store(
+            None, on_change=self._api_changed, case_sensitive_names=config.repository == "mongodb"
+        )
+        self.context = Context(self.store, directory, self.version, config, self.search)
+        self.store.state_file = Path(config.state_file) if config.state_file else None
+        if self.store.state_file and self.store.state_file.exists():
+            self.store.load(json.loads(self.store.state_file.read_text(encoding="utf-8")))
+        self._reindex()
         self.faults = FaultSet(config.faults, seed=config.seed)
         self.stats = Stats()
-        self.router = Router(ROUTES)
+        self.router = Router(r for r in ROUTES if r.available is None or r.available(self.version))
         self._rng = random.Random(config.seed)  # latency jitter, seedable on purpose  # nosec B311
         self._server: asyncio.base_events.Server | None = None
         self._semaphore: asyncio.Semaphore | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.port = 0
+
+    # -- search index feeding -------------------------------------------------------------------
+    def _api_changed(self, key: tuple[str, str], api_id: str, record: ApiRecord | None) -> None:
+        if record is None:
+            self.search.delete(self._node, key, api_id)
+        else:
+            self.search.index(self._node, key, mapi_v2.index_doc(record, self.context))
+
+    def _index_lookup(self, key: tuple[str, str], api_id: str) -> Any:
+        record = self.store.env(*key).apis.get(api_id)
+        return None if record is None else mapi_v2.index_doc(record, self.context)
+
+    def _reindex(self) -> None:
+        docs = [
+            (data.key, mapi_v2.index_doc(record, self.context))
+            for data in self.store.environments()
+            for record in data.apis.values()
+        ]
+        self.search.rebuild(docs)
 
     @property
     def base_url(self) -> str:
@@ -259,6 +316,8 @@ class EmulatorServer:
     async def _handle(self, request: Request, reader: asyncio.StreamReader) -> Response | None:
         if request.path.startswith("/_emulator/") or request.path == "/_emulator":
             return self._control(request)
+        if request.path.rstrip("/") == node.PATH:
+            return node.handle(request, self.config, self.version)
         compiled, params, path_known = self.router.match(request.method, request.path)
         self.stats.count(compiled.key if compiled else f"{request.method} (unmatched)")
         if self._semaphore is None:
@@ -302,41 +361,52 @@ class EmulatorServer:
     def _route(
         self, request: Request, compiled: _CompiledRoute | None, params: dict[str, str], path_known: bool
     ) -> Response:
+        family = compiled.route.family if compiled else _family_of(request.path)
         if compiled is None:
             if path_known:
                 return Response.empty(405)
             return Response.json(
-                404, error_body(404, f"Resource [{request.path}] not found", "resource.notFound")
+                404,
+                error_body(404, f"Resource [{request.path}] not found", "resource.notFound", family=family),
             )
-        user = self.context.directory.authenticate(request.headers.get("authorization"))
-        if user is None:
-            return Response.empty(401)
         directory = self.context.directory
+        # GraviteeContextFilter runs before authentication: an unknown environment is a 400 for anyone
         if "envId" in params:
             env = directory.environment(params.get("orgId"), params["envId"])
-        else:  # an organization-scoped mAPI v1 route (users, tokens)
+            if env is None:
+                return _filter_error(400, "Invalid organization or environment")
+        else:  # an organization-scoped mAPI v1 route (users, tokens, roles)
             env = directory.organization(params.get("orgId", ""))
+        authorization = request.headers.get("authorization")
+        user = directory.authenticate(authorization)
+        if user is None:
+            bearer = (authorization or "").strip().lower().startswith("bearer ")
+            return Response.empty(401, None if bearer else _WWW_AUTHENTICATE)
+        org_id = env.org_id if env is not None else params.get("orgId", "")
+        if not user.can_access(org_id):
+            return _filter_error(403, "User is not allowed to access this organization")
         if env is None:
-            return Response.json(400, error_body(400, "Invalid organization or environment"))
-        forbidden = not user.can_access(env.org_id) or (
-            env.id != ""
-            and request.method in _WRITE_METHODS
-            and not request.path.endswith("/_search")
-            and not may_write_environment(user, env.id)
-        )
-        if forbidden:
             return Response.json(
-                403, error_body(403, "You do not have sufficient rights to access this resource")
+                404,
+                error_body(
+                    404,
+                    f"Organization [{org_id}] cannot be found.",
+                    "organization.notFound",
+                    {"organization": org_id},
+                    family=family,
+                ),
             )
         request.params = params
         try:
             with self.store.lock:
-                return compiled.route.handler(Call(self.context, request, user, env))
+                self._node = self.search.next_node()
+                call = Call(self.context, request, user, env, family, self._node)
+                return compiled.route.handler(call)
         except HttpProblem as problem:
-            return problem.response()
+            return problem.response(family)
         except Exception:  # a bug in the emulator must not kill the connection loop
             log.exception("handler failed for %s %s", request.method, request.path)
-            return Response.json(500, error_body(500, "Internal emulator error"))
+            return Response.json(500, error_body(500, "Internal emulator error", family=family))
 
     # -- /_emulator control endpoints -------------------------------------------------------------
     def _control(self, request: Request) -> Response:
@@ -352,9 +422,20 @@ class EmulatorServer:
             if key == ("GET", "/_emulator/state"):
                 return Response.json(200, self.store.dump())
             if key == ("PUT", "/_emulator/state"):
-                self.store.load(json.loads(request.body))
+                with self.store.lock:
+                    self.store.load(json.loads(request.body))
+                    self._reindex()
                 self.store.persist()
                 return Response.empty(204)
+            if key == ("GET", "/_emulator/search"):
+                with self.store.lock:
+                    return Response.json(200, self.search.snapshot())
+            if key == ("POST", "/_emulator/search/sync"):
+                with self.store.lock:
+                    self.search.sync_all()
+                return Response.empty(204)
+            if key == ("PUT", "/_emulator/subscriptions"):
+                return self._set_subscriptions(json.loads(request.body))
             if key == ("GET", "/_emulator/faults"):
                 return Response.json(200, self.faults.snapshot())
             if key == ("PUT", "/_emulator/faults"):
@@ -366,6 +447,20 @@ class EmulatorServer:
         except (ValueError, KeyError, TypeError) as exc:
             return Response.json(400, error_body(400, f"Invalid control request: {exc}"))
         return Response.json(404, error_body(404, f"Resource [{request.path}] not found"))
+
+    def _set_subscriptions(self, payload: Any) -> Response:
+        """Test knob: say how many active subscriptions a plan has (the client never subscribes)."""
+        if not isinstance(payload, dict):
+            raise ValueError("expected {organizationId?, environmentId?, apiId, planId, active}")
+        org_id = str(payload.get("organizationId", "DEFAULT"))
+        env_id = str(payload.get("environmentId", "DEFAULT"))
+        with self.store.lock:
+            record = self.store.env(org_id, env_id).apis.get(str(payload["apiId"]))
+            if record is None:
+                return Response.json(404, error_body(404, f"Api [{payload['apiId']}] cannot be found."))
+            record.subscriptions[str(payload["planId"])] = int(payload.get("active", 1))
+            self.store.persist()
+        return Response.empty(204)
 
 
 def _serialize(response: Response, keep_alive: bool) -> bytes:
@@ -430,8 +525,15 @@ class RunningEmulator:
         return self.server.store.dump()
 
     def load_state(self, state: dict[str, Any]) -> None:
-        self.server.store.load(state)
+        with self.server.store.lock:
+            self.server.store.load(state)
+            self.server._reindex()
         self.server.store.persist()
+
+    def sync_search(self) -> None:
+        """Let every search node catch up (same as ``POST /_emulator/search/sync``)."""
+        with self.server.store.lock:
+            self.server.search.sync_all()
 
     def set_faults(self, faults: Iterable[Fault]) -> None:
         self.server.faults.replace(faults)

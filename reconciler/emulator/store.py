@@ -9,12 +9,14 @@ loop; the Python API of :class:`~reconciler.emulator.server.RunningEmulator` run
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
+import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,10 +24,25 @@ from typing import Any
 STATE_FORMAT = "apim-emulator-state/1"
 
 
-def normalize_path(path: str) -> str:
-    """APIM's sanitized context path: leading and trailing ``/``, no ``//``."""
-    parts = [p for p in path.strip().split("/") if p]
-    return "/" + "".join(p + "/" for p in parts)
+_SLASHES = re.compile(r"/+")
+# Characters a java.net.URI path may hold unescaped (RFC 2396 pchar + "/"); anything else makes
+# ``new URL("https", "localhost", 80, path).toURI()`` throw.
+_URI_PATH = re.compile(r"^[A-Za-z0-9\-_.!~*'();:@&=+$,/]*$")
+
+
+def normalize_path(path: str | None) -> str:
+    """``Path.sanitizePath``: a leading and a trailing ``/``, runs of ``/`` collapsed; empty is ``/``."""
+    sanitized = path or "/"
+    if not sanitized.startswith("/"):
+        sanitized = "/" + sanitized
+    if not sanitized.endswith("/"):
+        sanitized += "/"
+    return _SLASHES.sub("/", sanitized)
+
+
+def valid_path(path: str) -> bool:
+    """Whether ``Path.sanitizePath`` accepts ``path`` (else ``Path [x] is invalid``)."""
+    return _URI_PATH.match(normalize_path(path)) is not None
 
 
 @dataclass
@@ -45,6 +62,10 @@ class ApiRecord:
     updated_at: int = 0
     deployed_at: int | None = None
     plan_cross_ids: dict[str, str] = field(default_factory=dict)
+    # user id -> API role name (the creator is PRIMARY_OWNER): what API-scope permission checks read
+    members: dict[str, str] = field(default_factory=dict)
+    # plan id -> active subscriptions (an emulator control sets them; the client never makes any)
+    subscriptions: dict[str, int] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -57,8 +78,8 @@ class ApiRecord:
             for listener in self.spec.get("listeners") or []:
                 if isinstance(listener, dict) and listener.get("type") == "HTTP":
                     for p in listener.get("paths") or []:
-                        if isinstance(p, dict) and isinstance(p.get("path", "/"), str):
-                            out.append((str(p.get("host") or ""), normalize_path(p.get("path", "/"))))
+                        if isinstance(p, dict) and isinstance(p.get("path", "/"), str | None):
+                            out.append((str(p.get("host") or ""), normalize_path(p.get("path"))))
         else:
             proxy = self.spec.get("proxy") or {}
             for vh in proxy.get("virtual_hosts") or []:
@@ -82,6 +103,8 @@ class ApiRecord:
             "updatedAt": self.updated_at,
             "deployedAt": self.deployed_at,
             "planCrossIds": self.plan_cross_ids,
+            "members": self.members,
+            "subscriptions": self.subscriptions,
             "spec": self.spec,
         }
 
@@ -101,6 +124,8 @@ class ApiRecord:
             updated_at=int(obj.get("updatedAt", 0)),
             deployed_at=obj.get("deployedAt"),
             plan_cross_ids=dict(obj.get("planCrossIds") or {}),
+            members=dict(obj.get("members") or {}),
+            subscriptions={str(k): int(v) for k, v in (obj.get("subscriptions") or {}).items()},
         )
 
 
@@ -116,11 +141,17 @@ class ApplicationRecord:
     origin: str = "KUBERNETES"
     created_at: int = 0
     updated_at: int = 0
+    members: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return str(self.spec.get("status") or "ACTIVE")
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "hrid": self.hrid,
+            "members": self.members,
             "organizationId": self.org_id,
             "environmentId": self.env_id,
             "origin": self.origin,
@@ -140,34 +171,48 @@ class ApplicationRecord:
             origin=obj.get("origin", "KUBERNETES"),
             created_at=int(obj.get("createdAt", 0)),
             updated_at=int(obj.get("updatedAt", 0)),
+            members=dict(obj.get("members") or {}),
         )
+
+
+ChangeListener = Callable[[tuple[str, str], str, "ApiRecord | None"], None]
 
 
 class EnvironmentData:
     """Records of one environment and their indexes."""
 
-    def __init__(self) -> None:
+    def __init__(self, key: tuple[str, str] = ("", ""), on_change: ChangeListener | None = None) -> None:
+        self.key = key
+        self.on_change = on_change
+        self.case_sensitive_names = False  # MongoDB sorts names as they are, JDBC by lower(name)
         self.apis: dict[str, ApiRecord] = {}
         self.api_by_hrid: dict[str, str] = {}
         self.api_by_cross_id: dict[str, str] = {}
-        self.api_by_path: dict[tuple[str, str], str] = {}
+        # host -> sanitized path -> ids of the APIs listening there, and the sorted paths per host
+        self._paths: dict[str, dict[str, set[str]]] = {}
+        self._sorted_paths: dict[str, list[str]] = {}
         self.apps: dict[str, ApplicationRecord] = {}
         self.app_by_hrid: dict[str, str] = {}
         self._sorted_api_ids: list[str] | None = None
         self._sorted_app_ids: list[str] | None = None
 
     # -- APIs -------------------------------------------------------------------------------------
-    def put_api(self, record: ApiRecord) -> None:
-        self.remove_api(record.id)
+    def put_api(self, record: ApiRecord, *, notify: bool = True) -> None:
+        self.remove_api(record.id, notify=False)
         self.apis[record.id] = record
         if record.hrid:
             self.api_by_hrid[record.hrid] = record.id
         self.api_by_cross_id[record.cross_id] = record.id
-        for key in record.listener_paths():
-            self.api_by_path.setdefault(key, record.id)
+        for host, path in record.listener_paths():
+            holders = self._paths.setdefault(host, {}).setdefault(path, set())
+            if not holders:
+                bisect.insort(self._sorted_paths.setdefault(host, []), path)
+            holders.add(record.id)
         self._sorted_api_ids = None
+        if notify and self.on_change is not None:
+            self.on_change(self.key, record.id, record)
 
-    def remove_api(self, api_id: str) -> ApiRecord | None:
+    def remove_api(self, api_id: str, *, notify: bool = True) -> ApiRecord | None:
         old = self.apis.pop(api_id, None)
         if old is None:
             return None
@@ -175,25 +220,58 @@ class EnvironmentData:
             del self.api_by_hrid[old.hrid]
         if self.api_by_cross_id.get(old.cross_id) == api_id:
             del self.api_by_cross_id[old.cross_id]
-        for key in old.listener_paths():
-            if self.api_by_path.get(key) == api_id:
-                del self.api_by_path[key]
+        for host, path in old.listener_paths():
+            holders = self._paths.get(host, {}).get(path)
+            if holders is not None:
+                holders.discard(api_id)
+                if not holders:
+                    del self._paths[host][path]
+                    paths = self._sorted_paths[host]
+                    del paths[bisect.bisect_left(paths, path)]
         self._sorted_api_ids = None
+        if notify and self.on_change is not None:
+            self.on_change(self.key, api_id, None)
         return old
 
     def path_clashes(self, record: ApiRecord) -> list[str]:
-        """Sanitized paths of ``record`` already used by another API of this environment."""
+        """``Path [x] already exists`` errors of ``record`` against the other APIs of this environment.
+
+        ``ApiPathIndex.scanPaths``/``ApiPathExtractor.findConflictingPathError``: a candidate path clashes
+        with an existing one when either starts with the other (``/a/`` and ``/a/b/`` clash), comparing
+        paths with a host only to paths with the same host and paths without one only to each other; the
+        message names the *existing* path, one per other API and candidate path.
+        """
         out: list[str] = []
-        for key in record.listener_paths():
-            owner = self.api_by_path.get(key)
-            if owner is not None and owner != record.id and key[1] not in out:
-                out.append(key[1])
+        for host, path in record.listener_paths():
+            paths = self._paths.get(host, {})
+            sorted_paths = self._sorted_paths.get(host, [])
+            seen_apis: set[str] = set()
+            candidates: list[str] = []
+            # existing paths that are a prefix of ``path`` (sanitized paths end with "/")
+            for cut in range(1, len(path) + 1):
+                if path[cut - 1] == "/" and path[:cut] in paths:
+                    candidates.append(path[:cut])
+            # existing paths that start with ``path``
+            i = bisect.bisect_left(sorted_paths, path)
+            while i < len(sorted_paths) and sorted_paths[i].startswith(path):
+                if sorted_paths[i] != path:
+                    candidates.append(sorted_paths[i])
+                i += 1
+            for existing in candidates:
+                for api_id in sorted(paths.get(existing, ())):
+                    if api_id != record.id and api_id not in seen_apis:
+                        seen_apis.add(api_id)
+                        out.append(existing)
         return out
 
     def sorted_api_ids(self) -> list[str]:
-        """Ids ordered by name (case-insensitive) then id, as the console lists them."""
+        """Ids as the repository orders ``GET /apis`` (``sortable`` name ascending, then id):
+        JDBC ``order by lower(a.name) asc, a.id asc``; MongoDB ``Sort.by(ASC, "name").and(ASC, "id")``."""
         if self._sorted_api_ids is None:
-            self._sorted_api_ids = sorted(self.apis, key=lambda i: (self.apis[i].name.lower(), i))
+            if self.case_sensitive_names:
+                self._sorted_api_ids = sorted(self.apis, key=lambda i: (self.apis[i].name, i))
+            else:
+                self._sorted_api_ids = sorted(self.apis, key=lambda i: (self.apis[i].name.lower(), i))
         return self._sorted_api_ids
 
     # -- applications -----------------------------------------------------------------------------
@@ -222,10 +300,18 @@ class EnvironmentData:
 class Store:
     """All environments' data, the clock, and optional persistence to a JSON file."""
 
-    def __init__(self, state_file: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        state_file: str | Path | None = None,
+        *,
+        on_change: ChangeListener | None = None,
+        case_sensitive_names: bool = False,
+    ) -> None:
         self.lock = threading.RLock()
         self._envs: dict[tuple[str, str], EnvironmentData] = {}
         self._last_ms = 0
+        self.on_change = on_change
+        self.case_sensitive_names = case_sensitive_names
         self.state_file = Path(state_file) if state_file else None
         if self.state_file and self.state_file.exists():
             self.load(json.loads(self.state_file.read_text(encoding="utf-8")))
@@ -233,8 +319,12 @@ class Store:
     def env(self, org_id: str, env_id: str) -> EnvironmentData:
         data = self._envs.get((org_id, env_id))
         if data is None:
-            data = self._envs[(org_id, env_id)] = EnvironmentData()
+            data = self._envs[(org_id, env_id)] = EnvironmentData((org_id, env_id), self.on_change)
+            data.case_sensitive_names = self.case_sensitive_names
         return data
+
+    def environments(self) -> Iterable[EnvironmentData]:
+        return list(self._envs.values())
 
     def now_ms(self) -> int:
         """Epoch milliseconds, strictly increasing so every write gets a distinct ETag."""
@@ -267,7 +357,7 @@ class Store:
         with self.lock:
             self._envs = {}
             for api in apis:
-                self.env(api.org_id, api.env_id).put_api(api)
+                self.env(api.org_id, api.env_id).put_api(api, notify=False)
                 self._last_ms = max(self._last_ms, api.updated_at)
             for app in apps:
                 self.env(app.org_id, app.env_id).put_app(app)

@@ -127,3 +127,56 @@ APP_SPEC: dict[str, Any] = {
     "description": "A consumer",
     "settings": {"app": {"type": "web", "clientId": "my-client"}},
 }
+
+# Users of every kind the permission tests need: the organization ADMIN ``admin`` (ADMIN everywhere),
+# two API publishers, a plain user (the defaults a new user gets) and an organization ADMIN without any
+# environment role.
+PEOPLE: dict[str, Any] = {
+    "organizations": [{"id": ORG, "environments": [{"id": ENV, "hrids": ["default"]}]}],
+    "users": [
+        {"username": "admin", "password": "admin", "organizations": [ORG]},
+        {
+            "username": "publisher",
+            "password": "p",
+            "organizations": [ORG],
+            "roles": {f"ORGANIZATION:{ORG}": ["USER"], f"ENVIRONMENT:{ENV}": ["API_PUBLISHER"]},
+        },
+        {
+            "username": "other",
+            "password": "o",
+            "organizations": [ORG],
+            "roles": {f"ORGANIZATION:{ORG}": ["USER"], f"ENVIRONMENT:{ENV}": ["API_PUBLISHER"]},
+        },
+        {
+            "username": "user",
+            "password": "u",
+            "organizations": [ORG],
+            "roles": {f"ORGANIZATION:{ORG}": ["USER"], f"ENVIRONMENT:{ENV}": ["USER"]},
+        },
+        {
+            "username": "orgadmin",
+            "password": "oa",
+            "organizations": [ORG],
+            "roles": {f"ORGANIZATION:{ORG}": ["ADMIN"]},
+        },
+    ],
+}
+LOGINS = {
+    "admin": ("admin", "admin"),
+    "publisher": ("publisher", "p"),
+    "other": ("other", "o"),
+    "user": ("user", "u"),
+    "orgadmin": ("orgadmin", "oa"),
+}
+
+
+def api_body(hrid: str, path: str | None = None, **changes: Any) -> dict[str, Any]:
+    """A copy of API_SPEC under another HRID and listener path."""
+    import copy
+
+    body = copy.deepcopy(API_SPEC)
+    body["hrid"] = hrid
+    body["name"] = changes.pop("name", hrid)
+    body["listeners"][0]["paths"] = [{"path": path or f"/{hrid}"}]
+    body.update(changes)
+    return body

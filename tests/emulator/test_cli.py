@@ -32,8 +32,15 @@ def test_help() -> None:
         "--jitter-ms",
         "--max-inflight",
         "--fault",
+        "--apim-version",
+        "--repository",
+        "--search-nodes",
+        "--search-index-delay-ms",
+        "--search-sync-ms",
+        "--token-ttl",
     ):
         assert option in out.stdout
+    assert "TEST KNOB, not real APIM behaviour" in " ".join(out.stdout.split())
 
 
 def test_add_arguments_builds_config(tmp_path: Path) -> None:
@@ -44,6 +51,25 @@ def test_add_arguments_builds_config(tmp_path: Path) -> None:
     )
     config = cli.config_from_args(args)
     assert [f.action for f in config.faults] == ["503", "hang"] and config.max_inflight == 4
+    args = parser.parse_args(
+        [
+            "--repository",
+            "mongodb",
+            "--search-nodes",
+            "3",
+            "--search-sync-ms",
+            "5000",
+            "--apim-version",
+            "4.11.5",
+        ]
+    )
+    config = cli.config_from_args(args)
+    assert (config.repository, config.search_nodes, config.search_sync_ms, config.apim_version) == (
+        "mongodb",
+        3,
+        5000,
+        "4.11.5",
+    )
 
 
 def test_serves_in_foreground(tmp_path: Path) -> None:

@@ -22,14 +22,14 @@ def _get(emu: RunningEmulator, path: str = V2, timeout: float = 5) -> httpx.Resp
 
 
 def test_latency_and_jitter(make_emulator: Any) -> None:
-    emu = make_emulator(latency_ms=80, jitter_ms=40, seed=1)
+    # margins wide enough for a busy machine: only lower bounds are exact, upper ones are generous
+    emu = make_emulator(latency_ms=1500, jitter_ms=40, seed=1)
     start = time.perf_counter()
-    assert _get(emu).status_code == 200
-    elapsed = time.perf_counter() - start
-    assert 0.08 <= elapsed < 1.0
+    assert _get(emu, timeout=30).status_code == 200
+    assert time.perf_counter() - start >= 1.5
     start = time.perf_counter()
-    assert httpx.get(emu.base_url + "/_emulator/stats").status_code == 200
-    assert time.perf_counter() - start < 0.08  # control endpoints are not delayed
+    assert httpx.get(emu.base_url + "/_emulator/stats", timeout=30).status_code == 200
+    assert time.perf_counter() - start < 1.5  # control endpoints are not delayed
 
 
 def test_max_inflight_queues(make_emulator: Any) -> None:
@@ -148,7 +148,8 @@ def test_stats_and_reset(emulator: RunningEmulator, client: httpx.Client, api_sp
 def test_state_dump_and_load(
     emulator: RunningEmulator, make_emulator: Any, client: httpx.Client, api_spec: dict[str, Any]
 ) -> None:
-    state = client.put(f"{AUTO}/apis", json=api_spec).json()
+    client.put(f"{AUTO}/apis", json=api_spec)
+    state = client.get(f"{AUTO}/apis/{api_spec['hrid']}").json()
     dumped = emulator.dump_state()
     assert httpx.get(f"{emulator.base_url}/_emulator/state").json() == dumped
     assert [a["id"] for a in dumped["apis"]] == [state["id"]]
@@ -177,7 +178,8 @@ def test_state_file_persistence(make_emulator: Any, tmp_path: Path, api_spec: di
 
     second = make_emulator(state_file=state_file)
     again = httpx.put(f"{second.base_url}{AUTO}/apis", json=api_spec, auth=AUTH).json()
-    assert again == created  # a second run changes nothing
-    assert json.loads(state_file.read_text())["apis"][0]["updatedAt"] == saved["apis"][0]["updatedAt"]
+    assert again["id"] == created["id"]  # found again by its crossId after the restart
+    # a real PUT always updates (and redeploys): no "unchanged" shortcut (ImportApiCRDUseCase.update)
+    assert json.loads(state_file.read_text())["apis"][0]["updatedAt"] > saved["apis"][0]["updatedAt"]
     assert httpx.delete(f"{second.base_url}{AUTO}/apis/{api_spec['hrid']}", auth=AUTH).status_code == 204
     assert json.loads(state_file.read_text())["apis"] == []

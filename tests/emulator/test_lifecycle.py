@@ -40,31 +40,35 @@ def test_api_lifecycle(
     assert state["id"] == created["id"] == api["id"] == listed["id"]
     assert api["crossId"] == EXPECTED_CROSS_ID
     assert api["definitionContext"]["origin"] == "KUBERNETES"
-    assert listed["metadata"] == {"team-name": "platform"}
+    # email-support is on every v4 API (ApiMetadataDomainService), raw in the listing
+    assert listed["metadata"] == {"email-support": "${(api.primaryOwner.email)!''}", "team-name": "platform"}
     assert "metadata" not in api
     plan_id = state["plans"][0]["id"]
     assert etag1 == f'"{emulator.dump_state()["apis"][0]["updatedAt"]}"'
 
-    # no-op update: same ids, same updatedAt
+    # the same spec again: same ids, and still an update, redeployed (no "unchanged" shortcut)
     again = client.put(f"{AUTO}/apis", json=api_spec).json()
     assert again == created
     _, api_noop, etag_noop, _ = _views(client, specs, hrid)
-    assert etag_noop == etag1 and api_noop["updatedAt"] == api["updatedAt"]
+    assert etag_noop != etag1 and api_noop["updatedAt"] > api["updatedAt"]
+    assert api_noop["deployedAt"] == api_noop["updatedAt"]
 
     # change: new name, a second plan, metadata; ids stay
     api_spec["name"] = "My API v2"
     api_spec["metadata"] = [{"key": "team", "name": "Team", "format": "STRING", "value": "core"}]
     api_spec["plans"].append(api_spec["plans"][0] | {"hrid": "second", "name": "Second"})
     changed = client.put(f"{AUTO}/apis", json=api_spec).json()
-    assert changed["id"] == created["id"] and changed["plans"][0]["id"] == plan_id
+    assert changed["id"] == created["id"]
     state, api, etag2, listed = _views(client, specs, hrid)
+    assert state["plans"][0]["id"] == plan_id
     assert etag2 != etag1 and api["name"] == "My API v2"
-    assert listed["metadata"] == {"team": "core"}
+    assert listed["metadata"] == {"email-support": "${(api.primaryOwner.email)!''}", "team": "core"}
     assert [p["hrid"] for p in state["plans"]] == ["keyless", "second"]
 
     # plans missing from the spec are deleted
     api_spec["plans"] = api_spec["plans"][1:]
-    state = client.put(f"{AUTO}/apis", json=api_spec).json()
+    client.put(f"{AUTO}/apis", json=api_spec)
+    state = client.get(f"{AUTO}/apis/{hrid}").json()
     assert [p["hrid"] for p in state["plans"]] == ["second"]
     _, _, etag3, _ = _views(client, specs, hrid)
 
@@ -95,19 +99,27 @@ def test_api_lifecycle(
     assert client.post(f"{V2}/apis/_search", json={"ids": [api["id"]]}).json()["data"] == []
 
 
-def test_legacy_uuid_addressing(client: httpx.Client, api_spec: dict[str, Any]) -> None:
-    created = client.put(f"{AUTO}/apis", json=api_spec).json()
-    for flag in ("hridContainsUUID", "legacy"):
-        r = client.get(f"{AUTO}/apis/{created['id']}", params={flag: "true"})
-        assert r.status_code == 200 and r.json()["id"] == created["id"]
-    assert client.get(f"{AUTO}/apis/{created['id']}").status_code == 404
-    assert client.delete(f"{AUTO}/apis/{created['id']}", params={"legacy": "true"}).status_code == 204
+def test_uuid_addressing(make_emulator: Any, api_spec: dict[str, Any]) -> None:
+    """``hridContainsUUID`` from 4.12.0, ``legacy`` in 4.9-4.11: each version knows only its spelling."""
+    for version, flag, other in (
+        ("4.13.0", "hridContainsUUID", "legacy"),
+        ("4.11.5", "legacy", "hridContainsUUID"),
+    ):
+        emu = make_emulator(apim_version=version)
+        with httpx.Client(base_url=emu.base_url, auth=("admin", "admin")) as client:
+            created = client.put(f"{AUTO}/apis", json=api_spec).json()
+            r = client.get(f"{AUTO}/apis/{created['id']}", params={flag: "true"})
+            assert r.status_code == 200 and r.json()["id"] == created["id"], version
+            assert client.get(f"{AUTO}/apis/{created['id']}", params={other: "true"}).status_code == 404
+            assert client.get(f"{AUTO}/apis/{created['id']}").status_code == 404
+            assert client.delete(f"{AUTO}/apis/{created['id']}", params={flag: "true"}).status_code == 204
 
 
 def test_ids_are_deterministic_across_emulators(make_emulator: Any, api_spec: dict[str, Any]) -> None:
     ids = []
     for _ in range(2):
         emu = make_emulator()
-        state = httpx.put(f"{emu.base_url}{AUTO}/apis", json=api_spec, auth=("admin", "admin")).json()
+        httpx.put(f"{emu.base_url}{AUTO}/apis", json=api_spec, auth=("admin", "admin"))
+        state = httpx.get(f"{emu.base_url}{AUTO}/apis/{api_spec['hrid']}", auth=("admin", "admin")).json()
         ids.append((state["id"], state["crossId"], state["plans"][0]["id"]))
     assert ids[0] == ids[1]

@@ -1,0 +1,123 @@
+"""Which APIM version the emulator plays, and what that version has.
+
+Every predicate below was read from the server's source at the release tag named in its comment
+(gravitee-io/gravitee-api-management); ``docs/emulator-fidelity.md`` lists them with their files. The
+emulator covers 4.8.0 to 4.13.x (4.13 = the 4.13.0-SNAPSHOT head the reference specs come from).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+NEWEST = "4.13.0"
+_SUPPORTED_MINORS = (8, 9, 10, 11, 12, 13)
+_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+
+# First patch of each minor whose ApiSearchServiceImpl/ApiServiceImpl has fetchAndSetMetadata
+# (mAPI v2 `_search` and `GET /apis` with `expands=metadata`); 4.12.0 and later all have it.
+_METADATA_EXPAND_SINCE = {8: 25, 9: 18, 10: 13, 11: 5}
+# First patch of each minor whose mAPI v2 ApiResource has `POST /apis/{apiId}/_detach`.
+_DETACH_SINCE = {8: 20, 9: 13, 10: 5, 11: 0}
+
+OLD_HRID = r"^[a-zA-Z][a-zA-Z0-9_-]{2,}$"  # automation open-api.yaml `Hrid`, 4.9.0 .. 4.11.x
+NEW_HRID = r"^[a-zA-Z0-9][a-zA-Z0-9_-]+[a-zA-Z0-9]$"  # 4.12.0 and later
+
+# mAPI v2 ApiSortByParam.ApiSortByEnum values: 4.8.x knows four, 4.9.0 and later twenty.
+_SORT_BY_48 = ("name", "-name", "paths", "-paths")
+_SORT_BY = (
+    "name",
+    "-name",
+    "paths",
+    "-paths",
+    "api_type",
+    "-api_type",
+    "status",
+    "-status",
+    "access",
+    "-access",
+    "tags_asc",
+    "-tags_desc",
+    "categories_asc",
+    "-categories_desc",
+    "owner",
+    "-owner",
+    "portal_status",
+    "-portal_status",
+    "visibility",
+    "-visibility",
+)
+
+
+@dataclass(frozen=True, order=True)
+class ApimVersion:
+    major: int
+    minor: int
+    patch: int
+
+    @classmethod
+    def parse(cls, text: str) -> ApimVersion:
+        match = _VERSION.match(text.strip())
+        if match is None:
+            raise ValueError(f"APIM version must look like 4.12.3, not {text!r}")
+        version = cls(int(match[1]), int(match[2]), int(match[3]))
+        if version.major != 4 or version.minor not in _SUPPORTED_MINORS:
+            raise ValueError(f"the emulator plays APIM 4.8.0 to 4.13.x, not {text}")
+        return version
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+    def _since(self, table: dict[int, int], all_from_minor: int) -> bool:
+        if self.minor >= all_from_minor:
+            return True
+        first = table.get(self.minor)
+        return first is not None and self.patch >= first
+
+    # -- Automation API ---------------------------------------------------------------------------
+    @property
+    def automation_preview(self) -> bool:
+        """4.8.x: the Automation module exists, with a pre-release contract (no applications, plans as a
+        map, ``definitionContext`` required)."""
+        return self.minor == 8
+
+    @property
+    def uuid_flag(self) -> str | None:
+        """The query flag that addresses a resource by UUID: ``legacy`` in 4.9-4.11, ``hridContainsUUID``
+        from 4.12.0 (ApisResource/ApiResource/ApplicationResource), none in 4.8."""
+        if self.minor == 8:
+            return None
+        return "legacy" if self.minor < 12 else "hridContainsUUID"
+
+    @property
+    def hrid_pattern(self) -> str:
+        return OLD_HRID if self.minor < 12 else NEW_HRID
+
+    @property
+    def plan_security_required(self) -> bool:
+        """``PlanV4.required`` lists ``security`` before 4.12.0."""
+        return self.minor < 12
+
+    @property
+    def api_types(self) -> tuple[str, ...]:
+        """Automation ``ApiType`` enum: 4.9 has MESSAGE, PROXY, NATIVE; 4.10 adds the AI proxies."""
+        if self.minor <= 9:
+            return ("MESSAGE", "PROXY", "NATIVE")
+        return ("A2A_PROXY", "LLM_PROXY", "MCP_PROXY", "MESSAGE", "PROXY", "NATIVE")
+
+    # -- mAPI v2 ----------------------------------------------------------------------------------
+    @property
+    def metadata_expand(self) -> bool:
+        return self._since(_METADATA_EXPAND_SINCE, 12)
+
+    @property
+    def detach(self) -> bool:
+        return self._since(_DETACH_SINCE, 12)
+
+    @property
+    def sort_by_values(self) -> tuple[str, ...]:
+        return _SORT_BY_48 if self.minor == 8 else _SORT_BY
+
+
+def version_of(text: str | None) -> ApimVersion:
+    return ApimVersion.parse(text or NEWEST)
