@@ -18,8 +18,10 @@ from typing import Any, NoReturn
 
 from reconciler import __version__
 from reconciler.apim.config import ClientConfig, Timeouts, TlsOptions
+from reconciler.apim.endpoints import EndpointError
 from reconciler.apply.engine import SyncMode, SyncResult, SyncSettings, reconcile
 from reconciler.apply.scope import Scope, parse_labels, parse_shard_index
+from reconciler.contexts import ALLOW_ENV, ALLOW_FLAG, check_allowed_urls, split_urls
 from reconciler.daemon import SyncJob, load_snapshot
 from reconciler.exitcodes import ExitCode
 from reconciler.logs import LEVELS, configure_logging
@@ -133,6 +135,16 @@ def _add_apim_options(parser: argparse.ArgumentParser) -> None:
     _option(
         parser, "--timeout", 30.0, type=float, metavar="SECONDS", help="read/write timeout of APIM requests"
     )
+    parser.add_argument(
+        ALLOW_FLAG,
+        dest="allowed_apim_urls",
+        action="append",
+        default=split_urls(os.environ.get(ALLOW_ENV, "")),
+        metavar="URL",
+        help="let credentials from outside the repository (mounted secrets, APIM_SECRET_*) go to this "
+        "APIM base URL, for every context (repeatable; the variable takes several, comma-separated; a "
+        f"secret's own baseUrl/allowedUrls key binds just that secret) [env {ALLOW_ENV}=URL,URL]",
+    )
 
 
 def _add_source_options(parser: argparse.ArgumentParser) -> None:
@@ -235,8 +247,15 @@ def _client_config(args: argparse.Namespace) -> ClientConfig:
             raise UsageError(f"--context-ca-bundle {entry!r} is not NAMESPACE/NAME=FILE")
         key = context if "/" in context else f"{DEFAULT_NAMESPACE}/{context}"
         overrides[key] = TlsOptions(ca_bundle=Path(path), insecure_skip_verify=tls.insecure_skip_verify)
+    try:
+        allowed = check_allowed_urls(args.allowed_apim_urls)
+    except EndpointError as exc:
+        raise UsageError(str(exc)) from None
     return ClientConfig(
-        timeouts=Timeouts(read=args.timeout, write=args.timeout), tls=tls, tls_overrides=overrides
+        timeouts=Timeouts(read=args.timeout, write=args.timeout),
+        tls=tls,
+        tls_overrides=overrides,
+        allowed_urls=allowed,
     )
 
 
@@ -513,7 +532,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_check_context(args: argparse.Namespace) -> int:
-    from reconciler.apim.context_check import check_contexts, render_context_checks
+    from reconciler.contexts.check import check_contexts, render_context_checks
 
     manifests = load_manifests(args.paths, _load_options(args))
     if not manifests.ok:
@@ -534,6 +553,7 @@ def cmd_check_context(args: argparse.Namespace) -> int:
                 "environmentId": r.environment_id,
                 "environmentName": r.environment_name,
                 "auth": r.auth,
+                "binding": r.binding,
                 "automationApi": r.automation_api,
             }
             for r in results

@@ -53,11 +53,8 @@ from reconciler.apim.retry import (
     parse_retry_after,
 )
 from reconciler.apim.transport import LanePool
-from reconciler.manifests.model import Resource
 from reconciler.plan.canonical import reveal_leaf
-from reconciler.secrets.credentials import Credentials, credentials_provider
-from reconciler.secrets.store import SecretStore
-from reconciler.secrets.template_resolution import resolve_resource_templates
+from reconciler.secrets.credentials import Credentials
 from reconciler.secrets.value import Secret
 
 _log = structlog.get_logger("reconciler.apim")
@@ -175,28 +172,6 @@ class ApimClient:
             # bundle (about 25 ms per client). One that trusts no CA would fail closed if it were used.
             verify = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         return LanePool(limits, verify, trust_env=self.config.trust_env)
-
-    @classmethod
-    def for_context(
-        cls,
-        context: Resource,
-        store: SecretStore,
-        config: ClientConfig | None = None,
-        *,
-        retry: RetryCoordinator | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> ApimClient:
-        """The client of a ManagementContext resource, re-reading its credentials before each request.
-
-        Fails at once (SecretResolutionError, EndpointError) when the context cannot be used at all.
-        Pass one `RetryCoordinator` to every client of a sync so that they share per-server budgets.
-        """
-        spec = resolve_resource_templates(context, store)
-        target = ApimTarget.from_context_spec(spec)
-        provider = credentials_provider(context, store)
-        provider()  # resolve once now, so that a missing secret is reported before any request
-        key = f"{context.namespace}/{context.name}"
-        return cls(target, provider, config, retry=retry, context_key=key, transport=transport)
 
     async def __aenter__(self) -> ApimClient:
         return self

@@ -60,6 +60,9 @@ class ClientConfig:
     max_connections: int = 20
     max_keepalive_connections: int = 10
     user_agent: str = "apim-reconciler"
+    allowed_urls: tuple[str, ...] = ()
+    """Base URLs allowed for every credential from outside the repository (`--allowed-apim-url`);
+    see reconciler/contexts/binding.py."""
 
     def tls_for(self, context_key: str | None) -> TlsOptions:
         if context_key is not None and context_key in self.tls_overrides:

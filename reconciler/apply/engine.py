@@ -22,12 +22,13 @@ import structlog
 
 from reconciler.apim.client import ApimClient
 from reconciler.apim.config import ClientConfig
-from reconciler.apim.endpoints import ApimTarget, EndpointError
+from reconciler.apim.endpoints import EndpointError
 from reconciler.apim.errors import ApimError
 from reconciler.apim.retry import RetryCoordinator
 from reconciler.apply.actual import Listing, read_full_states, read_listing
 from reconciler.apply.executor import Progress, execute
 from reconciler.apply.scope import Scope
+from reconciler.contexts import auth_origins, open_client, prepare_context
 from reconciler.manifests.model import (
     MANAGEMENT_CONTEXT,
     ManifestSet,
@@ -162,6 +163,7 @@ async def _reconcile(
         if settings.scope.selects(r) and (r.kind == MANAGEMENT_CONTEXT or r.context_ref is not None)
     ]
     resolved, problems = _resolve(in_scope, store)
+    as_written = {r.id: r for r in in_scope if r.kind == MANAGEMENT_CONTEXT}
     contexts = {
         r.id: r for r in resolved if r.kind == MANAGEMENT_CONTEXT and settings.scope.context_selected(r.id)
     }
@@ -190,19 +192,21 @@ async def _reconcile(
         clients: dict[ResourceId, ApimClient] = {}
         for cid in sorted(contexts):
             try:
-                target = ApimTarget.from_context_spec(reveal_all(contexts[cid].spec))
-            except EndpointError as exc:
+                prepared = prepare_context(
+                    as_written[cid],
+                    store,
+                    client_config,
+                    credentials=credentials[cid],
+                    origins=auth_origins(as_written[cid]),
+                )
+            except EndpointError as exc:  # a bad baseUrl, or one its credential is not bound to
                 failures.append(ContextFailure(cid, "connect", str(exc)))
                 continue
-            clients[cid] = await stack.enter_async_context(
-                ApimClient(
-                    target,
-                    credentials[cid],
-                    client_config,
-                    retry=retry,
-                    context_key=f"{cid.namespace}/{cid.name}",
-                )
-            )
+            except Exception as exc:  # one context's bug must not stop the others
+                failures.append(ContextFailure(cid, "connect", _unexpected(exc)))
+                continue
+            client = open_client(prepared, store, client_config, retry=retry)
+            clients[cid] = await stack.enter_async_context(client)
         # The listings wait on the network and building the bodies on the CPU: the bodies are built
         # in a thread while the listings run, which hides most of one or the other. The default
         # executor is fine for it (unlike git, see daemon/threads.py): pure CPU, about a second at
@@ -255,6 +259,12 @@ async def _reconcile(
         failures=tuple(failures),
         requests=dict(requests),
     )
+
+
+def _unexpected(exc: Exception) -> str:
+    """An exception nobody expected, as a message: its type (its text may hold anything; it is logged)."""
+    _log.error("unexpected error", error=f"{type(exc).__name__}: {exc}")
+    return f"unexpected error ({type(exc).__name__}); see the log"
 
 
 def _resolve(resources: Sequence[Resource], store: SecretStore) -> tuple[list[Resource], list[Problem]]:
@@ -313,6 +323,8 @@ async def _read_context(
     except ApimError as exc:
         _log.warning("cannot read context", context=str(context), error=str(exc))
         return ContextFailure(context, "read", str(exc), exc.status)
+    except Exception as exc:  # one context's bug (or its server's oddity) must not stop the others
+        return ContextFailure(context, "read", _unexpected(exc))
     in_scope = [s for s in listing.summaries if _summary_in_scope(s, settings.scope, options.owner_id)]
     return Listing(in_scope, listing.states)
 

@@ -25,8 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.apim.config import ClientConfig
-from reconciler.apim.context_check import check_context
+from reconciler.apim.endpoints import EndpointError
 from reconciler.apim.errors import ApimError
+from reconciler.contexts import BASE_URL_KEY
+from reconciler.contexts.check import check_context
 from reconciler.exitcodes import ExitCode
 from reconciler.identity.contexts import admin_credentials, load_context
 from reconciler.identity.create import CreateRequest, CreateResult, create_service_account
@@ -153,7 +155,7 @@ def _run(
 ) -> int:
     try:
         return command(args, hooks)
-    except (IdentityError, ApimError, SecretResolutionError) as exc:
+    except (IdentityError, ApimError, SecretResolutionError, EndpointError) as exc:
         print(f"apim-reconciler service-account {args.sa_action}: error: {exc}", file=sys.stderr)
         return ExitCode.FAILED
 
@@ -183,10 +185,15 @@ def cmd_create(args: argparse.Namespace, hooks: CliHooks) -> int:
         assert (
             result.token is not None and result.token_id is not None
         )  # manifest mode always creates a token (type narrowing)  # nosec B101
-        sys.stdout.write(secret_manifest(result.secret, result.token, result.token_id, result.user_id))
-        var = env_var_name(SourceKind.SECRET, result.secret.namespace, result.secret.name, "bearerToken")
+        sys.stdout.write(
+            secret_manifest(result.secret, result.token, result.token_id, result.user_id, result.bound_to)
+        )
+        ns, name = result.secret.namespace, result.secret.name
+        var = env_var_name(SourceKind.SECRET, ns, name, "bearerToken")
+        bound = env_var_name(SourceKind.SECRET, ns, name, BASE_URL_KEY)
         # Prove the manifest works: the same check as check-context, with the secret given as its variable.
-        store = SecretStore(None, None, environ={**os.environ, var: result.token.reveal()})
+        environ = {**os.environ, var: result.token.reveal(), bound: result.bound_to}
+        store = SecretStore(None, None, environ=environ)
     verdict = asyncio.run(check_context(context, store, config))
     report.write(_render_create(result, args, request))
     report.write(f"  context:      {context.namespace}/{context.name}: ")

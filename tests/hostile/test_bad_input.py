@@ -11,7 +11,7 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.emulator import EmulatorConfig, RunningEmulator, start_emulator
-from tests.apply.helpers import TOKEN_ENV, Repo, api_yaml
+from tests.apply.helpers import Repo, api_yaml, set_token_env
 from tests.hostile.corpus import CASES, Case
 
 
@@ -25,7 +25,7 @@ def apim() -> Iterator[RunningEmulator]:
 def baseline(apim: RunningEmulator, tmp_path_factory: pytest.TempPathFactory) -> str:
     """APIM after a sync of two APIs, `valid` and `doomed`; every case starts from it."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(TOKEN_ENV, "emulator-token")
+        set_token_env(patch, apim.base_url)
         repo = Repo(tmp_path_factory.mktemp("baseline") / "repo", apim.base_url)
         repo.write("valid.yaml", api_yaml("valid"))
         repo.write("doomed.yaml", api_yaml("doomed"))
@@ -59,7 +59,7 @@ def test_hostile_repository(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv(TOKEN_ENV, "emulator-token")
+    set_token_env(monkeypatch, apim.base_url)
     apim.load_state(json.loads(baseline))
     repo = build(case, tmp_path / "repo", apim.base_url)
 
