@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from reconciler import __version__
-from reconciler.apim.config import ClientConfig, Timeouts, TlsOptions
+from reconciler.apim.config import DEFAULT_MAX_RESPONSE_SIZE, ClientConfig, Timeouts, TlsOptions
 from reconciler.apim.endpoints import EndpointError
 from reconciler.apply.engine import SyncMode, SyncResult, SyncSettings, reconcile
 from reconciler.apply.scope import Scope, parse_labels, parse_shard_index
@@ -133,7 +133,20 @@ def _add_apim_options(parser: argparse.ArgumentParser) -> None:
         f"[env {env_name('--insecure-skip-tls-verify')}=true]",
     )
     _option(
-        parser, "--timeout", 30.0, type=float, metavar="SECONDS", help="read/write timeout of APIM requests"
+        parser,
+        "--timeout",
+        30.0,
+        type=float,
+        metavar="SECONDS",
+        help="time limit of each APIM request attempt, in all (connect, send, wait, read the whole answer)",
+    )
+    _option(
+        parser,
+        "--max-response-size",
+        DEFAULT_MAX_RESPONSE_SIZE,
+        type=int,
+        metavar="BYTES",
+        help="refuse an APIM answer larger than this",
     )
     parser.add_argument(
         ALLOW_FLAG,
@@ -251,10 +264,13 @@ def _client_config(args: argparse.Namespace) -> ClientConfig:
         allowed = check_allowed_urls(args.allowed_apim_urls)
     except EndpointError as exc:
         raise UsageError(str(exc)) from None
+    if args.max_response_size < 1:
+        raise UsageError("--max-response-size must be at least 1 byte")
     return ClientConfig(
-        timeouts=Timeouts(read=args.timeout, write=args.timeout),
+        timeouts=Timeouts(read=args.timeout, write=args.timeout, attempt=args.timeout),
         tls=tls,
         tls_overrides=overrides,
+        max_response_size=args.max_response_size,
         allowed_urls=allowed,
     )
 

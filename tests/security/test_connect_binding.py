@@ -215,3 +215,11 @@ def test_a_malformed_binding_is_refused_without_showing_it(
     assert "key baseUrl does not hold an http:// or https:// URL" in output
     assert CANARY not in output
 
+
+def test_a_bad_allowed_url_flag_is_a_usage_error(
+    tmp_path: Path, recorder: Recorder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = Workspace.make(tmp_path, recorder.url)
+    code, output = run(capsys, [*argv("diff", ws), "--allowed-apim-url", "http://[::1"])
+    assert code == 64 and "--allowed-apim-url" in output
+    assert recorder.requests == []
