@@ -27,6 +27,7 @@ from reconciler.apim.errors import ApimError
 from reconciler.apim.retry import RetryCoordinator
 from reconciler.apply.actual import Listing, read_full_states, read_listing
 from reconciler.apply.executor import Progress, execute
+from reconciler.apply.interrupt import Interrupted, Stop
 from reconciler.apply.scope import Scope
 from reconciler.contexts import auth_origins, open_client, prepare_context
 from reconciler.manifests.model import (
@@ -64,6 +65,9 @@ class SyncMode(StrEnum):
     APPLY = "apply"
 
 
+DEFAULT_SYNC_TIMEOUT = 1800.0
+
+
 @dataclass(frozen=True)
 class SyncSettings:
     plan: PlanOptions = field(default_factory=PlanOptions)
@@ -73,6 +77,8 @@ class SyncSettings:
     secrets_dir: Path | None = DEFAULT_SECRETS_DIR
     config_dir: Path | None = None
     client: ClientConfig = field(default_factory=ClientConfig)
+    sync_timeout: float | None = DEFAULT_SYNC_TIMEOUT
+    """Seconds one sync may take in all; then it stops as on a signal (nothing new starts) and fails."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,8 @@ class SyncResult:
     outcomes: tuple[Outcome, ...] = ()
     failures: tuple[ContextFailure, ...] = ()
     requests: Mapping[str, int] = field(default_factory=dict)
+    interrupted: str | None = None
+    """Why the sync was stopped before its end (a signal, its deadline); None when it was not."""
 
     @property
     def all_problems(self) -> tuple[Problem, ...]:
@@ -112,7 +120,7 @@ class SyncResult:
     @property
     def ok(self) -> bool:
         plan_errors = self.plan is not None and self.plan.has_errors
-        return not (self.errors or self.failures or self.failed_outcomes or plan_errors)
+        return not (self.errors or self.failures or self.failed_outcomes or plan_errors or self.interrupted)
 
     @property
     def has_changes(self) -> bool:
@@ -127,13 +135,28 @@ async def reconcile(
     mode: SyncMode,
     store: SecretStore | None = None,
     progress: Progress | None = None,
+    stop: Stop | None = None,
 ) -> SyncResult:
-    """Plan (and, in APPLY mode, apply) the manifests of one commit against their APIMs."""
+    """Plan (and, in APPLY mode, apply) the manifests of one commit against their APIMs.
+
+    Once `stop` is set (by the caller's signal handler, or by the sync's deadline), nothing new is
+    started: a sync stopped before its plan exists applies nothing; one stopped while applying lets
+    the writes in flight finish for `stop.grace_period`, and reports every action's fate.
+    """
     result = SyncResult(commit=commit, mode=mode, manifests=manifests)
     if not manifests.ok:
         return result  # nothing is read, applied or deleted on the strength of a broken repository
-    with _frozen_heap():
-        return await _reconcile(result, settings, store, progress)
+    stop = stop or Stop()
+    deadline = None
+    if settings.sync_timeout is not None and settings.sync_timeout > 0:
+        reason = f"the sync took longer than its deadline of {settings.sync_timeout:g} s (--sync-timeout)"
+        deadline = asyncio.get_running_loop().call_later(settings.sync_timeout, stop.set, reason)
+    try:
+        with _frozen_heap():
+            return await _reconcile(result, settings, store, progress, stop)
+    finally:
+        if deadline is not None:
+            deadline.cancel()
 
 
 @contextmanager
@@ -152,7 +175,11 @@ def _frozen_heap() -> Iterator[None]:
 
 
 async def _reconcile(
-    result: SyncResult, settings: SyncSettings, store: SecretStore | None, progress: Progress | None
+    result: SyncResult,
+    settings: SyncSettings,
+    store: SecretStore | None,
+    progress: Progress | None,
+    stop: Stop,
 ) -> SyncResult:
     manifests, commit, mode = result.manifests, result.commit, result.mode
     store = store or SecretStore(settings.secrets_dir, settings.config_dir)
@@ -218,8 +245,11 @@ async def _reconcile(
             )
         )
         try:
-            build = await asyncio.to_thread(build_desired, resolved)
-            listings = await reading
+            build = await stop.run(asyncio.to_thread(build_desired, resolved))
+            listings = await stop.run(reading)
+        except Interrupted as interrupted:
+            reading.cancel()
+            return _stopped(result, problems, list(contexts), interrupted.reason, clients)
         except BaseException:
             reading.cancel()
             raise
@@ -235,19 +265,25 @@ async def _reconcile(
             states.update(listing.states)
         readable = {cid: desired[cid] for cid in summaries}
         to_read = [r for r in reads_needed(readable, summaries, options) if r.key not in states]
-        full = await read_full_states(to_read, clients, settings.concurrency)
+        try:
+            full = await stop.run(read_full_states(to_read, clients, settings.concurrency))
+        except Interrupted as interrupted:
+            return _stopped(result, problems, list(contexts), interrupted.reason, clients)
         states.update(full.states)
         failures += [ContextFailure(cid, "read", message) for cid, message in full.failures.items()]
         plannable = {cid: s for cid, s in readable.items() if cid not in full.failures}
         plan = make_plan(plannable, {cid: summaries[cid] for cid in plannable}, states, options)
         outcomes: tuple[Outcome, ...] = ()
         if mode is not SyncMode.DIFF and plan.has_changes:
-            outcomes = await execute(
-                plan,
-                clients,
-                settings.concurrency,
-                dry_run=mode is SyncMode.SERVER_DRY_RUN,
-                progress=progress,
+            outcomes = await stop.finish(
+                execute(
+                    plan,
+                    clients,
+                    settings.concurrency,
+                    dry_run=mode is SyncMode.SERVER_DRY_RUN,
+                    progress=progress,
+                    stopped=stop.is_set,
+                )
             )
         for client in clients.values():
             requests.update(client.stats.by_method)
@@ -258,6 +294,27 @@ async def _reconcile(
         outcomes=outcomes,
         failures=tuple(failures),
         requests=dict(requests),
+        interrupted=stop.reason,
+    )
+
+
+def _stopped(
+    result: SyncResult,
+    problems: Sequence[Problem],
+    contexts: Sequence[ResourceId],
+    reason: str,
+    clients: Mapping[ResourceId, ApimClient],
+) -> SyncResult:
+    """The result of a sync stopped before its plan: every context failed, nothing applied."""
+    requests: Counter[str] = Counter()
+    for client in clients.values():
+        requests.update(client.stats.by_method)
+    failures = tuple(
+        ContextFailure(cid, "interrupted", f"{reason}: stopped before it was planned; nothing was applied")
+        for cid in contexts
+    )
+    return replace(
+        result, problems=tuple(problems), failures=failures, requests=dict(requests), interrupted=reason
     )
 
 

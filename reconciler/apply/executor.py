@@ -24,6 +24,8 @@ from reconciler.plan.model import Action, ActionKind, Outcome, Plan
 
 _log = structlog.get_logger(__name__)
 
+NOT_RUN = "not run: the sync was stopped before it"
+
 Clock = Callable[[], datetime]
 Progress = Callable[[int, int], None]
 """Called with (actions done, actions in all) after each action: the CLI draws a bar with it."""
@@ -49,8 +51,13 @@ async def execute(
     dry_run: bool = False,
     clock: Clock = _utc_now,
     progress: Progress | None = None,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> tuple[Outcome, ...]:
-    """Apply every write of the plan; with `dry_run`, send each with `dryRun=true` instead."""
+    """Apply every write of the plan; with `dry_run`, send each with `dryRun=true` instead.
+
+    Once `stopped()` is true, no write starts (each is reported as not run). Cancelled, it returns
+    what completed, and the rest as interrupted (in flight: APIM may or may not have applied it).
+    """
     by_context: dict[ResourceId, list[Action]] = {}
     for action in plan.writes():
         by_context.setdefault(action.context, []).append(action)
@@ -63,14 +70,39 @@ async def execute(
         if progress is not None:
             progress(done, total)
 
-    results = await asyncio.gather(
-        *(
-            _execute_context(actions, clients[cid], concurrency, dry_run, clock, tick)
-            for cid, actions in by_context.items()
-            if cid in clients
+    ledger = _Ledger(stopped)
+    try:
+        results = await asyncio.gather(
+            *(
+                _execute_context(actions, clients[cid], concurrency, dry_run, clock, tick, ledger)
+                for cid, actions in by_context.items()
+                if cid in clients
+            )
         )
-    )
+    except asyncio.CancelledError:
+        # Stopped, and the grace period is over: the report must still say what was done.
+        return tuple(
+            ledger.outcome(a) for cid, actions in by_context.items() if cid in clients for a in actions
+        )
     return tuple(outcome for outcomes in results for outcome in outcomes)
+
+
+class _Ledger:
+    """What has started and what has finished (by `id` of the action, alive for the whole run)."""
+
+    def __init__(self, stopped: Callable[[], bool]) -> None:
+        self.stopped = stopped
+        self.started: set[int] = set()
+        self.finished: dict[int, Outcome] = {}
+
+    def outcome(self, action: Action) -> Outcome:
+        done = self.finished.get(id(action))
+        if done is not None:
+            return done
+        if id(action) in self.started:
+            message = "interrupted in flight: APIM may or may not have applied it (the next sync will show)"
+            return Outcome(action, ok=False, error=message, interrupted=True)
+        return Outcome(action, ok=False, error=NOT_RUN, interrupted=True)
 
 
 async def _execute_context(
@@ -80,22 +112,33 @@ async def _execute_context(
     dry_run: bool,
     clock: Clock,
     tick: Callable[[], None],
+    ledger: _Ledger,
 ) -> list[Outcome]:
     gate = asyncio.Semaphore(max(1, concurrency))
     outcomes: list[Outcome] = []
 
     async def run(action: Action) -> Outcome:
         async with gate:
-            try:
-                await _apply(action, client, dry_run, clock)
-            except ApimError as exc:
-                tick()
-                _log.warning(
-                    "apply failed", resource=str(action.resource), action=str(action.kind), error=str(exc)
-                )
-                return Outcome(action, ok=False, error=str(exc), conflict=isinstance(exc, ConflictError))
+            if ledger.stopped():
+                return ledger.outcome(action)
+            ledger.started.add(id(action))
+            outcome = await attempt(action)
+            ledger.finished[id(action)] = outcome
             tick()
-            return Outcome(action, ok=True)
+            return outcome
+
+    async def attempt(action: Action) -> Outcome:
+        try:
+            await _apply(action, client, dry_run, clock)
+        except ApimError as exc:
+            _log.warning(
+                "apply failed", resource=str(action.resource), action=str(action.kind), error=str(exc)
+            )
+            return Outcome(action, ok=False, error=str(exc), conflict=isinstance(exc, ConflictError))
+        except Exception as exc:  # a bug must fail this action, not the whole sync
+            _log.error("apply crashed", resource=str(action.resource), error=f"{type(exc).__name__}: {exc}")
+            return Outcome(action, ok=False, error=f"unexpected error ({type(exc).__name__}); see the log")
+        return Outcome(action, ok=True)
 
     for _, phase in groupby(sorted(actions, key=_phase), key=_phase):
         outcomes += await asyncio.gather(*(run(a) for a in phase))

@@ -138,3 +138,4 @@ class Outcome:
     ok: bool
     error: str | None = None
     conflict: bool = False  # refused because something else holds the same path (a 400 in APIM)
+    interrupted: bool = False  # not run, or cut off in flight, because the sync was stopped
