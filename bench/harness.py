@@ -23,6 +23,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"
 SECRET_ENV = "APIM_SECRET_DEFAULT_APIM_BENCH_BEARERTOKEN"  # secretRef apim-bench of bench.generate
+BIND_ENV = "APIM_SECRET_DEFAULT_APIM_BENCH_BASEURL"  # the URL that token may be sent to (its binding)
 EMPTY_STATE: dict[str, Any] = {"format": "apim-emulator-state/1", "apis": [], "applications": []}
 USERS: dict[str, Any] = {
     "organizations": [
@@ -135,20 +136,23 @@ def emulator(workdir: Path, latency_ms: float, max_inflight: int) -> Iterator[Em
             process.wait()
 
 
-def child_env() -> dict[str, str]:
-    """Environment of the processes we start: the context's token, and no proxy for 127.0.0.1."""
+def child_env(base_url: str | None = None) -> dict[str, str]:
+    """Environment of the processes we start: the context's token (bound to `base_url`, the emulator),
+    and no proxy for 127.0.0.1."""
     env = {**os.environ, SECRET_ENV: TOKEN, "NO_PROXY": "127.0.0.1,localhost"}
+    if base_url is not None:
+        env[BIND_ENV] = base_url
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     return env
 
 
-def run_child(args: list[str], timeout: float) -> dict[str, Any]:
+def run_child(args: list[str], timeout: float, base_url: str) -> dict[str, Any]:
     """Run `python -m bench.runner ARGS` and return the JSON it prints on its last stdout line."""
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "bench.runner", *args],
         cwd=ROOT,
-        env=child_env(),
+        env=child_env(base_url),
         capture_output=True,
         text=True,
         timeout=timeout,

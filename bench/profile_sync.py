@@ -36,9 +36,11 @@ def main(argv: list[str] | None = None) -> int:
         repo = generate_repository(Path(tmp) / "repo", args.n, base_url=emu.url)
         emu.load_state(EMPTY_STATE)
         if args.scenario == "noop-sync":
-            run_child(["ours", str(repo), "--concurrency", str(args.concurrency)], 900)
+            run_child(["ours", str(repo), "--concurrency", str(args.concurrency)], 900, emu.url)
         result = run_child(
-            ["profile", str(repo), "--concurrency", str(args.concurrency), "--profile-out", str(text)], 900
+            ["profile", str(repo), "--concurrency", str(args.concurrency), "--profile-out", str(text)],
+            900,
+            emu.url,
         )
     summary = {
         "scenario": args.scenario,

@@ -94,7 +94,7 @@ class Bench:
     def ensure_synced(self) -> dict[str, Any]:
         if self.synced is None:
             self.emu.load_state(EMPTY_STATE)
-            run_child(self.sync_args("ours", self.repo), CHILD_TIMEOUT)
+            run_child(self.sync_args("ours", self.repo), CHILD_TIMEOUT, self.emu.url)
             self.synced = self.emu.dump_state()
         return self.synced
 
@@ -103,14 +103,14 @@ class Bench:
         prepare()
         self.emu.reset_stats()
         cpu0 = self.emu.cpu_seconds()
-        result = run_child(self.sync_args(mode, repo), CHILD_TIMEOUT)
+        result = run_child(self.sync_args(mode, repo), CHILD_TIMEOUT, self.emu.url)
         result["emulator_cpu_s"] = self.emu.cpu_seconds() - cpu0
         result["requests"] = self.emu.stats()
         return result
 
     def verify(self, repo: Path) -> tuple[bool, str | None]:
         try:
-            result = run_child(self.sync_args("verify", repo), CHILD_TIMEOUT)
+            result = run_child(self.sync_args("verify", repo), CHILD_TIMEOUT, self.emu.url)
         except RuntimeError as exc:
             return False, str(exc)[-500:]
         if result.get("ok"):
@@ -243,7 +243,7 @@ class Bench:
                 result = _real_daemon(self, syncs)
             else:
                 args = [*self.sync_args("daemon", self.repo), "--alt", str(self.changed_repo)]
-                result = run_child([*args, "--syncs", str(syncs)], CHILD_TIMEOUT)
+                result = run_child([*args, "--syncs", str(syncs)], CHILD_TIMEOUT, self.emu.url)
         except (RuntimeError, TimeoutError, httpx.HTTPError) as exc:
             result, error = {"ok": False}, str(exc)[-500:]
         converged = bool(result.get("ok"))
@@ -386,7 +386,12 @@ def _real_daemon(bench: Bench, syncs: int) -> dict[str, Any]:
         "json",
     ]
     process = subprocess.Popen(
-        command, cwd=ROOT, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=ROOT,
+        env=child_env(bench.emu.url),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     walls: list[float] = []
     rss: list[float] = []

@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import re
+import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
@@ -18,9 +19,12 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from reconciler import __version__
-from reconciler.apim.config import ClientConfig, Timeouts, TlsOptions
-from reconciler.apply.engine import SyncMode, SyncResult, SyncSettings, reconcile
+from reconciler.apim.config import DEFAULT_MAX_RESPONSE_SIZE, ClientConfig, Timeouts, TlsOptions
+from reconciler.apim.endpoints import EndpointError
+from reconciler.apply.engine import DEFAULT_SYNC_TIMEOUT, SyncMode, SyncResult, SyncSettings, reconcile
+from reconciler.apply.interrupt import Stop
 from reconciler.apply.scope import Scope, parse_labels, parse_shard_index
+from reconciler.contexts import ALLOW_ENV, ALLOW_FLAG, check_allowed_urls, split_urls
 from reconciler.daemon import SyncJob, load_snapshot
 from reconciler.exitcodes import ExitCode
 from reconciler.logs import LEVELS, configure_logging
@@ -172,7 +176,30 @@ def _add_apim_options(parser: argparse.ArgumentParser) -> None:
         f"[env {env_name('--insecure-skip-tls-verify')}=true]",
     )
     _option(
-        parser, "--timeout", 30.0, type=float, metavar="SECONDS", help="read/write timeout of APIM requests"
+        parser,
+        "--timeout",
+        30.0,
+        type=float,
+        metavar="SECONDS",
+        help="time limit of each APIM request attempt, in all (connect, send, wait, read the whole answer)",
+    )
+    _option(
+        parser,
+        "--max-response-size",
+        DEFAULT_MAX_RESPONSE_SIZE,
+        type=int,
+        metavar="BYTES",
+        help="refuse an APIM answer larger than this",
+    )
+    parser.add_argument(
+        ALLOW_FLAG,
+        dest="allowed_apim_urls",
+        action="append",
+        default=split_urls(os.environ.get(ALLOW_ENV, "")),
+        metavar="URL",
+        help="let credentials from outside the repository (mounted secrets, APIM_SECRET_*) go to this "
+        "APIM base URL, for every context (repeatable; the variable takes several, comma-separated; a "
+        f"secret's own baseUrl/allowedUrls key binds just that secret) [env {ALLOW_ENV}=URL,URL]",
     )
     parser.add_argument(
         "--public-var",
@@ -305,8 +332,18 @@ def _client_config(args: argparse.Namespace) -> ClientConfig:
             raise UsageError(f"--context-ca-bundle {entry!r} is not NAMESPACE/NAME=FILE")
         key = context if "/" in context else f"{DEFAULT_NAMESPACE}/{context}"
         overrides[key] = TlsOptions(ca_bundle=Path(path), insecure_skip_verify=tls.insecure_skip_verify)
+    try:
+        allowed = check_allowed_urls(args.allowed_apim_urls)
+    except EndpointError as exc:
+        raise UsageError(str(exc)) from None
+    if args.max_response_size < 1:
+        raise UsageError("--max-response-size must be at least 1 byte")
     return ClientConfig(
-        timeouts=Timeouts(read=args.timeout, write=args.timeout), tls=tls, tls_overrides=overrides
+        timeouts=Timeouts(read=args.timeout, write=args.timeout, attempt=args.timeout),
+        tls=tls,
+        tls_overrides=overrides,
+        max_response_size=args.max_response_size,
+        allowed_urls=allowed,
     )
 
 
@@ -436,6 +473,15 @@ def _add_plan_options(parser: argparse.ArgumentParser, *, source_from_env: bool 
         "read every managed resource to detect any drift (slower; the default reads only what changed)",
     )
     _option(plan, "--concurrency", 8, type=int, metavar="N", help="APIM requests in flight per context")
+    _option(
+        plan,
+        "--sync-timeout",
+        DEFAULT_SYNC_TIMEOUT,
+        type=float,
+        metavar="SECONDS",
+        help="time limit of one sync: then nothing new starts, the report says what was done, and it "
+        "fails (0: none)",
+    )
     _option(plan, "--per-page", 100, type=int, metavar="N", help="page size of APIM listings")
     _option(
         parser,
@@ -486,11 +532,16 @@ def _sync_settings(args: argparse.Namespace) -> SyncSettings:
         config_dir=Path(args.config_dir) if args.config_dir else None,
         env_policy=_env_policy(args),
         client=_client_config(args),
+        sync_timeout=args.sync_timeout if args.sync_timeout > 0 else None,
     )
 
 
-def _run_plan(args: argparse.Namespace, mode: SyncMode) -> SyncResult:
-    """One snapshot of SOURCE, loaded and reconciled; its commit goes into the ownership records."""
+def _run_plan(args: argparse.Namespace, mode: SyncMode) -> tuple[SyncResult, Stop]:
+    """One snapshot of SOURCE, loaded and reconciled; its commit goes into the ownership records.
+
+    The first SIGINT or SIGTERM stops the sync (nothing new starts, the writes in flight get a short
+    grace period) so that the report of what was done is still printed; a second one exits at once.
+    """
     job = _sync_job(args, args.source)
     snapshot = job.source.snapshot()  # a SourceError ends the command with exit 1 (see main)
     manifests = load_snapshot(
@@ -498,8 +549,12 @@ def _run_plan(args: argparse.Namespace, mode: SyncMode) -> SyncResult:
     )
     progress = progress_bar(sys.stderr) if sys.stderr.isatty() and args.output != "json" else None
     results: list[SyncResult] = []
+    stop = Stop()
 
     async def run() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, _on_signal, stop, signum)
         # The result is handed over in a list, not returned: asyncio.run's shutdown on Python 3.11
         # renders a returned value, which costs 0.3 s for the result of a large sync.
         results.append(
@@ -510,11 +565,31 @@ def _run_plan(args: argparse.Namespace, mode: SyncMode) -> SyncResult:
                 mode=mode,
                 progress=progress,
                 committed_at=snapshot.committed_at,
+                stop=stop,
             )
         )
 
     asyncio.run(run())
-    return results[0]
+    return results[0], stop
+
+
+def _on_signal(stop: Stop, signum: int) -> None:
+    name = signal.Signals(signum).name
+    if stop.signal is not None:
+        print(f"apim-reconciler: {name} again: exiting at once, without a report", file=sys.stderr)
+        os._exit(ExitCode.interrupted_by(signum))
+    print(
+        f"apim-reconciler: {name}: starting nothing new; the requests in flight get {stop.grace_period:g} s, "
+        f"then the report (send {name} again to exit at once)",
+        file=sys.stderr,
+        flush=True,
+    )
+    stop.set(f"interrupted by {name}", signal=signum)
+
+
+def _exit_code(result: SyncResult, stop: Stop) -> int | None:
+    """128 + the signal's number when a signal stopped the sync, as shells report it."""
+    return ExitCode.interrupted_by(stop.signal) if result.interrupted and stop.signal else None
 
 
 def _print_result(result: SyncResult, args: argparse.Namespace) -> None:
@@ -532,16 +607,22 @@ def _print_result(result: SyncResult, args: argparse.Namespace) -> None:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    result = _run_plan(args, SyncMode.SERVER_DRY_RUN if args.server_side else SyncMode.DIFF)
+    result, stop = _run_plan(args, SyncMode.SERVER_DRY_RUN if args.server_side else SyncMode.DIFF)
     _print_result(result, args)
+    interrupted = _exit_code(result, stop)
+    if interrupted is not None:
+        return interrupted
     if not result.ok:
         return ExitCode.FAILED
     return ExitCode.CHANGES_PENDING if args.exit_code and result.has_changes else ExitCode.OK
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    result = _run_plan(args, SyncMode.APPLY)
+    result, stop = _run_plan(args, SyncMode.APPLY)
     _print_result(result, args)
+    interrupted = _exit_code(result, stop)
+    if interrupted is not None:
+        return interrupted
     return ExitCode.OK if result.ok else ExitCode.FAILED
 
 
@@ -599,7 +680,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_check_context(args: argparse.Namespace) -> int:
-    from reconciler.apim.context_check import check_contexts, render_context_checks
+    from reconciler.contexts.check import check_contexts, render_context_checks
 
     manifests = load_manifests(args.paths, _load_options(args))
     if not manifests.ok:
@@ -620,6 +701,7 @@ def cmd_check_context(args: argparse.Namespace) -> int:
                 "environmentId": r.environment_id,
                 "environmentName": r.environment_name,
                 "auth": r.auth,
+                "binding": r.binding,
                 "automationApi": r.automation_api,
             }
             for r in results
@@ -688,7 +770,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="apim-reconciler",
         description="Keep Gravitee API Management in step with a git repository of GKO-compatible manifests.",
         epilog="Exit codes: 0 success, 1 errors found or operation failed, 2 changes pending "
-        "(diff --exit-code), 64 usage error.",
+        "(diff --exit-code), 64 usage error, 130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM "
+        "(diff and sync print the report of what was done first).",
     )
     parser.add_argument("--version", action="version", version=f"apim-reconciler {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -951,5 +1034,5 @@ def _main(argv: Sequence[str] | None) -> int:
     except SourceError as exc:  # the message is safe to show: no credential in it (docs/source.md)
         print(f"apim-reconciler: error: {printable(exc.message)}", file=sys.stderr)
         return ExitCode.FAILED
-    except KeyboardInterrupt:
-        return ExitCode.FAILED
+    except KeyboardInterrupt:  # Ctrl-C outside a sync (which handles it itself and reports)
+        return ExitCode.interrupted_by(signal.SIGINT)

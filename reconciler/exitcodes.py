@@ -8,3 +8,9 @@ class ExitCode(IntEnum):
     FAILED = 1
     CHANGES_PENDING = 2
     USAGE = 64
+    INTERRUPTED = 130  # SIGINT (Ctrl-C); a SIGTERM gives 143: 128 + the signal's number, as shells do
+    TERMINATED = 143
+
+    @staticmethod
+    def interrupted_by(signum: int) -> int:
+        return 128 + int(signum)

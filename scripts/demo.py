@@ -61,13 +61,19 @@ def console_edit(base_url: str) -> None:
 
 
 def main() -> int:
-    env = {**os.environ, "APIM_SECRET_DEFAULT_APIM_EMULATOR_BEARERTOKEN": TOKEN}
+    # The secret apim-emulator as variables: its token, and the one APIM that token may be sent to.
+    env = {
+        **os.environ,
+        "APIM_SECRET_DEFAULT_APIM_EMULATOR_BEARERTOKEN": TOKEN,
+        "APIM_SECRET_DEFAULT_APIM_EMULATOR_BASEURL": "http://127.0.0.1:8083",
+    }
     step("1. validate the sample repository (offline)")
     if reconciler("validate", "samples/", env=env) != 0:
         return 1
     with start_emulator(EmulatorConfig(port=8083)) as emulator:
         step(
-            f"2. APIM emulator on {emulator.base_url} (token from env APIM_SECRET_DEFAULT_APIM_EMULATOR_BEARERTOKEN)"
+            f"2. APIM emulator on {emulator.base_url} (token from env APIM_SECRET_DEFAULT_APIM_EMULATOR_BEARERTOKEN,"
+            " bound to that URL by APIM_SECRET_DEFAULT_APIM_EMULATOR_BASEURL)"
         )
         step("3. sync samples/ into APIM: the plan, then the outcome of each action")
         if reconciler("sync", "samples/", env=env) != 0:

@@ -1,15 +1,10 @@
-"""The APIM client: one async httpx client per ManagementContext, typed errors, retries and checks."""
+"""The APIM client: one async httpx client per ManagementContext, typed errors, retries.
+
+`check-context` lives in `reconciler.contexts.check`, on top of `reconciler.contexts.connect_context`.
+"""
 
 from reconciler.apim.client import ApimClient, EnvironmentInfo, RequestStats
 from reconciler.apim.config import ClientConfig, RetryPolicy, Timeouts, TlsOptions
-from reconciler.apim.context_check import (
-    CheckFailure,
-    ContextCheckResult,
-    check_context,
-    check_contexts,
-    check_contexts_async,
-    render_context_checks,
-)
 from reconciler.apim.endpoints import ApimTarget, EndpointError, normalise_base_url
 from reconciler.apim.errors import (
     ApimError,
@@ -35,10 +30,8 @@ __all__ = [
     "ApimError",
     "ApimTarget",
     "AuthenticationError",
-    "CheckFailure",
     "ClientConfig",
     "ConflictError",
-    "ContextCheckResult",
     "ContextNotFoundError",
     "EndpointError",
     "EnvironmentInfo",
@@ -58,9 +51,5 @@ __all__ = [
     "TransportError",
     "UnexpectedResponseError",
     "ValidationError",
-    "check_context",
-    "check_contexts",
-    "check_contexts_async",
     "normalise_base_url",
-    "render_context_checks",
 ]

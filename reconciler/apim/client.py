@@ -52,13 +52,9 @@ from reconciler.apim.retry import (
     backoff_delay,
     parse_retry_after,
 )
-from reconciler.apim.transport import LanePool
-from reconciler.manifests.model import Resource
-from reconciler.plan.canonical import reveal_leaf
-from reconciler.secrets.credentials import Credentials, credentials_provider
-from reconciler.secrets.store import SecretStore
-from reconciler.secrets.template_resolution import resolve_resource_templates
-from reconciler.secrets.value import Secret
+from reconciler.apim.transport import BodyTooLarge, CappedStream, LanePool
+from reconciler.secrets.credentials import Credentials
+from reconciler.secrets.value import reveal_leaf
 
 _log = structlog.get_logger("reconciler.apim")
 
@@ -71,12 +67,21 @@ if importlib.util.find_spec("sniffio") is None:
 
 CredentialsProvider = Callable[[], Credentials]
 
+
+class _AttemptTimeout(httpx.ReadTimeout):
+    """The whole attempt (connect, send, wait, read to the end) took longer than its limit."""
+
+    def __init__(self, seconds: float | None) -> None:
+        super().__init__(f"no complete answer within {seconds:g} s (--timeout)")
+
+
 _TRANSPORT_ERRORS = (
     httpx.TimeoutException,
     httpx.NetworkError,
     httpx.RemoteProtocolError,
     httpx.ProxyError,
 )
+_NO_ANSWER = (*_TRANSPORT_ERRORS, TimeoutError)  # TimeoutError: from the attempt's own deadline
 
 
 @dataclass(frozen=True)
@@ -120,17 +125,6 @@ def build_ssl_context(tls: TlsOptions) -> ssl.SSLContext | bool:
     return True
 
 
-def reveal_secrets(data: Any) -> Any:
-    """JSON-ready copy of a body, with `Secret`s revealed: called only when serialising a request."""
-    if isinstance(data, Secret):
-        return data.reveal()
-    if isinstance(data, Mapping):
-        return {str(k): reveal_secrets(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [reveal_secrets(v) for v in data]
-    return data
-
-
 class ApimClient:
     """Async client of one APIM organization/environment; use as `async with ApimClient(...) as c`."""
 
@@ -160,11 +154,16 @@ class ApimClient:
                 context=context_key,
             )
         t = self.config.timeouts
+        self._attempt_timeout = t.attempt
         verify = build_ssl_context(tls)
         limits = httpx.Limits(
             max_connections=self.config.max_connections,
             max_keepalive_connections=self.config.max_keepalive_connections,
         )
+        transport = transport or self._lanes(limits, verify)
+        # The lanes refuse an oversized body as they read it; any other transport (httpx's own, kept
+        # for proxies) gets its response stream wrapped before httpx reads it.
+        hooks = {} if isinstance(transport, LanePool) else {"response": [self._cap_body]}
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
             limits=limits,
@@ -172,8 +171,12 @@ class ApimClient:
             trust_env=self.config.trust_env,
             follow_redirects=False,
             headers={"User-Agent": f"{self.config.user_agent}/{__version__}", "Accept": "application/json"},
-            transport=transport or self._lanes(limits, verify),
+            transport=transport,
+            event_hooks=hooks,
         )
+
+    async def _cap_body(self, response: httpx.Response) -> None:
+        response.stream = CappedStream(response.stream, self.config.max_response_size)  # type: ignore[arg-type]
 
     def _lanes(self, limits: httpx.Limits, verify: ssl.SSLContext | bool) -> LanePool | None:
         """The split pool, unless proxies come from the environment (httpx applies those only to its own
@@ -184,29 +187,9 @@ class ApimClient:
             # Plain HTTP (no redirects are followed) never uses a TLS context: skip loading the CA
             # bundle (about 25 ms per client). One that trusts no CA would fail closed if it were used.
             verify = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        return LanePool(limits, verify, trust_env=self.config.trust_env)
-
-    @classmethod
-    def for_context(
-        cls,
-        context: Resource,
-        store: SecretStore,
-        config: ClientConfig | None = None,
-        *,
-        retry: RetryCoordinator | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> ApimClient:
-        """The client of a ManagementContext resource, re-reading its credentials before each request.
-
-        Fails at once (SecretResolutionError, EndpointError) when the context cannot be used at all.
-        Pass one `RetryCoordinator` to every client of a sync so that they share per-server budgets.
-        """
-        spec = resolve_resource_templates(context, store)
-        target = ApimTarget.from_context_spec(spec)
-        provider = credentials_provider(context, store)
-        provider()  # resolve once now, so that a missing secret is reported before any request
-        key = f"{context.namespace}/{context.name}"
-        return cls(target, provider, config, retry=retry, context_key=key, transport=transport)
+        return LanePool(
+            limits, verify, trust_env=self.config.trust_env, max_body=self.config.max_response_size
+        )
 
     async def __aenter__(self) -> ApimClient:
         return self
@@ -287,12 +270,24 @@ class ApimClient:
             started = time.monotonic()
             self._counts[method] += 1
             try:
-                response = await self._http.request(method, url, content=content, headers=req_headers)
-            except _TRANSPORT_ERRORS as exc:
+                async with asyncio.timeout(self._attempt_timeout):
+                    response = await self._http.request(method, url, content=content, headers=req_headers)
+            except BodyTooLarge as exc:
+                del req_headers
+                server.record_success()  # the server answered; asking again would bring the same
+                raise UnexpectedResponseError(
+                    f"{exc} (--max-response-size): refused, the rest was not read",
+                    method=method,
+                    path=path,
+                ) from None
+            except _NO_ANSWER as caught:
+                problem = (
+                    _AttemptTimeout(self._attempt_timeout) if isinstance(caught, TimeoutError) else caught
+                )
                 del req_headers
                 server.record_failure()
-                sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-                failure = TransportError(_describe_transport(exc), method=method, path=path)
+                sent = not isinstance(problem, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+                failure = TransportError(_describe_transport(problem), method=method, path=path)
                 _log.debug(
                     "apim request failed",
                     method=method,
@@ -300,7 +295,7 @@ class ApimClient:
                     error=failure.reason,
                     attempt=retry_number + 1,
                 )
-                permanent = _is_tls_failure(exc)  # a bad certificate will not get better on retry
+                permanent = _is_tls_failure(problem)  # a bad certificate will not get better on retry
                 if (
                     not permanent
                     and (retryable or not sent)
@@ -724,6 +719,7 @@ def _parse_json(response: httpx.Response, method: str) -> Any:
 
 def _describe_transport(exc: Exception) -> str:
     kinds: dict[type[Exception], str] = {
+        _AttemptTimeout: "too slow",
         httpx.ConnectTimeout: "connection timed out",
         httpx.ReadTimeout: "no answer in time (read timeout)",
         httpx.WriteTimeout: "write timed out",

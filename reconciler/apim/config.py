@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Timeouts:
@@ -15,6 +17,9 @@ class Timeouts:
     read: float = 30.0
     write: float = 30.0
     pool: float = 10.0
+    attempt: float | None = 30.0
+    """The most one attempt may take in all (connect, send, wait, read the whole answer). httpx's
+    read timeout bounds each read, so a server trickling a byte at a time would never trip it."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,11 @@ class ClientConfig:
     max_connections: int = 20
     max_keepalive_connections: int = 10
     user_agent: str = "apim-reconciler"
+    max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE
+    """Bytes; a larger answer is refused as it streams in (a 300 MB listing must not fill memory)."""
+    allowed_urls: tuple[str, ...] = ()
+    """Base URLs allowed for every credential from outside the repository (`--allowed-apim-url`);
+    see reconciler/contexts/binding.py."""
 
     def tls_for(self, context_key: str | None) -> TlsOptions:
         if context_key is not None and context_key in self.tls_overrides:

@@ -3,7 +3,8 @@
 `spec.baseUrl` is written in many ways (`http://apim:8083`, `.../management`, `.../management/v2/`,
 `.../automation`); it is normalised to the bare server URL. The API roots are then
 `{base}/management` (mAPI v1, and v2 under `/v2`) and `{base}/automation`, unless `spec.path` is
-set: it replaces both prefixes, as GKO does.
+set: it replaces both prefixes, as GKO does. Parsing and normalising live in
+`reconciler.manifests.baseurl`, which `validate` uses too.
 """
 
 from __future__ import annotations
@@ -11,54 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
+from reconciler.manifests.baseurl import EndpointError, normalise_base_url, normalise_prefix
 from reconciler.manifests.model import JSON
+
+__all__ = ["DEFAULT_ENV", "DEFAULT_ORG", "ApimTarget", "EndpointError", "normalise_base_url", "segment"]
 
 DEFAULT_ORG = "DEFAULT"
 DEFAULT_ENV = "DEFAULT"
-_API_SUFFIXES = ("/management/v2", "/management", "/automation")
-
-
-class EndpointError(ValueError):
-    """A baseUrl that cannot be used (no scheme or host, credentials in it, ...)."""
-
-
-def normalise_base_url(url: str) -> str:
-    """The server URL without the API prefix and trailing slashes, e.g. `http://apim:8083/gw`."""
-    text = url.strip()
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise EndpointError(f"baseUrl {_safe(text)!r} must be an http:// or https:// URL with a host")
-    if parts.username is not None or parts.password is not None:
-        raise EndpointError("baseUrl must not carry credentials; put them in spec.auth")
-    if parts.query or parts.fragment:
-        raise EndpointError("baseUrl must not have a query string or a fragment")
-    path = parts.path.rstrip("/")
-    changed = True
-    while changed:
-        changed = False
-        for suffix in _API_SUFFIXES:
-            if path.endswith(suffix):
-                path = path[: -len(suffix)].rstrip("/")
-                changed = True
-                break
-    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
-
-
-def _normalise_prefix(path: str) -> str:
-    stripped = path.strip().strip("/")
-    return f"/{stripped}" if stripped else ""
-
-
-def _safe(url: str) -> str:
-    """A URL for an error message: never its userinfo."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return urlunsplit((parts.scheme, f"***@{host}{port}", parts.path, parts.query, parts.fragment))
 
 
 @dataclass(frozen=True)
@@ -80,7 +42,7 @@ class ApimTarget:
             base_url=normalise_base_url(base),
             organization_id=_id(spec.get("organizationId"), DEFAULT_ORG),
             environment_id=_id(spec.get("environmentId"), DEFAULT_ENV),
-            path=_normalise_prefix(path) if isinstance(path, str) else None,
+            path=normalise_prefix(path) if isinstance(path, str) else None,
         )
 
     @property

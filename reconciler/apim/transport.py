@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -45,10 +45,50 @@ _ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
 )
 
 
+class BodyTooLarge(httpx.TransportError):
+    """The answer's body grew past the limit while it was read; the rest was not read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the answer is larger than {limit} bytes")
+        self.limit = limit
+
+
+async def read_capped(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    """A body read to its end, or BodyTooLarge as soon as it passes `limit` bytes."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+class CappedStream(httpx.AsyncByteStream):
+    """A response stream that refuses to yield more than `limit` bytes (for httpx's own transport)."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, limit: int) -> None:
+        self._inner = inner
+        self._limit = limit
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        size = 0
+        async for chunk in self._inner:
+            size += len(chunk)
+            if size > self._limit:
+                raise BodyTooLarge(self._limit)
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 class LanePool(httpx.AsyncBaseTransport):
     """The connection pool, split into small httpcore pools ("lanes"); each request goes to the least
     busy lane. The limits are those of the whole pool; one TLS context serves every lane. The body is
-    read inside the lane, so that a lane counts as busy until its connection is free.
+    read inside the lane, so that a lane counts as busy until its connection is free, and refused
+    past `max_body` bytes (BodyTooLarge; the connection is dropped, not drained).
     """
 
     def __init__(
@@ -58,7 +98,9 @@ class LanePool(httpx.AsyncBaseTransport):
         *,
         trust_env: bool = True,
         per_lane: int = 2,
+        max_body: int = 64 * 1024 * 1024,
     ) -> None:
+        self._max_body = max_body
         total = max(1, limits.max_connections or 100)
         count = -(-total // max(1, per_lane))
         keepalive = limits.max_keepalive_connections
@@ -101,7 +143,7 @@ class LanePool(httpx.AsyncBaseTransport):
             with _as_httpx_errors():
                 response = await self._lanes[lane].handle_async_request(core_request)
                 try:
-                    content = await response.aread()
+                    content = await read_capped(response.aiter_stream(), self._max_body)
                 finally:
                     await response.aclose()
             return httpx.Response(

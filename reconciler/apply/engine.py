@@ -23,12 +23,14 @@ import structlog
 
 from reconciler.apim.client import ApimClient
 from reconciler.apim.config import ClientConfig
-from reconciler.apim.endpoints import ApimTarget, EndpointError
+from reconciler.apim.endpoints import EndpointError
 from reconciler.apim.errors import ApimError
 from reconciler.apim.retry import RetryCoordinator
 from reconciler.apply.actual import Listing, read_full_states, read_listing
 from reconciler.apply.executor import Progress, execute
+from reconciler.apply.interrupt import Interrupted, Stop
 from reconciler.apply.scope import Scope
+from reconciler.contexts import auth_origins, open_client, prepare_context
 from reconciler.manifests.model import (
     MANAGEMENT_CONTEXT,
     ManifestSet,
@@ -38,7 +40,6 @@ from reconciler.manifests.model import (
     Severity,
 )
 from reconciler.manifests.schema import validate_resolved
-from reconciler.plan.canonical import reveal_all
 from reconciler.plan.desired import application_hrids, build_desired
 from reconciler.plan.kinds import MANAGED_KINDS
 from reconciler.plan.model import Outcome, Plan, PlanOptions
@@ -55,6 +56,7 @@ from reconciler.secrets import (
     resolve_resource_templates,
 )
 from reconciler.secrets.store import DEFAULT_SECRETS_DIR, EnvTemplatePolicy
+from reconciler.secrets.value import reveal_all
 
 _log = structlog.get_logger(__name__)
 
@@ -63,6 +65,9 @@ class SyncMode(StrEnum):
     DIFF = "diff"  # read APIM, change nothing
     SERVER_DRY_RUN = "server-dry-run"  # diff, plus every write sent with dryRun=true
     APPLY = "apply"
+
+
+DEFAULT_SYNC_TIMEOUT = 1800.0
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,8 @@ class SyncSettings:
     config_dir: Path | None = None
     env_policy: EnvTemplatePolicy = field(default_factory=EnvTemplatePolicy)
     client: ClientConfig = field(default_factory=ClientConfig)
+    sync_timeout: float | None = DEFAULT_SYNC_TIMEOUT
+    """Seconds one sync may take in all; then it stops as on a signal (nothing new starts) and fails."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,8 @@ class SyncResult:
     outcomes: tuple[Outcome, ...] = ()
     failures: tuple[ContextFailure, ...] = ()
     requests: Mapping[str, int] = field(default_factory=dict)
+    interrupted: str | None = None
+    """Why the sync was stopped before its end (a signal, its deadline); None when it was not."""
 
     @property
     def all_problems(self) -> tuple[Problem, ...]:
@@ -114,7 +123,7 @@ class SyncResult:
     @property
     def ok(self) -> bool:
         plan_errors = self.plan is not None and self.plan.has_errors
-        return not (self.errors or self.failures or self.failed_outcomes or plan_errors)
+        return not (self.errors or self.failures or self.failed_outcomes or plan_errors or self.interrupted)
 
     @property
     def has_changes(self) -> bool:
@@ -130,17 +139,30 @@ async def reconcile(
     store: SecretStore | None = None,
     progress: Progress | None = None,
     committed_at: datetime | None = None,
+    stop: Stop | None = None,
 ) -> SyncResult:
     """Plan (and, in APPLY mode, apply) the manifests of one commit against their APIMs.
 
     `committed_at` is when `commit` was committed (git sources): it goes into the ownership records,
-    and tells a rollback (an object last written from a later commit).
+    and tells a rollback (an object last written from a later commit). Once `stop` is set (by the
+    caller's signal handler, or by the sync's deadline), nothing new is started: a sync stopped before
+    its plan exists applies nothing; one stopped while applying lets the writes in flight finish for
+    `stop.grace_period`, and reports every action's fate.
     """
     result = SyncResult(commit=commit, mode=mode, manifests=manifests)
     if not manifests.ok:
         return result  # nothing is read, applied or deleted on the strength of a broken repository
-    with _frozen_heap():
-        return await _reconcile(result, settings, store, progress, committed_at)
+    stop = stop or Stop()
+    deadline = None
+    if settings.sync_timeout is not None and settings.sync_timeout > 0:
+        reason = f"the sync took longer than its deadline of {settings.sync_timeout:g} s (--sync-timeout)"
+        deadline = asyncio.get_running_loop().call_later(settings.sync_timeout, stop.set, reason)
+    try:
+        with _frozen_heap():
+            return await _reconcile(result, settings, store, progress, committed_at, stop)
+    finally:
+        if deadline is not None:
+            deadline.cancel()
 
 
 @contextmanager
@@ -164,6 +186,7 @@ async def _reconcile(
     store: SecretStore | None,
     progress: Progress | None,
     committed_at: datetime | None,
+    stop: Stop,
 ) -> SyncResult:
     manifests, commit, mode = result.manifests, result.commit, result.mode
     store = store or SecretStore(settings.secrets_dir, settings.config_dir, env_policy=settings.env_policy)
@@ -174,6 +197,7 @@ async def _reconcile(
         if settings.scope.selects(r) and (r.kind == MANAGEMENT_CONTEXT or r.context_ref is not None)
     ]
     resolved, problems = _resolve(in_scope, store)
+    as_written = {r.id: r for r in in_scope if r.kind == MANAGEMENT_CONTEXT}
     contexts = {
         r.id: r for r in resolved if r.kind == MANAGEMENT_CONTEXT and settings.scope.context_selected(r.id)
     }
@@ -206,19 +230,21 @@ async def _reconcile(
         clients: dict[ResourceId, ApimClient] = {}
         for cid in sorted(contexts):
             try:
-                target = ApimTarget.from_context_spec(reveal_all(contexts[cid].spec))
-            except EndpointError as exc:
+                prepared = prepare_context(
+                    as_written[cid],
+                    store,
+                    client_config,
+                    credentials=credentials[cid],
+                    origins=auth_origins(as_written[cid]),
+                )
+            except EndpointError as exc:  # a bad baseUrl, or one its credential is not bound to
                 failures.append(ContextFailure(cid, "connect", str(exc)))
                 continue
-            clients[cid] = await stack.enter_async_context(
-                ApimClient(
-                    target,
-                    credentials[cid],
-                    client_config,
-                    retry=retry,
-                    context_key=f"{cid.namespace}/{cid.name}",
-                )
-            )
+            except Exception as exc:  # one context's bug must not stop the others
+                failures.append(ContextFailure(cid, "connect", _unexpected(exc)))
+                continue
+            client = open_client(prepared, store, client_config, retry=retry)
+            clients[cid] = await stack.enter_async_context(client)
         # The listings wait on the network and building the bodies on the CPU: the bodies are built
         # in a thread while the listings run, which hides most of one or the other. The default
         # executor is fine for it (unlike git, see daemon/threads.py): pure CPU, about a second at
@@ -230,8 +256,11 @@ async def _reconcile(
             )
         )
         try:
-            build = await asyncio.to_thread(build_desired, resolved)
-            listings = await reading
+            build = await stop.run(asyncio.to_thread(build_desired, resolved))
+            listings = await stop.run(reading)
+        except Interrupted as interrupted:
+            reading.cancel()
+            return _stopped(result, problems, list(contexts), interrupted.reason, clients)
         except BaseException:
             reading.cancel()
             raise
@@ -247,7 +276,10 @@ async def _reconcile(
             states.update(listing.states)
         readable = {cid: desired[cid] for cid in summaries}
         to_read = [r for r in reads_needed(readable, summaries, options) if r.key not in states]
-        full = await read_full_states(to_read, clients, settings.concurrency)
+        try:
+            full = await stop.run(read_full_states(to_read, clients, settings.concurrency))
+        except Interrupted as interrupted:
+            return _stopped(result, problems, list(contexts), interrupted.reason, clients)
         states.update(full.states)
         failures += [ContextFailure(cid, "read", message) for cid, message in full.failures.items()]
         plannable = {cid: s for cid, s in readable.items() if cid not in full.failures}
@@ -255,13 +287,16 @@ async def _reconcile(
         plan = make_plan(plannable, listed, states, options, placement=_placement(manifests.resources))
         outcomes: tuple[Outcome, ...] = ()
         if mode is not SyncMode.DIFF and plan.has_changes:
-            outcomes = await execute(
-                plan,
-                clients,
-                settings.concurrency,
-                dry_run=mode is SyncMode.SERVER_DRY_RUN,
-                progress=progress,
-                owner_id=options.owner_id,
+            outcomes = await stop.finish(
+                execute(
+                    plan,
+                    clients,
+                    settings.concurrency,
+                    dry_run=mode is SyncMode.SERVER_DRY_RUN,
+                    progress=progress,
+                    owner_id=options.owner_id,
+                    stopped=stop.is_set,
+                )
             )
         for client in clients.values():
             requests.update(client.stats.by_method)
@@ -272,6 +307,7 @@ async def _reconcile(
         outcomes=outcomes,
         failures=tuple(failures),
         requests=dict(requests),
+        interrupted=stop.reason,
     )
 
 
@@ -281,6 +317,32 @@ def _placement(resources: Sequence[Resource]) -> dict[ResourceId, ResourceId]:
     return {
         r.id: r.context_ref.id for r in resources if r.kind in MANAGED_KINDS and r.context_ref is not None
     }
+
+
+def _stopped(
+    result: SyncResult,
+    problems: Sequence[Problem],
+    contexts: Sequence[ResourceId],
+    reason: str,
+    clients: Mapping[ResourceId, ApimClient],
+) -> SyncResult:
+    """The result of a sync stopped before its plan: every context failed, nothing applied."""
+    requests: Counter[str] = Counter()
+    for client in clients.values():
+        requests.update(client.stats.by_method)
+    failures = tuple(
+        ContextFailure(cid, "interrupted", f"{reason}: stopped before it was planned; nothing was applied")
+        for cid in contexts
+    )
+    return replace(
+        result, problems=tuple(problems), failures=failures, requests=dict(requests), interrupted=reason
+    )
+
+
+def _unexpected(exc: Exception) -> str:
+    """An exception nobody expected, as a message: its type (its text may hold anything; it is logged)."""
+    _log.error("unexpected error", error=f"{type(exc).__name__}: {exc}")
+    return f"unexpected error ({type(exc).__name__}); see the log"
 
 
 def _resolve(resources: Sequence[Resource], store: SecretStore) -> tuple[list[Resource], list[Problem]]:
@@ -336,6 +398,8 @@ async def _read_context(
     except ApimError as exc:
         _log.warning("cannot read context", context=str(context), error=str(exc))
         return ContextFailure(context, "read", str(exc), exc.status)
+    except Exception as exc:  # one context's bug (or its server's oddity) must not stop the others
+        return ContextFailure(context, "read", _unexpected(exc))
     in_scope = [s for s in listing.summaries if _summary_in_scope(s, settings.scope, options.owner_id)]
     return Listing(in_scope, listing.states)
 

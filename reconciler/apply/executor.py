@@ -35,6 +35,8 @@ from reconciler.plan.ownership import metadata_map, record_from_metadata
 
 _log = structlog.get_logger(__name__)
 
+NOT_RUN = "not run: the sync was stopped before it"
+
 Clock = Callable[[], datetime]
 Progress = Callable[[int, int], None]
 """Called with (actions done, actions in all) after each action: the CLI draws a bar with it."""
@@ -65,10 +67,13 @@ async def execute(
     clock: Clock = _utc_now,
     progress: Progress | None = None,
     owner_id: str | None = None,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> tuple[Outcome, ...]:
     """Apply every write of the plan; with `dry_run`, send each with `dryRun=true` instead.
 
-    `owner_id` is the owner whose record a creation may find on its target and still write.
+    `owner_id` is the owner whose record a creation may find on its target and still write. Once
+    `stopped()` is true, no write starts (each is reported as not run). Cancelled, it returns what
+    completed, and the rest as interrupted (in flight: APIM may or may not have applied it).
     """
     actions = [a for a in plan.writes() if a.context in clients]
     total = len(actions)
@@ -82,6 +87,8 @@ async def execute(
         if progress is not None:
             progress(done, total)
 
+    ledger = _Ledger(stopped)
+
     async def run(index: int) -> Outcome:
         action = actions[index]
         held = _held(action, plan, actions, outcomes)
@@ -89,28 +96,61 @@ async def execute(
             tick()
             return Outcome(action, ok=False, error=held)
         async with gates[action.context]:
-            try:
-                detail = await _apply(action, clients[action.context], dry_run, clock, owner_id)
-            except ApimError as exc:
-                tick()
-                _log.warning(
-                    "apply failed", resource=str(action.resource), action=str(action.kind), error=str(exc)
-                )
-                return Outcome(action, ok=False, error=str(exc), conflict=isinstance(exc, ConflictError))
+            if ledger.stopped():
+                return ledger.outcome(action)
+            ledger.started.add(id(action))
+            outcome = await _attempt(action, clients[action.context], dry_run, clock, owner_id)
+            ledger.finished[id(action)] = outcome
             tick()
-            return Outcome(action, ok=True, detail=detail)
+            return outcome
 
-    for phase in range(4):
-        batch = [i for i, a in enumerate(actions) if _phase(a) == phase]
-        for index, outcome in zip(batch, await asyncio.gather(*(run(i) for i in batch)), strict=True):
-            outcomes[index] = outcome
-    # A listener path can move from a deleted API to a new one (a rename): the creation fails until
-    # the deletion has run, so writes refused for a path conflict get one more try, after deletions.
-    retry = [i for i, o in outcomes.items() if o.conflict and o.action.kind is not ActionKind.DELETE]
-    if retry and any(o.ok and o.action.kind is ActionKind.DELETE for o in outcomes.values()):
-        for index, outcome in zip(retry, await asyncio.gather(*(run(i) for i in retry)), strict=True):
-            outcomes[index] = outcome
+    try:
+        for phase in range(4):
+            batch = [i for i, a in enumerate(actions) if _phase(a) == phase]
+            for index, outcome in zip(batch, await asyncio.gather(*(run(i) for i in batch)), strict=True):
+                outcomes[index] = outcome
+        # A listener path can move from a deleted API to a new one (a rename): the creation fails until
+        # the deletion has run, so writes refused for a path conflict get one more try, after deletions.
+        retry = [i for i, o in outcomes.items() if o.conflict and o.action.kind is not ActionKind.DELETE]
+        if retry and any(o.ok and o.action.kind is ActionKind.DELETE for o in outcomes.values()):
+            for index, outcome in zip(retry, await asyncio.gather(*(run(i) for i in retry)), strict=True):
+                outcomes[index] = outcome
+    except asyncio.CancelledError:
+        # Stopped, and the grace period is over: the report must still say what was done.
+        return tuple(outcomes.get(i) or ledger.outcome(a) for i, a in enumerate(actions))
     return tuple(outcomes[i] for i in range(len(actions)))
+
+
+class _Ledger:
+    """What has started and what has finished (by `id` of the action, alive for the whole run)."""
+
+    def __init__(self, stopped: Callable[[], bool]) -> None:
+        self.stopped = stopped
+        self.started: set[int] = set()
+        self.finished: dict[int, Outcome] = {}
+
+    def outcome(self, action: Action) -> Outcome:
+        done = self.finished.get(id(action))
+        if done is not None:
+            return done
+        if id(action) in self.started:
+            message = "interrupted in flight: APIM may or may not have applied it (the next sync will show)"
+            return Outcome(action, ok=False, error=message, interrupted=True)
+        return Outcome(action, ok=False, error=NOT_RUN, interrupted=True)
+
+
+async def _attempt(
+    action: Action, client: ApimClient, dry_run: bool, clock: Clock, owner_id: str | None
+) -> Outcome:
+    try:
+        detail = await _apply(action, client, dry_run, clock, owner_id)
+    except ApimError as exc:
+        _log.warning("apply failed", resource=str(action.resource), action=str(action.kind), error=str(exc))
+        return Outcome(action, ok=False, error=str(exc), conflict=isinstance(exc, ConflictError))
+    except Exception as exc:  # a bug must fail this action, not the whole sync
+        _log.error("apply crashed", resource=str(action.resource), error=f"{type(exc).__name__}: {exc}")
+        return Outcome(action, ok=False, error=f"unexpected error ({type(exc).__name__}); see the log")
+    return Outcome(action, ok=True, detail=detail)
 
 
 def _held(

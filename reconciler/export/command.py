@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.apim.client import ApimClient
 from reconciler.apim.config import ClientConfig
+from reconciler.contexts import connect_context
 from reconciler.export.build import Skipped, build_manifests, context_manifest
 from reconciler.export.mapping import ContextRef, Manifest
 from reconciler.export.reader import read_environment
@@ -96,10 +96,11 @@ async def run_export(
     """Read the context's environment and write its manifests under `options.out_dir`.
 
     Raises `OverwriteRefused` and `UnsafeOutput` (nothing written) and the client's errors (`ApimError`,
-    `SecretResolutionError`) as they come.
+    `SecretResolutionError`, `EndpointError` and its `BindingError`) as they come; those of the
+    context itself come before any request.
     """
     namespace = options.namespace or context.namespace
-    async with ApimClient.for_context(context, store, client_config) as client:
+    async with connect_context(context, store, client_config, live=True) as client:
         contents = await read_environment(client, per_page=options.per_page, concurrency=options.concurrency)
     selection = build_manifests(
         contents,

@@ -25,8 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.apim.config import ClientConfig
-from reconciler.apim.context_check import check_context
+from reconciler.apim.endpoints import EndpointError
 from reconciler.apim.errors import ApimError
+from reconciler.contexts import BASE_URL_KEY
+from reconciler.contexts.check import check_context
 from reconciler.exitcodes import ExitCode
 from reconciler.identity.contexts import admin_credentials, load_context
 from reconciler.identity.create import CreateRequest, CreateResult, create_service_account
@@ -155,7 +157,7 @@ def _run(
 ) -> int:
     try:
         return command(args, hooks)
-    except (IdentityError, ApimError, SecretResolutionError) as exc:
+    except (IdentityError, ApimError, SecretResolutionError, EndpointError) as exc:
         print(
             f"apim-reconciler service-account {args.sa_action}: error: {printable(str(exc))}", file=sys.stderr
         )
@@ -189,13 +191,15 @@ def cmd_create(args: argparse.Namespace, hooks: CliHooks) -> int:
         )  # manifest mode always creates a token (type narrowing)  # nosec B101
         # The manifest exists to carry the token: past the scrubber, on purpose.
         write_revealed(
-            sys.stdout, secret_manifest(result.secret, result.token, result.token_id, result.user_id)
+            sys.stdout,
+            secret_manifest(result.secret, result.token, result.token_id, result.user_id, result.bound_to),
         )
-        var = env_var_name(SourceKind.SECRET, result.secret.namespace, result.secret.name, "bearerToken")
+        ns, name = result.secret.namespace, result.secret.name
+        var = env_var_name(SourceKind.SECRET, ns, name, "bearerToken")
+        bound = env_var_name(SourceKind.SECRET, ns, name, BASE_URL_KEY)
         # Prove the manifest works: the same check as check-context, with the secret given as its variable.
-        store = SecretStore(
-            None, None, environ={**os.environ, var: result.token.reveal()}, env_policy=store.env_policy
-        )
+        environ = {**os.environ, var: result.token.reveal(), bound: result.bound_to}
+        store = SecretStore(None, None, environ=environ, env_policy=store.env_policy)
     verdict = asyncio.run(check_context(context, store, config))
     report.write(_render_create(result, args, request))
     report.write(f"  context:      {context.namespace}/{context.name}: ")

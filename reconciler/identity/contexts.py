@@ -16,18 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.apim.endpoints import ApimTarget, EndpointError
+from reconciler.contexts import CredentialOrigin, OriginKind, auth_origins, context_target
 from reconciler.identity.model import IdentityError
 from reconciler.manifests import LoadOptions, load_manifests
 from reconciler.manifests.model import MANAGEMENT_CONTEXT, Resource
 from reconciler.secrets.credentials import Credentials, check_credential_text, resolve_credentials
 from reconciler.secrets.errors import SecretResolutionError, SecretResolutionErrors
 from reconciler.secrets.store import SecretStore
-from reconciler.secrets.template_resolution import resolve_resource_templates
 from reconciler.secrets.value import Secret
 
 ADMIN_TOKEN_ENV = "APIM_ADMIN_TOKEN"  # the name of a variable, not its value  # nosec B105
 ADMIN_USERNAME_ENV = "APIM_ADMIN_USERNAME"
 ADMIN_PASSWORD_ENV = "APIM_ADMIN_PASSWORD"  # the name of a variable, not its value  # nosec B105
+ADMIN_ENV_PREFIX = "APIM_ADMIN"  # APIM_ADMIN_BASEURL, APIM_ADMIN_ALLOWEDURLS bind the variables above
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,8 @@ def context_key(context: Resource) -> str:
 def target_of(context: Resource, store: SecretStore) -> ApimTarget:
     """The server, organization and environment, resolving templates everywhere but in `spec.auth`
     (whose secret may be the very one `create` is about to write)."""
-    spec = {k: v for k, v in context.spec.items() if k != "auth"}
-    bare = Resource(context.id, spec, context.metadata, context.positions)
     try:
-        return ApimTarget.from_context_spec(resolve_resource_templates(bare, store))
+        return context_target(context, store)
     except SecretResolutionErrors as exc:
         raise IdentityError(str(exc)) from None
     except EndpointError as exc:
@@ -95,27 +94,42 @@ def secret_ref(context: Resource) -> SecretRef | None:
     )
 
 
+@dataclass(frozen=True)
+class AdminCredentials:
+    """An administrator's credentials, and where they were read (what must be bound to the URL)."""
+
+    credentials: Credentials
+    origin: CredentialOrigin
+
+
 def admin_credentials(
     context: Resource,
     store: SecretStore,
     admin_secret: str | None,
     environ: Mapping[str, str] | None = None,
-) -> Credentials:
-    """An administrator's credentials: `--admin-secret`, else `APIM_ADMIN_TOKEN`, else username/password."""
+) -> AdminCredentials:
+    """An administrator's credentials: `--admin-secret`, else `APIM_ADMIN_TOKEN`, else username/password.
+
+    They come from outside the repository, so they go only where the operator bound them: keys
+    `baseUrl`/`allowedUrls` of the admin secret, `APIM_ADMIN_BASEURL`/`APIM_ADMIN_ALLOWEDURLS` beside
+    the variables, or `--allowed-apim-url` (reconciler/contexts/binding.py).
+    """
     env = os.environ if environ is None else environ
     if admin_secret:
         namespace, _, name = admin_secret.rpartition("/")
         ref: dict[str, Any] = {"name": name, "namespace": namespace or context.namespace}
         fake = Resource(context.id, {"auth": {"secretRef": ref}}, context.metadata, context.positions)
         try:
-            return resolve_credentials(fake, store)
+            credentials = resolve_credentials(fake, store)
         except SecretResolutionError as exc:
             raise IdentityError(f"--admin-secret {admin_secret}: {exc}") from None
+        return AdminCredentials(credentials, auth_origins(fake)[0])
     token = env.get(ADMIN_TOKEN_ENV)
     if token:
         store.register(token)
         check_credential_text("bearerToken", Secret(token), f"env {ADMIN_TOKEN_ENV}")
-        return Credentials(bearer=Secret(token))
+        origin = CredentialOrigin(OriginKind.ENV, ADMIN_TOKEN_ENV, env_prefix=ADMIN_ENV_PREFIX)
+        return AdminCredentials(Credentials(bearer=Secret(token)), origin)
     username, password = env.get(ADMIN_USERNAME_ENV), env.get(ADMIN_PASSWORD_ENV)
     if username and password:
         store.register(password)
@@ -123,7 +137,8 @@ def admin_credentials(
         check_credential_text("password", Secret(password), f"env {ADMIN_PASSWORD_ENV}")
         credentials = Credentials(basic=(Secret(username), Secret(password)))
         store.register(credentials.auth_header().reveal().removeprefix("Basic "), atomic=False)
-        return credentials
+        origin = CredentialOrigin(OriginKind.ENV, ADMIN_PASSWORD_ENV, env_prefix=ADMIN_ENV_PREFIX)
+        return AdminCredentials(credentials, origin)
     raise IdentityError(
         f"no administrator credentials: set {ADMIN_TOKEN_ENV}, or {ADMIN_USERNAME_ENV} and "
         f"{ADMIN_PASSWORD_ENV}, or pass --admin-secret NAME"

@@ -6,6 +6,10 @@ create a token and put it where the context's `auth.secretRef` will find it. Run
 nothing: the same user is found, the roles are set again, and a token already in the secret that still
 authenticates as that user is kept (replace it with `rotate`). A token is never left behind: if it
 cannot be written, it is revoked at once.
+
+The administrator's credentials come from outside the repository, so they go only where the operator
+bound them (reconciler/contexts/binding.py); the secret gets a `baseUrl` key beside the token, the
+server they reached, so that the token too is sent only there.
 """
 
 from __future__ import annotations
@@ -19,9 +23,19 @@ import structlog
 
 from reconciler.apim.client import ApimClient
 from reconciler.apim.config import ClientConfig
-from reconciler.apim.endpoints import ApimTarget
+from reconciler.apim.endpoints import ApimTarget, EndpointError
 from reconciler.apim.errors import ApimError, AuthenticationError
-from reconciler.identity.contexts import SecretRef, context_key, secret_ref, target_of
+from reconciler.contexts import (
+    ALLOWED_URLS_KEY,
+    BASE_URL_KEY,
+    BindingError,
+    CredentialOrigin,
+    OriginKind,
+    bound_urls,
+    connect_context,
+    url_allows,
+)
+from reconciler.identity.contexts import AdminCredentials, SecretRef, context_key, secret_ref, target_of
 from reconciler.identity.model import IdentityError, display_name, is_service_account
 from reconciler.identity.secret_files import SecretLocation, locate, write_keys
 from reconciler.identity.status import TOKEN_ID_KEY
@@ -55,6 +69,7 @@ class CreateResult:
     token_name: str | None
     token: Secret | None  # None when a working token was kept
     written_to: Path | None
+    bound_to: str  # the base URL the secret's token may be sent to (its `baseUrl` key)
 
 
 def new_token_name(prefix: str = "apim-reconciler") -> str:
@@ -66,7 +81,7 @@ async def create_service_account(
     context: Resource,
     store: SecretStore,
     config: ClientConfig,
-    admin: Credentials,
+    admin: AdminCredentials,
     request: CreateRequest,
     secrets_dir: Path,
 ) -> CreateResult:
@@ -78,8 +93,15 @@ async def create_service_account(
             "(e.g. secretRef: {name: apim-reconciler-token}) so that the token has a place to go"
         )
     target = target_of(context, store)
+    try:
+        admin_client = connect_context(
+            context, store, config, credentials=admin.credentials, origins=(admin.origin,)
+        )
+    except EndpointError as exc:
+        raise IdentityError(f"the administrator's credentials: {exc}") from None
+    binding = _secret_binding(context, target, ref, store)
     location = locate(secrets_dir, ref.namespace, ref.name) if request.write_files else None
-    async with ApimClient(target, admin, config, context_key=context_key(context)) as client:
+    async with admin_client as client:
         try:
             env = await client.check_context()
         except AuthenticationError:
@@ -104,8 +126,11 @@ async def create_service_account(
             token_name=None,
             token=None,
             written_to=location.directory if location else None,
+            bound_to=target.base_url,
         )
-        if location is not None and await _kept_token(target, config, store, location, user_id):
+        if location is not None and await _kept_token(context, admin, config, store, location, user_id):
+            if binding:
+                write_keys(location, binding)
             return result
         token_name = request.token_name or new_token_name()
         answer = await client.create_user_token(user_id, token_name)
@@ -118,7 +143,7 @@ async def create_service_account(
         _log.info("token created", user_id=user_id, token_id=token_id, token_name=token_name)
         if location is not None:
             try:
-                write_keys(location, {"bearerToken": token, TOKEN_ID_KEY: token_id})
+                write_keys(location, {"bearerToken": token, TOKEN_ID_KEY: token_id, **binding})
             except BaseException:
                 await client.revoke_user_token(user_id, token_id)
                 raise
@@ -155,8 +180,35 @@ async def _find_or_create(client: ApimClient, request: CreateRequest) -> tuple[d
     return user, True
 
 
+def _secret_binding(
+    context: Resource, target: ApimTarget, ref: SecretRef, store: SecretStore
+) -> dict[str, str]:
+    """The binding key to write beside the new token: `baseUrl`, the server the administrator's own
+    (bound) credentials are about to reach; nothing when the secret is already bound to it. A secret
+    bound to another server is refused: it belongs to that server."""
+    origin = CredentialOrigin(OriginKind.SECRET, ref.name, ref.namespace)
+    try:
+        bound = bound_urls(origin, store)
+    except BindingError as exc:
+        raise IdentityError(str(exc)) from None
+    if not bound:
+        return {BASE_URL_KEY: target.base_url}
+    if any(url_allows(url, target) for url in bound):
+        return {}
+    raise IdentityError(
+        f"secret {ref} is bound to {', '.join(bound)} (its keys {BASE_URL_KEY}/{ALLOWED_URLS_KEY}), not "
+        f"to {target.base_url} where ManagementContext {context_key(context)} points: nothing was sent. "
+        "Fix the context's baseUrl, or change the secret's binding if the server has moved"
+    )
+
+
 async def _kept_token(
-    target: ApimTarget, config: ClientConfig, store: SecretStore, location: SecretLocation, user_id: str
+    context: Resource,
+    admin: AdminCredentials,
+    config: ClientConfig,
+    store: SecretStore,
+    location: SecretLocation,
+    user_id: str,
 ) -> bool:
     """Whether the secret already holds a token that authenticates as `user_id` (then keep it)."""
     path = location.key_path("bearerToken")
@@ -168,7 +220,12 @@ async def _kept_token(
         return False
     secret = Secret(current)
     store.register(secret)
-    async with ApimClient(target, Credentials(bearer=secret), config) as probe:
+    # The administrator's binding is the evidence here: the operator allowed this server for those
+    # credentials, and the secret is bound to it too, or is about to be (`_secret_binding`).
+    probe_client = connect_context(
+        context, store, config, credentials=Credentials(bearer=secret), origins=(admin.origin,)
+    )
+    async with probe_client as probe:
         try:
             me = await probe.current_user()
         except ApimError:

@@ -29,7 +29,8 @@ import structlog
 from reconciler.apim.client import ApimClient
 from reconciler.apim.config import ClientConfig
 from reconciler.apim.errors import ApimError, AuthenticationError
-from reconciler.identity.contexts import context_key, secret_ref, target_of
+from reconciler.contexts import CredentialOrigin, OriginKind, connect_context
+from reconciler.identity.contexts import context_key, secret_ref
 from reconciler.identity.create import new_token_name
 from reconciler.identity.model import IdentityError, RotationStep
 from reconciler.identity.secret_files import location_of, write_keys
@@ -82,9 +83,15 @@ async def rotate_token(
     old = Secret(found.value)
     store.register(old)
     hint = store.secrets.lookup(ref.namespace, ref.name, TOKEN_ID_KEY).value
-    target = target_of(context, store)
+    origin = CredentialOrigin(OriginKind.SECRET, ref.name, ref.namespace)
 
-    async with ApimClient(target, Credentials(bearer=old), config, context_key=key) as client:
+    def client_with(token: Secret) -> ApimClient:
+        """A client of the context with `token`, sent only where the secret is bound (like a sync)."""
+        return connect_context(
+            context, store, config, credentials=Credentials(bearer=token), origins=(origin,)
+        )
+
+    async with client_with(old) as client:
         try:
             me = await client.current_user()
         except AuthenticationError:
@@ -130,7 +137,7 @@ async def rotate_token(
 
     revoked = False
     if old_id and old_id != new_id:
-        async with ApimClient(target, Credentials(bearer=new), config, context_key=key) as client:
+        async with client_with(new) as client:
             revoked = await client.revoke_user_token(user_id, old_id)
     step(RotationStep.REVOKED)
     _log.info("token rotated", user_id=user_id, new_token_id=new_id, old_revoked=revoked)
@@ -139,7 +146,7 @@ async def rotate_token(
 
 async def _verify(context: Resource, store: SecretStore, config: ClientConfig, user_id: str) -> None:
     """Use the context as a sync would (credentials read from the secret now) and check who it is."""
-    async with ApimClient.for_context(context, store, config) as client:
+    async with connect_context(context, store, config, live=True) as client:
         me = await client.current_user()
         if not isinstance(me, dict) or me.get("id") != user_id:
             raise IdentityError("the secret's token authenticates as another user")

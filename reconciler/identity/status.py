@@ -23,13 +23,14 @@ from typing import Any
 
 from reconciler.apim.client import ApimClient
 from reconciler.apim.config import ClientConfig
-from reconciler.apim.endpoints import ApimTarget, EndpointError
+from reconciler.apim.endpoints import EndpointError
 from reconciler.apim.errors import (
     ApimError,
     AuthenticationError,
     ContextNotFoundError,
     PermissionDeniedError,
 )
+from reconciler.contexts import open_client, prepare_context
 from reconciler.identity.contexts import context_key, secret_ref
 from reconciler.identity.jwt import jwt_expiry
 from reconciler.identity.model import (
@@ -40,10 +41,9 @@ from reconciler.identity.model import (
     missing_roles,
 )
 from reconciler.manifests.model import Resource
-from reconciler.secrets.credentials import AuthScheme, Credentials, resolve_credentials
+from reconciler.secrets.credentials import AuthScheme, Credentials
 from reconciler.secrets.errors import SecretResolutionError, SecretResolutionErrors
 from reconciler.secrets.store import SecretStore
-from reconciler.secrets.template_resolution import resolve_resource_templates
 
 TOKEN_ID_KEY = "tokenId"  # a key name in the secret folder, not a token  # nosec B105
 DEFAULT_WARN_DAYS = 30.0
@@ -60,17 +60,13 @@ async def check_identity(
     """The identity behind a ManagementContext; `ok` is False when a sync with it cannot work."""
     key = context_key(context)
     try:
-        spec = resolve_resource_templates(context, store)
-        target = ApimTarget.from_context_spec(spec)
-        credentials = resolve_credentials(
-            Resource(context.id, spec, context.metadata, context.positions), store
-        )
+        prepared = prepare_context(context, store, config)
     except SecretResolutionErrors as exc:
         return IdentityStatus(key, ok=False, error=str(exc))
-    except (SecretResolutionError, EndpointError) as exc:
+    except (SecretResolutionError, EndpointError) as exc:  # EndpointError: BindingError too
         return IdentityStatus(key, ok=False, error=str(exc))
-    async with ApimClient(target, credentials, config, context_key=key) as client:
-        return await _check(client, context, store, credentials, warn_days, now or datetime.now(UTC))
+    async with open_client(prepared, store, config) as client:
+        return await _check(client, context, store, prepared.credentials, warn_days, now or datetime.now(UTC))
 
 
 async def _check(

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.manifests.baseurl import check_context_urls
 from reconciler.manifests.crosscheck import cross_check
 from reconciler.manifests.documents import to_resource
 from reconciler.manifests.files import DEFAULT_MAX_FILE_SIZE, discover, read_text
@@ -48,4 +49,5 @@ def load_manifests(paths: Iterable[str | Path], options: LoadOptions = LoadOptio
                 Problem(Severity.ERROR, exc.message, Position(source.display, exc.line, exc.column))
             )
     problems.extend(cross_check(resources))
+    problems.extend(check_context_urls(resources))
     return ManifestSet(tuple(resources), tuple(sorted(problems, key=Problem.sort_key)), len(sources))

@@ -11,21 +11,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.secrets.value import Secret
+from reconciler.secrets.value import reveal_leaf
 
 JSON = Any
 _SCALARS = (str, int, float, type(None))
-
-
-def reveal_all(value: JSON) -> JSON:
-    """A copy with every Secret replaced by its value: for the HTTP layer and for hashing only."""
-    if isinstance(value, Secret):
-        return value.reveal()
-    if isinstance(value, Mapping):
-        return {str(k): reveal_all(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [reveal_all(v) for v in value]
-    return value
 
 
 def canonical_json(value: JSON) -> str:
@@ -36,15 +25,6 @@ def canonical_json(value: JSON) -> str:
     `json.dumps(reveal_all(value), ...)` for our data, whose mapping keys are always strings.
     """
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=reveal_leaf)
-
-
-def reveal_leaf(value: Any) -> Any:
-    """`default` hook of `json.dumps`: a Secret's value, a plain dict for another Mapping."""
-    if isinstance(value, Secret):
-        return value.reveal()
-    if isinstance(value, Mapping):
-        return {str(k): v for k, v in value.items()}
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def spec_hash(value: JSON) -> str:

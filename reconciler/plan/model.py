@@ -152,3 +152,4 @@ class Outcome:
     conflict: bool = False  # refused because something else holds the same path (a 400 in APIM)
     detail: str | None = None
     """What happened, when it is not simply "applied" (a deletion that found nothing: "already gone")."""
+    interrupted: bool = False  # not run, or cut off in flight, because the sync was stopped

@@ -76,5 +76,7 @@ def outcomes_by_action(actions: Sequence[Action], outcomes: Sequence[Outcome] | 
 def outcome_summary(outcomes: Sequence[Outcome] | None) -> str | None:
     if outcomes is None:
         return None
-    failed = sum(1 for o in outcomes if not o.ok)
-    return f"Applied: {len(outcomes) - failed} succeeded, {failed} failed"
+    stopped = sum(1 for o in outcomes if o.interrupted)
+    failed = sum(1 for o in outcomes if not o.ok) - stopped
+    text = f"Applied: {len(outcomes) - failed - stopped} succeeded, {failed} failed"
+    return text + (f", {stopped} not done (interrupted)" if stopped else "")

@@ -31,12 +31,15 @@ def report_data(plan: Plan, outcomes: Sequence[Outcome] | None = None) -> dict[s
         "actions": [_action(a, done.get(i)) for i, a in enumerate(plan.actions)],
     }
     if outcomes is not None:
-        failed = sum(1 for o in outcomes if not o.ok)
+        interrupted = sum(1 for o in outcomes if o.interrupted)
+        failed = sum(1 for o in outcomes if not o.ok) - interrupted
         data["applied"] = {
-            "succeeded": len(outcomes) - failed,
+            "succeeded": len(outcomes) - failed - interrupted,
             "failed": failed,
             "text": outcome_summary(outcomes),
         }
+        if interrupted:  # a stopped sync (docs/report-json.md); absent otherwise
+            data["applied"]["interrupted"] = interrupted
     return data
 
 
@@ -76,6 +79,8 @@ def _action(action: Action, outcome: Outcome | None) -> dict[str, Any]:
         out["refused"] = str(action.refused)
     if outcome is not None:
         out["outcome"] = {"ok": outcome.ok, "error": outcome.error, "detail": outcome.detail}
+        if outcome.interrupted:
+            out["outcome"]["interrupted"] = True
     return out
 
 

@@ -28,6 +28,12 @@ _BADGE = {
 }
 
 
+def _result(outcome: Outcome) -> str:
+    if outcome.ok:
+        return f"✅ {cell(outcome.detail or '')}".rstrip()
+    return f"{'⏹' if outcome.interrupted else '❌'} {cell(outcome.error or '')}"
+
+
 def render_markdown(plan: Plan, outcomes: Sequence[Outcome] | None = None, *, verbose: bool = False) -> str:
     done = outcomes_by_action(plan.actions, outcomes)
     shown = [(i, a) for i, a in enumerate(plan.actions) if verbose or a.kind is not ActionKind.UNCHANGED]
@@ -50,15 +56,7 @@ def render_markdown(plan: Plan, outcomes: Sequence[Outcome] | None = None, *, ve
         )
         if done:
             outcome = done.get(index)
-            result = (
-                ""
-                if outcome is None
-                else (
-                    f"✅ {cell(outcome.detail or '')}".rstrip()
-                    if outcome.ok
-                    else f"❌ {cell(outcome.error or '')}"
-                )
-            )
+            result = "" if outcome is None else _result(outcome)
             row += f" {result} |"
         lines.append(row)
     for _, action in shown:

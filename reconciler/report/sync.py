@@ -32,22 +32,44 @@ def _failure_line(failure: ContextFailure) -> str:
     return printable(f"{failure.context}: {failure.stage} failed: {failure.message}")
 
 
+def _not_planned(result: SyncResult) -> str:
+    if result.interrupted:
+        return f"Nothing planned: {result.interrupted}. APIM was not changed."
+    return NOT_PLANNED
+
+
+def _interruption(result: SyncResult) -> str | None:
+    """The line that says a sync was stopped part-way, and what that means for the next one."""
+    if not result.interrupted or result.plan is None:
+        return None
+    return (
+        f"Interrupted: {result.interrupted}. Nothing new was started after it; the actions above say "
+        "what was applied. The next sync converges the rest."
+    )
+
+
 def render_text(result: SyncResult, *, colour: bool = False, verbose: bool = False) -> str:
     if result.plan is None:
-        return NOT_PLANNED + "\n"
+        return _not_planned(result) + "\n"
     outcomes = result.outcomes if result.outcomes else None
     text = render_plan_text(result.plan, outcomes, colour=colour, verbose=verbose)
     if result.failures:
         text += f"{len(result.failures)} context(s) could not be planned: see the errors above.\n"
+    interruption = _interruption(result)
+    if interruption:
+        text += interruption + "\n"
     return text
 
 
 def render_markdown(result: SyncResult, *, verbose: bool = False) -> str:
     lines = []
     if result.plan is None:
-        lines += ["### apim-reconciler plan", "", f"**{NOT_PLANNED}**"]
+        lines += ["### apim-reconciler plan", "", f"**{_not_planned(result)}**"]
     else:
         lines.append(render_plan_markdown(result.plan, result.outcomes or None, verbose=verbose).rstrip("\n"))
+    interruption = _interruption(result)
+    if interruption:
+        lines += ["", f"**{interruption}**"]
     errors = [*(str(p) for p in result.errors), *(_failure_line(f) for f in result.failures)]
     if errors:
         lines += ["", "#### Errors", "", *map(default_redactor().scrub, fenced(errors))]
@@ -70,6 +92,7 @@ def result_data(result: SyncResult) -> dict[str, Any]:
             {"context": str(f.context), "stage": f.stage, "message": f.message} for f in result.failures
         ],
         requests=dict(sorted(result.requests.items())),
+        interrupted=result.interrupted,
     )
     return data
 

@@ -56,12 +56,15 @@ def render_text(
                 lines.append("      " + (paint(line, code) if code else line))
         outcome = done.get(index)
         if outcome is not None:
-            status = (
-                printable(outcome.detail or "applied")
-                if outcome.ok
-                else f"FAILED: {printable(outcome.error or 'unknown error')}"
-            )
-            lines.append("      => " + paint(status, "\x1b[32m" if outcome.ok else "\x1b[1;31m"))
+            if outcome.interrupted:
+                lines.append("      => " + paint(printable(str(outcome.error)), "\x1b[33m"))
+            else:
+                status = (
+                    printable(outcome.detail or "applied")
+                    if outcome.ok
+                    else f"FAILED: {printable(outcome.error or 'unknown error')}"
+                )
+                lines.append("      => " + paint(status, "\x1b[32m" if outcome.ok else "\x1b[1;31m"))
     if not lines:
         lines.append("No changes. APIM matches the repository.")
     lines += ["", plan.summary()]

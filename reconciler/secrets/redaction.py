@@ -36,6 +36,12 @@ from reconciler.secrets.value import REDACTED, Secret
 MIN_SCRUB_LENGTH = 4
 MIN_PREFIX_LENGTH = 8
 """A cut-short atomic value is scrubbed from this many characters on; a line of a PEM too."""
+MIN_CASELESS_LENGTH = 8
+"""Values this long are found in any case; shorter ones (a test password such as `admin`) only as
+they are written, or `APIM_ADMIN_PASSWORD` would lose its ADMIN."""
+MIN_CUT_VALUE_LENGTH = 16
+"""Only values this long are found cut short: a short one's beginning is too often an ordinary word
+(the emulator's `emulator-token` begins with the name of its context)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,8 @@ class _Matcher:
     MIN_PREFIX_LENGTH characters."""
     prefixes_only: frozenset[str]
     """Those first characters that are not a whole form of some value as well."""
+    exact: re.Pattern[str] | None = None
+    """The forms of the values shorter than MIN_CASELESS_LENGTH, matched as written."""
 
     @cached_property
     def ignoring_case(self) -> re.Pattern[str]:
@@ -115,6 +123,14 @@ class Redactor:
         matcher = self._compiled()
         if matcher is None:
             return text
+        scrubbed = self._scrub_caseless(text, matcher)
+        if matcher.exact is None:
+            return scrubbed
+        # The short values last, and never inside a replacement already made (nor across one).
+        parts = scrubbed.split(self._replacement)
+        return self._replacement.join(matcher.exact.sub(self._replacement, part) for part in parts)
+
+    def _scrub_caseless(self, text: str, matcher: _Matcher) -> str:
         haystack = text.lower()
         pattern = matcher.pattern
         if len(haystack) != len(text):  # a character whose lower case is two: positions would shift
@@ -160,17 +176,22 @@ class Redactor:
 
 def _compile(values: Mapping[str, bool]) -> _Matcher:
     forms: set[str] = set()
+    exact: set[str] = set()
     by_prefix: dict[str, list[str]] = {}
     for value, atomic in values.items():
+        if len(value) < MIN_CASELESS_LENGTH:
+            exact |= {form for form in derived_forms(value) if len(form) >= MIN_SCRUB_LENGTH}
+            continue
         forms |= {fold(form) for form in derived_forms(value)}
-        if atomic and len(value) >= MIN_PREFIX_LENGTH:
+        if atomic and len(value) >= MIN_CUT_VALUE_LENGTH:
             folded = fold(value)
             by_prefix.setdefault(folded[:MIN_PREFIX_LENGTH], []).append(folded)
-    source = literal_alternation(forms | set(by_prefix))
+    source = literal_alternation(forms | set(by_prefix)) if forms or by_prefix else r"(?!)"
     return _Matcher(
         re.compile(source),
         {key: (max(map(len, found)), tuple(sorted(found))) for key, found in by_prefix.items()},
         frozenset(by_prefix) - forms,
+        re.compile(literal_alternation(exact)) if exact else None,
     )
 
 

@@ -6,9 +6,11 @@ equal when their values do, which is all a diff needs to know.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 REDACTED = "(sensitive)"
+JSON = Any
 
 
 class Secret:
@@ -59,3 +61,23 @@ def unusable_character(text: str, *, allow_space: bool, ascii_only: bool = True)
         if char == " " and not allow_space:
             return "a space"
     return None
+
+
+def reveal_all(value: JSON) -> JSON:
+    """A copy with every Secret replaced by its value: for the HTTP layer and for hashing only."""
+    if isinstance(value, Secret):
+        return value.reveal()
+    if isinstance(value, Mapping):
+        return {str(k): reveal_all(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [reveal_all(v) for v in value]
+    return value
+
+
+def reveal_leaf(value: Any) -> Any:
+    """`default` hook of `json.dumps`: a Secret's value, a plain dict for another Mapping."""
+    if isinstance(value, Secret):
+        return value.reveal()
+    if isinstance(value, Mapping):
+        return {str(k): v for k, v in value.items()}
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")

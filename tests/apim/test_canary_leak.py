@@ -20,7 +20,8 @@ import httpx
 import pytest
 import structlog
 
-from reconciler.apim import ApimClient, ApimError, ApimTarget, check_contexts, render_context_checks
+from reconciler.apim import ApimClient, ApimError, ApimTarget
+from reconciler.contexts.check import check_contexts, render_context_checks
 from reconciler.emulator import EmulatorConfig, RunningEmulator, start_emulator
 from reconciler.secrets import Credentials, Redactor, Secret, SecretStore, resolve_credentials
 from tests.apim.helpers import FAST, api_spec, closed_port, run
@@ -97,6 +98,8 @@ def test_no_canary_in_logs_errors_or_reprs(
         environ={
             "APIM_SECRET_DEFAULT_BASIC_USERNAME": CANARY_USER,
             "APIM_SECRET_DEFAULT_BASIC_PASSWORD": CANARY_PASSWORD,
+            "APIM_SECRET_DEFAULT_BASIC_BASEURL": canary_emulator.base_url,
+            "APIM_SECRET_DEFAULT_APIM_BASEURL": canary_emulator.base_url,
         },
         redactor=Redactor(),
     )

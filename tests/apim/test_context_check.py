@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from reconciler.apim import AuthenticationError, CheckFailure, check_contexts, render_context_checks
-from reconciler.apim.client import ApimClient
+from reconciler.apim import AuthenticationError
+from reconciler.contexts import connect_context
+from reconciler.contexts.check import CheckFailure, check_contexts, render_context_checks
 from reconciler.emulator import RunningEmulator
 from reconciler.manifests.model import API_V4_DEFINITION
 from reconciler.secrets import Redactor, SecretResolutionError, SecretStore
@@ -21,7 +23,13 @@ def make_store(tmp_path: Path, environ: dict[str, str] | None = None) -> SecretS
 
 def test_results_for_each_kind_of_context(emulator: RunningEmulator, tmp_path: Path) -> None:
     url = emulator.base_url
-    store = make_store(tmp_path, {"APIM_SECRET_DEFAULT_APIM_PROD_BEARERTOKEN": "emulator-token"})
+    store = make_store(
+        tmp_path,
+        {
+            "APIM_SECRET_DEFAULT_APIM_PROD_BEARERTOKEN": "emulator-token",
+            "APIM_SECRET_DEFAULT_APIM_PROD_BASEURL": url,
+        },
+    )
     contexts = [
         context({"baseUrl": url + "/management", "auth": {"secretRef": {"name": "apim-prod"}}}, name="a-ok"),
         context(
@@ -43,6 +51,7 @@ def test_results_for_each_kind_of_context(emulator: RunningEmulator, tmp_path: P
     ok = by_name["a-ok"]
     assert ok.ok and ok.environment_name == "Default environment" and ok.automation_api is True
     assert ok.auth == "bearer token (personal access token)" and ok.server == url
+    assert ok.binding == f"secret default/apim-prod key baseUrl ({url})"
     assert by_name["b-401"].failure is CheckFailure.AUTHENTICATION
     assert by_name["c-env"].failure is CheckFailure.NOT_FOUND
     assert by_name["d-secret"].failure is CheckFailure.SECRET
@@ -59,30 +68,36 @@ def test_results_for_each_kind_of_context(emulator: RunningEmulator, tmp_path: P
 def test_templated_credentials_in_a_context(emulator: RunningEmulator, tmp_path: Path) -> None:
     store = make_store(tmp_path, {"APIM_VAR_TOKEN": "emulator-token"})
     ctx = context({"baseUrl": emulator.base_url, "auth": {"bearerToken": "[[ env `APIM_VAR_TOKEN` ]]"}})
-    (result,) = check_contexts([ctx], store, FAST)
+    (refused,) = check_contexts([ctx], store, FAST)
+    assert refused.failure is CheckFailure.NOT_BOUND  # a variable has no key beside it: the flag binds it
+    assert "environment variable APIM_VAR_TOKEN" in refused.message
+    (result,) = check_contexts([ctx], store, replace(FAST, allowed_urls=(emulator.base_url,)))
     assert result.ok, result.message
 
 
 def test_rotated_token_is_used_without_restart(emulator: RunningEmulator, tmp_path: Path) -> None:
     """The client asks the store for credentials per request, so a `..data` swap mid-run takes effect."""
-    volume = secret_volume(tmp_path / "secrets" / "default" / "apim", {"bearerToken": "revoked-token"})
+    bound = {"baseUrl": emulator.base_url}
+    volume = secret_volume(
+        tmp_path / "secrets" / "default" / "apim", {"bearerToken": "revoked-token", **bound}
+    )
     store = make_store(tmp_path)
     ctx = context({"baseUrl": emulator.base_url, "auth": {"secretRef": {"name": "apim"}}})
 
     async def go() -> None:
-        async with ApimClient.for_context(ctx, store, FAST) as c:
+        async with connect_context(ctx, store, FAST, live=True) as c:
             with pytest.raises(AuthenticationError):
                 await c.check_context()
-            rotate(volume, {"bearerToken": "emulator-token"})
+            rotate(volume, {"bearerToken": "emulator-token", **bound})
             await c.check_context()
 
     run(go())
 
 
-def test_for_context_reports_a_missing_secret_before_any_request(
+def test_connect_context_reports_a_missing_secret_before_any_request(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     ctx = context({"baseUrl": emulator.base_url, "auth": {"secretRef": {"name": "absent"}}})
     with pytest.raises(SecretResolutionError, match="secret default/absent"):
-        ApimClient.for_context(ctx, make_store(tmp_path), FAST)
+        connect_context(ctx, make_store(tmp_path), FAST)
     assert emulator.stats()["total"] == 0

@@ -16,6 +16,17 @@ from reconciler.cli import main
 from tests.reference import GKO_EXAMPLES
 
 TOKEN_ENV = "APIM_SECRET_DEFAULT_APIM_TOKEN_BEARERTOKEN"
+BASEURL_ENV = "APIM_SECRET_DEFAULT_APIM_TOKEN_BASEURL"  # binds the token to a URL (contexts/binding.py)
+
+
+def token_env(base_url: str, token: str = "emulator-token") -> dict[str, str]:
+    """Secret default/apim-token as environment variables: the token, and the base URL it is bound to."""
+    return {TOKEN_ENV: token, BASEURL_ENV: base_url}
+
+
+def set_token_env(monkeypatch: pytest.MonkeyPatch, base_url: str, token: str = "emulator-token") -> None:
+    for name, value in token_env(base_url, token).items():
+        monkeypatch.setenv(name, value)
 
 
 def context_yaml(base_url: str, name: str = "apim") -> str:

@@ -11,12 +11,12 @@ import pytest
 from reconciler.apply.engine import SyncMode, SyncSettings, reconcile
 from reconciler.emulator import RunningEmulator
 from reconciler.manifests import load_manifests
-from tests.apply.helpers import TOKEN_ENV, Repo, api_yaml
+from tests.apply.helpers import Repo, api_yaml, set_token_env
 
 
 @pytest.fixture(autouse=True)
-def token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(TOKEN_ENV, "emulator-token")
+def token(monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator) -> None:
+    set_token_env(monkeypatch, emulator.base_url)
 
 
 def test_the_heap_is_unfrozen_after_a_sync_and_after_one_that_raises(

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import EmulatorConfig, start_emulator
-from tests.apply.helpers import TOKEN_ENV, Repo, actions, api_yaml, app_yaml, run_json
+from tests.apply.helpers import Repo, actions, api_yaml, app_yaml, run_json, set_token_env, token_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PUTS = "PUT /automation/organizations/{orgId}/environments/{envId}/apis"
@@ -22,8 +22,8 @@ PUTS = "PUT /automation/organizations/{orgId}/environments/{envId}/apis"
 def test_kill_9_mid_sync_then_resume(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(TOKEN_ENV, "emulator-token")
     with start_emulator(EmulatorConfig(latency_ms=40)) as emulator:
+        set_token_env(monkeypatch, emulator.base_url)
         repo = Repo(tmp_path / "repo", emulator.base_url)
         for i in range(30):
             repo.write(f"api{i:02d}.yaml", api_yaml(f"api{i:02d}"))
@@ -31,7 +31,7 @@ def test_kill_9_mid_sync_then_resume(
         process = subprocess.Popen(
             [sys.executable, "-m", "reconciler", "sync", str(repo.root), "--concurrency", "2"],
             cwd=REPO_ROOT,
-            env={**os.environ, TOKEN_ENV: "emulator-token"},
+            env={**os.environ, **token_env(emulator.base_url)},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

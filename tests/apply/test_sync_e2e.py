@@ -9,15 +9,24 @@ import httpx
 import pytest
 
 from reconciler.emulator import Fault, RunningEmulator
-from tests.apply.helpers import TOKEN_ENV, Repo, actions, api_yaml, app_yaml, put_unowned_api, run_json
+from tests.apply.helpers import (
+    TOKEN_ENV,
+    Repo,
+    actions,
+    api_yaml,
+    app_yaml,
+    put_unowned_api,
+    run_json,
+    set_token_env,
+)
 
 MAPI = "/management/v2/organizations/DEFAULT/environments/DEFAULT"
 AUTOMATION = "/automation/organizations/DEFAULT/environments/DEFAULT"
 
 
 @pytest.fixture(autouse=True)
-def token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(TOKEN_ENV, "emulator-token")
+def token(monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator) -> None:
+    set_token_env(monkeypatch, emulator.base_url)
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.Comp
 def test_reports_who_and_where_for_each_context(tmp_path: Path, emulator: RunningEmulator) -> None:
     secrets = tmp_path / "secrets"
     write(secrets, "apim/bearerToken", "emulator-token\n")
+    write(secrets, "apim/baseUrl", emulator.base_url + "\n")  # the operator binds the token to its APIM
     write(tmp_path / "repo", "ok.yaml", context(emulator.base_url, "    secretRef:\n      name: apim\n"))
     write(
         tmp_path / "repo",
@@ -54,12 +55,15 @@ def test_reports_who_and_where_for_each_context(tmp_path: Path, emulator: Runnin
     assert report["ctx"]["ok"] and report["ctx"]["auth"] == "bearer token (personal access token)"
     assert report["basic"]["ok"] and report["basic"]["auth"].startswith("basic")
     assert report["basic"]["server"] == emulator.base_url
+    assert report["ctx"]["binding"] == f"secret default/apim key baseUrl ({emulator.base_url})"
+    assert report["basic"]["binding"] == "none needed: the credential is written in the repository itself"
 
 
 def test_canary_secrets_never_reach_any_output(tmp_path: Path, emulator: RunningEmulator) -> None:
     """Wrong credentials from every source, debug logging, text and JSON: no canary byte anywhere."""
     secrets = tmp_path / "secrets"
     write(secrets, "apim/bearerToken", CANARY_TOKEN + "\n")
+    write(secrets, "apim/allowedUrls", f"{emulator.base_url},http://127.0.0.1:9\n")
     repo = tmp_path / "repo"
     write(repo, "file.yaml", context(emulator.base_url, "    secretRef:\n      name: apim\n", "file"))
     write(repo, "env.yaml", context(emulator.base_url, "    secretRef:\n      name: from-env\n", "env"))
@@ -73,7 +77,10 @@ def test_canary_secrets_never_reach_any_output(tmp_path: Path, emulator: Running
         ),
     )
     write(repo, "down.yaml", context("http://127.0.0.1:9", "    secretRef:\n      name: apim\n", "down"))
-    env = {"APIM_SECRET_DEFAULT_FROM_ENV_BEARERTOKEN": CANARY_TOKEN + "-env"}
+    env = {
+        "APIM_SECRET_DEFAULT_FROM_ENV_BEARERTOKEN": CANARY_TOKEN + "-env",
+        "APIM_SECRET_DEFAULT_FROM_ENV_BASEURL": emulator.base_url,
+    }
     for output in ("text", "json"):
         result = run(
             "check-context",

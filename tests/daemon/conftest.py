@@ -8,11 +8,21 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator import RunningEmulator
-from tests.apply.helpers import Repo
+from tests.apply.helpers import Repo, set_token_env
 from tests.daemon.support import DaemonProcess, clean_env
 from tests.source.gitservers import Upstream
 
 StartDaemon = Callable[..., DaemonProcess]
+
+
+@pytest.fixture(autouse=True)
+def bound_token(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """For a test on the `emulator` (or `slow_emulator`) fixture: the token of secret apim-token in the
+    environment (which `clean_env` hands to the daemon), bound to that emulator's URL as an operator
+    would bind it."""
+    for name in ("emulator", "slow_emulator"):
+        if name in request.fixturenames:
+            set_token_env(monkeypatch, request.getfixturevalue(name).base_url)
 
 
 @pytest.fixture

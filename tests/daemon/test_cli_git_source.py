@@ -13,7 +13,7 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.emulator import RunningEmulator
-from tests.apply.helpers import TOKEN_ENV, actions, api_yaml, context_yaml
+from tests.apply.helpers import actions, api_yaml, context_yaml, set_token_env
 from tests.daemon.support import apis
 from tests.source.gitservers import GitDaemon, HttpGitServer, Upstream
 
@@ -23,8 +23,8 @@ TOKEN = "tok-5e1f-SECRET-daemon"
 
 
 @pytest.fixture(autouse=True)
-def apim_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(TOKEN_ENV, "emulator-token")
+def apim_token(monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator) -> None:
+    set_token_env(monkeypatch, emulator.base_url)
     for name in ("RECONCILER_REF", "RECONCILER_PATH", "RECONCILER_CACHE_DIR"):
         monkeypatch.delenv(name, raising=False)
 

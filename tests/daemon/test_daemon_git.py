@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator import EmulatorConfig, RunningEmulator, start_emulator
-from tests.apply.helpers import Repo, api_yaml, context_yaml
+from tests.apply.helpers import Repo, api_yaml, context_yaml, token_env
 from tests.daemon.conftest import StartDaemon
-from tests.daemon.support import apis, wait_for
+from tests.daemon.support import apis, clean_env, wait_for
 from tests.source.gitservers import GitDaemon, Upstream, free_port
 
 pytestmark = pytest.mark.timeout(90)
@@ -122,7 +122,8 @@ def test_apim_down_then_back_is_retried_until_applied(
     try:
         repo = Repo(tmp_path / "manifests", emulator.base_url)
         repo.write("alpha.yaml", api_yaml("alpha"))
-        daemon = start_daemon(repo.root, "--interval", "0.3", "--cache-dir", cache_dir)
+        env = clean_env(**token_env(emulator.base_url))
+        daemon = start_daemon(repo.root, "--interval", "0.3", "--cache-dir", cache_dir, env=env)
         wait_for(lambda: daemon.client.get("/readyz").status_code == 200, "readiness")
 
         emulator.close()

@@ -426,7 +426,7 @@ def test_action_run_step_reports_the_exit_code(
     tmp_path: Path, emulator: Any, command: str, step_code: int, output_code: int
 ) -> None:
     """The action's run step, executed by bash as the runner does (GITHUB_OUTPUT file, env inputs)."""
-    from tests.apply.helpers import TOKEN_ENV, api_yaml, context_yaml
+    from tests.apply.helpers import api_yaml, context_yaml, token_env
 
     shutil.copytree(REPO / "samples", tmp_path / "samples")
     (tmp_path / "repo").mkdir()
@@ -440,7 +440,7 @@ def test_action_run_step_reports_the_exit_code(
         "COMMAND": command,
         "OUTPUT_FILE": str(tmp_path / "out.txt"),
         "GITHUB_OUTPUT": str(outputs),
-        TOKEN_ENV: "emulator-token",
+        **token_env(emulator.base_url),
         "RECONCILER_SECRETS_DIR": str(tmp_path / "none"),
     }
     step = _action_step("run")
@@ -460,7 +460,7 @@ def test_gitlab_diff_job_end_to_end(
     """The whole diff job script (after its pip install), in bash -eo pipefail as GitLab runs it: the
     real `diff --output markdown` against the emulator, then the note. A failing diff still posts a
     note, saying so, and fails the job."""
-    from tests.apply.helpers import TOKEN_ENV, api_yaml, context_yaml
+    from tests.apply.helpers import api_yaml, context_yaml, token_env
 
     api, notes = gitlab_notes
     (tmp_path / "apim").mkdir()
@@ -479,7 +479,7 @@ def test_gitlab_diff_job_end_to_end(
         "RECONCILER_SECRETS_DIR": str(tmp_path / "none"),
     }
     if not broken:
-        env[TOKEN_ENV] = "emulator-token"
+        env |= token_env(emulator.base_url)
     script = "\n".join(_gitlab()["apim-reconciler:diff"]["script"])
     result = subprocess.run(
         ["bash", "-eo", "pipefail", "-c", script],

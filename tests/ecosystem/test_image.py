@@ -288,6 +288,7 @@ def _repository(installed: Installed, base_url: str) -> tuple[Path, Path]:
     (repo / "orders.yaml").write_text(api_yaml("orders"))
     (secrets / "apim-token").mkdir(parents=True)
     (secrets / "apim-token" / "bearerToken").write_text("emulator-token\n")
+    (secrets / "apim-token" / "baseUrl").write_text(base_url + "\n")  # the URL the token is bound to
     installed.user.chown([work])
     return repo, secrets
 

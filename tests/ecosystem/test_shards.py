@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from reconciler.emulator import EmulatorConfig, RunningEmulator, start_emulator
-from tests.apply.helpers import TOKEN_ENV, api_yaml
+from tests.apply.helpers import api_yaml, token_env
 
 # Six contexts over two organizations, each on an environment of its own, so that a request's path
 # (/organizations/{org}/environments/{env}/...) says which context it was made for.
@@ -86,9 +86,9 @@ def _write_repo(root: Path, base_url: str, description: str) -> None:
         )
 
 
-def _sync(repo: Path, index: int) -> subprocess.Popen[str]:
+def _sync(repo: Path, index: int, base_url: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECONCILER_")}
-    env |= {TOKEN_ENV: "emulator-token", "RECONCILER_SECRETS_DIR": str(repo.parent / "no-secrets")}
+    env |= {**token_env(base_url), "RECONCILER_SECRETS_DIR": str(repo.parent / "no-secrets")}
     argv = [
         sys.executable,
         "-m",
@@ -129,7 +129,7 @@ def test_two_shards_split_the_contexts_and_cover_them_all(
     touched: list[set[str]] = []
     for index in (0, 1):  # one after the other, so that every request is the one process's
         requests.environments.clear()
-        _finish(_sync(repo, index))
+        _finish(_sync(repo, index, emu.base_url))
         touched.append(set(requests.environments))
     all_envs = {env for _, env in CONTEXTS.values()}
     assert touched[0] and touched[1], f"a shard got nothing to do: {touched} (choose other names)"
@@ -143,7 +143,7 @@ def test_two_shards_split_the_contexts_and_cover_them_all(
     _write_repo(repo, emu.base_url, "second")
     emu.reset_stats()
     requests.environments.clear()
-    outputs = [_finish(p) for p in [_sync(repo, 0), _sync(repo, 1)]]
+    outputs = [_finish(p) for p in [_sync(repo, 0, emu.base_url), _sync(repo, 1, emu.base_url)]]
     updates = [int(re.search(r"(\d+) to update", out).group(1)) for out in outputs]  # type: ignore[union-attr]
     assert sorted(updates) == sorted([len(touched[0]), len(touched[1])]), outputs
     writes = emu.stats()["requests"].get("PUT /automation/organizations/{orgId}/environments/{envId}/apis", 0)

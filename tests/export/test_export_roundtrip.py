@@ -14,7 +14,7 @@ import pytest
 from reconciler.cli import main
 from reconciler.emulator import RunningEmulator
 from reconciler.plan import ids
-from tests.apply.helpers import TOKEN_ENV, actions, context_yaml, run_json
+from tests.apply.helpers import actions, context_yaml, run_json, set_token_env
 from tests.export.helpers import AUTO, V1, V2, all_text, apim, load_yaml, mount_secrets, secret_values
 
 CANARIES = ("CANARY-endpoint-pw-7f3a", "CANARY-bearer-9b1c", "CANARY-resource-2d4e", "CANARY-property-5e6f")
@@ -223,7 +223,7 @@ def seed(emulator: RunningEmulator) -> None:
 
 @pytest.fixture
 def context_file(tmp_path: Path, emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(TOKEN_ENV, "emulator-token")
+    set_token_env(monkeypatch, emulator.base_url)
     path = tmp_path / "repo" / "contexts" / "apim.yaml"
     path.parent.mkdir(parents=True)
     path.write_text(context_yaml(emulator.base_url))

@@ -15,15 +15,15 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.emulator import Fault, RunningEmulator
-from tests.apply.helpers import TOKEN_ENV, Repo, api_yaml, put_unowned_api
+from tests.apply.helpers import Repo, api_yaml, put_unowned_api, set_token_env
 
 MAPI = "/management/v2/organizations/DEFAULT/environments/DEFAULT"
 AUTOMATION = "/automation/organizations/DEFAULT/environments/DEFAULT"
 
 
 @pytest.fixture(autouse=True)
-def token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(TOKEN_ENV, "emulator-token")
+def token(monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator) -> None:
+    set_token_env(monkeypatch, emulator.base_url)
 
 
 @pytest.fixture
@@ -108,8 +108,10 @@ def test_listing_slower_than_the_timeout_deletes_nothing(
 
 
 def test_apim_down_for_a_whole_sync_then_back(
-    tmp_path: Path, apim: RunningEmulator, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, apim: RunningEmulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # APIM "moves" to a dead address the operator allowed too, so that it is the read that fails
+    monkeypatch.setenv("APIM_SECRET_DEFAULT_APIM_TOKEN_ALLOWEDURLS", "http://127.0.0.1:9")
     repo = repo_of(tmp_path, apim, 5)
     assert sync(repo, capsys)[0] == 0
     up = (repo.root / "context.yaml").read_text()

@@ -16,7 +16,7 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.emulator import EmulatorConfig, RunningEmulator, start_emulator
-from tests.apply.helpers import TOKEN_ENV, Repo, api_yaml, app_yaml
+from tests.apply.helpers import Repo, api_yaml, app_yaml, set_token_env, token_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APIS = 60
@@ -31,9 +31,9 @@ def writes(emulator: RunningEmulator) -> int:
 def test_kill_9_at_twenty_random_points(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(TOKEN_ENV, "emulator-token")
     rng = random.Random(20261123)
     with start_emulator(EmulatorConfig(latency_ms=20)) as emulator:
+        set_token_env(monkeypatch, emulator.base_url)
         repo = Repo(tmp_path / "repo", emulator.base_url)
         interrupted = 0  # rounds where the killed process had written some, but not all
         for round_ in range(20):
@@ -48,7 +48,7 @@ def test_kill_9_at_twenty_random_points(
             process = subprocess.Popen(
                 [sys.executable, "-m", "reconciler", "sync", str(repo.root), "--concurrency", "4"],
                 cwd=REPO_ROOT,
-                env={**os.environ, TOKEN_ENV: "emulator-token"},
+                env={**os.environ, **token_env(emulator.base_url)},
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )

@@ -51,6 +51,7 @@ def test_token_revoked_mid_sync(
         secrets = tmp_path / "secrets" / "apim-token"
         secrets.mkdir(parents=True)
         (secrets / "bearerToken").write_text(first["token"])
+        (secrets / "baseUrl").write_text(emulator.base_url)  # the URL the token is bound to
 
         repo = Repo(tmp_path / "repo", emulator.base_url)
         for i in range(40):

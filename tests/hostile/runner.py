@@ -12,14 +12,14 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.emulator import RunningEmulator
-from tests.apply.helpers import TOKEN_ENV, Repo, api_yaml
+from tests.apply.helpers import Repo, api_yaml, set_token_env
 from tests.hostile.corpus import Case
 
 
 def sync_baseline(apim: RunningEmulator, root: Path) -> str:
     """APIM after a sync of two APIs, `valid` and `doomed`; every case starts from it."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(TOKEN_ENV, "emulator-token")
+        set_token_env(patch, apim.base_url)
         repo = Repo(root, apim.base_url)
         repo.write("valid.yaml", api_yaml("valid"))
         repo.write("doomed.yaml", api_yaml("doomed"))

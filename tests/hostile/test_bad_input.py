@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator import EmulatorConfig, RunningEmulator, start_emulator
-from tests.apply.helpers import TOKEN_ENV
+from tests.apply.helpers import set_token_env
 from tests.hostile.corpus import CASES, Case
 from tests.hostile.runner import assert_refused, sync_baseline
 
@@ -34,7 +34,7 @@ def test_hostile_repository(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv(TOKEN_ENV, "emulator-token")
+    set_token_env(monkeypatch, apim.base_url)
     assert_refused(case, apim, baseline, tmp_path / "repo", capsys)
 
 

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,7 +51,24 @@ def cli(
 def sa(
     action: str, context: Path, secrets: Path, *extra: str | Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """`service-account ACTION`, with the administrator's login (if `env` has one) bound to the server
+    of the context, as the operator who runs it binds it (unless `env` binds it otherwise)."""
+    env = dict(env or {})
+    if any(k.startswith("APIM_ADMIN_") for k in env):
+        env.setdefault("APIM_ADMIN_BASEURL", base_url_of(context))
     return cli("service-account", action, "--context", context, "--secrets-dir", secrets, *extra, env=env)
+
+
+def base_url_of(context: Path) -> str:
+    found = re.search(r"^\s*baseUrl:\s*(\S+)", context.read_text(encoding="utf-8"), re.MULTILINE)
+    assert found, f"no baseUrl in {context}"
+    return found.group(1)
+
+
+def bind_secret(secrets: Path, base_url: str) -> None:
+    """The operator's binding of secret apim-token: a `baseUrl` key beside the token."""
+    (secrets / SECRET).mkdir(parents=True, exist_ok=True)
+    (secrets / SECRET / "baseUrl").write_text(base_url + "\n", encoding="utf-8")
 
 
 def token_file(secrets: Path) -> Path:

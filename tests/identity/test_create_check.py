@@ -16,6 +16,7 @@ from tests.identity.helpers import (
     ADMIN_ENV,
     SECRET,
     admin_get,
+    bind_secret,
     cli,
     hs256_jwt,
     make_repo,
@@ -69,6 +70,7 @@ def test_admin_secret_resolves_like_a_secret_ref(tmp_path: Path, emulator: Runni
     context, secrets = make_repo(tmp_path, emulator.base_url), tmp_path / "secrets"
     (secrets / "apim-admin").mkdir(parents=True)
     (secrets / "apim-admin" / "bearerToken").write_text("emulator-token\n")
+    (secrets / "apim-admin" / "baseUrl").write_text(emulator.base_url + "\n")
     result = sa("create", context, secrets, "--name", "robot", "--admin-secret", "apim-admin")
     assert result.returncode == 0, result.stdout + result.stderr
     assert whoami(emulator.base_url, read_token(secrets)).json()["sourceId"] == "robot"
@@ -109,6 +111,7 @@ def test_personal_credentials_are_a_warning_not_a_failure(
     (secrets / SECRET).mkdir(parents=True)
     (secrets / SECRET / "username").write_text("ops")
     (secrets / SECRET / "password").write_text("ops-password-1")
+    bind_secret(secrets, emu.base_url)
     check = sa("check", context, secrets)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "Basic credentials of a person (ops), not a service account" in check.stdout
@@ -152,7 +155,7 @@ def test_jwt_expiry_is_read_from_its_exp_claim(
     }
     emu = make_emulator(users=users)
     context, secrets = make_repo(tmp_path, emu.base_url), tmp_path / "secrets"
-    (secrets / SECRET).mkdir(parents=True)
+    bind_secret(secrets, emu.base_url)
     exp = int(time.time()) + 3 * 86400
     (secrets / SECRET / "bearerToken").write_text(
         hs256_jwt("console-signing-key", {"sub": "admin", "exp": exp})

@@ -13,7 +13,7 @@ from reconciler.identity import check_identity
 from reconciler.manifests import LoadOptions, load_manifests
 from reconciler.manifests.model import Resource
 from reconciler.secrets import SecretStore
-from tests.identity.helpers import ADMIN_ENV, SECRET, make_repo, sa
+from tests.identity.helpers import ADMIN_ENV, SECRET, bind_secret, make_repo, sa
 
 
 def _context(path: Path) -> Resource:
@@ -47,7 +47,7 @@ def test_status_of_a_revoked_token_and_of_a_missing_secret(tmp_path: Path, emula
     missing = asyncio.run(check_identity(context, SecretStore(secrets, environ={}), ClientConfig()))
     assert not missing.ok and not missing.revoked and "apim-token" in (missing.error or "")
 
-    (secrets / SECRET).mkdir(parents=True)
+    bind_secret(secrets, emulator.base_url)
     (secrets / SECRET / "bearerToken").write_text("revoked-or-never-issued")
     revoked = asyncio.run(check_identity(context, SecretStore(secrets), ClientConfig()))
     assert not revoked.ok and revoked.revoked and revoked.token_expires_at is None

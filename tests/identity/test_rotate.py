@@ -80,7 +80,8 @@ def test_rotation_keeps_kubelets_data_layout(tmp_path: Path, emulator: RunningEm
     context, secrets = make_repo(tmp_path, emulator.base_url), tmp_path / "secrets"
     assert sa("create", context, secrets / "staging", "--name", "robot", env=ADMIN_ENV).returncode == 0
     token = read_token(secrets / "staging")
-    volume = secret_volume(secrets / "default" / SECRET, {"bearerToken": token, "extra": "kept"})
+    bound = {"baseUrl": emulator.base_url}
+    volume = secret_volume(secrets / "default" / SECRET, {"bearerToken": token, "extra": "kept", **bound})
     before = os.readlink(volume / "..data")
 
     rotated = sa("rotate", context, secrets)

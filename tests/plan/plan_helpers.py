@@ -15,8 +15,8 @@ from reconciler.plan import (
     RemoteSummary,
     build_desired,
 )
-from reconciler.plan.canonical import reveal_all
 from reconciler.plan.ownership import OwnershipRecord, with_record
+from reconciler.secrets.value import reveal_all
 
 CTX = ResourceId("ManagementContext", "default", "dev-ctx")
 ORG, ENV = "DEFAULT", "DEFAULT"

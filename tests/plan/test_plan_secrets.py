@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from reconciler.manifests.model import Resource
 from reconciler.plan import ActionKind, make_plan, reads_needed
-from reconciler.plan.canonical import reveal_all
-from reconciler.secrets.value import Secret
+from reconciler.secrets.value import Secret, reveal_all
 from tests.plan.plan_helpers import OPTIONS, api, applied, desired, one, remote
 
 

@@ -129,6 +129,10 @@ def test_no_canary_in_any_output(
     secrets = tmp_path / "secrets"
     write_secret(secrets, "apim", "bearerToken", CANARIES["bearer token"])
     write_secret(secrets, "basic", "username", USER)
+    # The operator binds each credential to the servers its contexts point at (the echoing ones too).
+    urls = ",".join((apim.base_url, echo_writes.base_url, echo_reads.base_url))
+    write_secret(secrets, "apim", "allowedUrls", urls)
+    write_secret(secrets, "basic", "baseUrl", apim.base_url)
     write_secret(secrets, "backend", "header", CANARIES["template secret"])
     write_secret(secrets, "backend", "inline", CANARIES["secret in a string"])
     write_secret(secrets, "backend", "pem", PEM)

@@ -39,9 +39,11 @@ def repo(root: Path, base_url: str, description: str) -> Path:
     )
 
 
-def secrets(tmp_path: Path) -> Path:
+def secrets(tmp_path: Path, bound_to: str | None = None) -> Path:
     folder = tmp_path / "secrets"
     write_secret(folder, "apim", "bearerToken", TOKEN)
+    if bound_to is not None:
+        write_secret(folder, "apim", "baseUrl", bound_to)
     return folder
 
 
@@ -98,7 +100,7 @@ def test_the_git_credential_variable_is_refused_even_with_the_prefix(
 def test_env_values_are_sensitive_unless_declared_public(tmp_path: Path, emulator: RunningEmulator) -> None:
     root = repo(tmp_path / "repo", emulator.base_url, "[[ env `APIM_VAR_DESCRIPTION` ]]")
     env = clean_env(APIM_VAR_DESCRIPTION=CANARY)
-    store = secrets(tmp_path)
+    store = secrets(tmp_path, bound_to=emulator.base_url)
 
     hidden = cli("diff", root, "--secrets-dir", store, "--output", "json", env=env)
     assert hidden.returncode == 0, hidden.stderr

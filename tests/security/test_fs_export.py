@@ -16,7 +16,7 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.emulator import RunningEmulator
-from tests.apply.helpers import TOKEN_ENV, Repo, api_yaml, app_yaml
+from tests.apply.helpers import Repo, api_yaml, app_yaml, set_token_env
 
 VICTIM_TEXT = "# the user's own file\n"
 
@@ -24,7 +24,7 @@ VICTIM_TEXT = "# the user's own file\n"
 @pytest.fixture
 def context_file(tmp_path: Path, emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> Path:
     """APIM with one API and one application made by a sync; the context's manifest file."""
-    monkeypatch.setenv(TOKEN_ENV, "emulator-token")
+    set_token_env(monkeypatch, emulator.base_url)
     repo = Repo(tmp_path / "repo", emulator.base_url)
     repo.write("orders.yaml", api_yaml("orders"))
     repo.write("shop.yaml", app_yaml("shop"))

@@ -152,7 +152,9 @@ def test_a_template_that_resolves_past_a_limit_is_refused_without_showing_the_va
     monkeypatch.setenv(env_var_name(SourceKind.SECRET, "default", "texts", "long"), canary)
     template = "description: '[[ secret `texts/long` ]]'"
     case = Case(
-        "resolved-too-long", {"t.yaml": API.replace("description: An API", template)}, "longer than 4000 characters"
+        "resolved-too-long",
+        {"t.yaml": API.replace("description: An API", template)},
+        "longer than 4000 characters",
     )
     errors = assert_refused(case, apim, baseline, tmp_path / "repo", capsys)
     assert not any("CANARY" in str(e["message"]) for e in errors)

@@ -17,7 +17,15 @@ import httpx
 import pytest
 
 from reconciler.emulator import RunningEmulator
-from tests.apply.helpers import TOKEN_ENV, Repo, actions, api_yaml, context_yaml, put_unowned_api, run_json
+from tests.apply.helpers import (
+    Repo,
+    actions,
+    api_yaml,
+    context_yaml,
+    put_unowned_api,
+    run_json,
+    set_token_env,
+)
 from tests.security.listing_proxy import ListingProxy
 
 MAPI = "/management/v2/organizations/DEFAULT/environments/DEFAULT"
@@ -25,8 +33,8 @@ AUTOMATION = "/automation/organizations/DEFAULT/environments/DEFAULT"
 
 
 @pytest.fixture(autouse=True)
-def token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(TOKEN_ENV, "emulator-token")
+def token(monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator) -> None:
+    set_token_env(monkeypatch, emulator.base_url)
 
 
 @pytest.fixture
@@ -115,7 +123,7 @@ def test_a_deletion_that_finds_nothing_says_already_gone(
     proxy = ListingProxy(emulator.base_url, delete_first=True)  # somebody deletes it meanwhile
     with proxy.running() as url:
         repo.write("context.yaml", context_yaml(url))
-        code, report = sync(capsys, repo)
+        code, report = sync(capsys, repo, "--allowed-apim-url", url)
     (deletion,) = [a for a in report["actions"] if a["action"] == "delete"]
     assert code == 0 and deletion["outcome"]["detail"] == "already gone (APIM found nothing to delete)"
 
@@ -185,7 +193,7 @@ def test_an_api_hidden_from_the_listing_is_not_taken_over(
     proxy = ListingProxy(emulator.base_url, hide="default-orders")
     with proxy.running() as url:
         repo.write("context.yaml", context_yaml(url))
-        code, report = sync(capsys, repo)
+        code, report = sync(capsys, repo, "--allowed-apim-url", url)
     (action,) = report["actions"]
     assert code == 1 and action["action"] == "create" and not action["outcome"]["ok"]
     assert "already holds this HRID" in action["outcome"]["error"]
@@ -214,7 +222,7 @@ def test_an_inconsistent_listing_plans_nothing_for_its_context(
     proxy = ListingProxy(emulator.base_url, fault=fault)
     with proxy.running() as url:
         repo.write("context.yaml", context_yaml(url))
-        code, report = sync(capsys, repo, "--per-page", "3")
+        code, report = sync(capsys, repo, "--per-page", "3", "--allowed-apim-url", url)
     assert code == 1
     assert report["actions"] == []
     (failure,) = report["failures"]

@@ -10,7 +10,7 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.emulator import RunningEmulator
-from tests.apply.helpers import TOKEN_ENV, Repo, api_yaml
+from tests.apply.helpers import Repo, api_yaml, set_token_env
 
 CANARY = "canary-live-header-5e4d3c2b1a"
 HEADER = '            headers:\n              - name: X-Api-Key\n                value: "[[ secret `backend/header` ]]"\n'
@@ -18,8 +18,8 @@ TARGET = "            target: https://orders.example.com\n"
 
 
 @pytest.fixture(autouse=True)
-def token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(TOKEN_ENV, "emulator-token")
+def token(monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator) -> None:
+    set_token_env(monkeypatch, emulator.base_url)
 
 
 @pytest.mark.parametrize(

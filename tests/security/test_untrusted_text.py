@@ -58,6 +58,7 @@ def test_names_and_apim_messages_cannot_break_out_of_the_pull_request_comment(
     )
     secrets = tmp_path / "secrets"
     write_secret(secrets, "apim", "bearerToken", "emulator-token")
+    write_secret(secrets, "apim", "baseUrl", emulator.base_url)
     broken = cli("diff", root, "--secrets-dir", secrets, "--output", "markdown")
     assert broken.returncode == 1 and "#### Errors" in broken.stdout
     _assert_structure(broken.stdout, rows=0)
@@ -72,6 +73,7 @@ def test_names_and_apim_messages_cannot_break_out_of_the_pull_request_comment(
     (root / "api.yaml").write_text(api_yaml("probe"))
     with echo_apim(emulator.base_url, lambda method, path: 400 if method == "PUT" else None, reply) as apim:
         (root / "ctx.yaml").write_text(context_yaml("apim", apim.base_url))
+        write_secret(secrets, "apim", "baseUrl", apim.base_url)
         sync = cli("sync", root, "--secrets-dir", secrets, "--output", "markdown")
     assert sync.returncode == 1 and "bad \\| cell" in sync.stdout
     _assert_structure(sync.stdout, rows=1)

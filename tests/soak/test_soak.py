@@ -81,7 +81,10 @@ def description(base_url: str, index: int) -> str:
 
 def test_soak(tmp_path: Path, emulator_process: str) -> None:
     repo = generate_repository(tmp_path / "repo", APIS, base_url=emulator_process)
-    env = clean_env(APIM_SECRET_DEFAULT_APIM_BENCH_BEARERTOKEN="emulator-token")
+    env = clean_env(
+        APIM_SECRET_DEFAULT_APIM_BENCH_BEARERTOKEN="emulator-token",
+        APIM_SECRET_DEFAULT_APIM_BENCH_BASEURL=emulator_process,
+    )
     daemon = DaemonProcess(
         [str(repo), "--interval", "0.5", "--resync-interval", "30", "--full-read-interval", "0",
          "--cache-dir", str(tmp_path / "cache"), "--concurrency", "16"],

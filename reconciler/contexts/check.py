@@ -1,7 +1,8 @@
 """`check-context`: for every ManagementContext, can we reach it, and as whom, or exactly why not.
 
-Each context is checked on its own (resolving its credentials, one GET of its environment through
-mAPI v2, one capability probe), concurrently, and every failure becomes a result rather than an
+Each context is checked on its own (resolving its credentials and checking where they may go, as
+every command does, see `reconciler.contexts.connect`; then one GET of its environment through mAPI v2
+and one capability probe), concurrently, and every failure becomes a result rather than an
 exception, so that one bad context does not hide the state of the others.
 """
 
@@ -14,7 +15,7 @@ from enum import StrEnum
 
 from reconciler.apim.client import ApimClient
 from reconciler.apim.config import ClientConfig
-from reconciler.apim.endpoints import ApimTarget, EndpointError
+from reconciler.apim.endpoints import EndpointError
 from reconciler.apim.errors import (
     ApimError,
     AuthenticationError,
@@ -23,11 +24,11 @@ from reconciler.apim.errors import (
     TransportError,
 )
 from reconciler.apim.retry import RetryCoordinator
+from reconciler.contexts.binding import BindingError
+from reconciler.contexts.connect import prepare_context
 from reconciler.manifests.model import MANAGEMENT_CONTEXT, Position, Resource, ResourceId
-from reconciler.secrets.credentials import Credentials, resolve_credentials
 from reconciler.secrets.errors import SecretResolutionError, SecretResolutionErrors
 from reconciler.secrets.store import SecretStore
-from reconciler.secrets.template_resolution import resolve_resource_templates
 from reconciler.textsafe import printable
 
 
@@ -35,6 +36,7 @@ class CheckFailure(StrEnum):
     """Why a context could not be used; the CLI may map these to hints or exit codes."""
 
     CONFIGURATION = "configuration"  # bad baseUrl, no auth
+    NOT_BOUND = "not-bound"  # the credential may not go to this baseUrl: nothing was sent
     SECRET = "secret"  # a failure kind, not a password (a secretRef or template that resolves nowhere)  # nosec B105
     AUTHENTICATION = "authentication"  # 401
     PERMISSION = "permission"  # 403
@@ -54,6 +56,8 @@ class ContextCheckResult:
     environment_id: str | None = None
     environment_name: str | None = None
     auth: str | None = None
+    binding: str | None = None
+    """What allowed the credential to go to this server (a secret's key, or the flag); never the credential."""
     automation_api: bool | None = None
     failure: CheckFailure | None = None
 
@@ -71,27 +75,28 @@ async def check_context(
     def failed(kind: CheckFailure, message: str, **extra: str | None) -> ContextCheckResult:
         return ContextCheckResult(context.id, context.position, False, message, failure=kind, **extra)  # type: ignore[arg-type]
 
+    config = config or ClientConfig()
     try:
-        spec = resolve_resource_templates(context, store)
-        resolved = Resource(context.id, spec, context.metadata, context.positions)
-        target = ApimTarget.from_context_spec(spec)
-        credentials: Credentials = resolve_credentials(resolved, store)
+        prepared = prepare_context(context, store, config)
     except SecretResolutionErrors as exc:
         return failed(CheckFailure.SECRET, str(exc))
     except SecretResolutionError as exc:
         kind = CheckFailure.SECRET if exc.looked else CheckFailure.CONFIGURATION
         return failed(kind, str(exc))
+    except BindingError as exc:
+        return failed(CheckFailure.NOT_BOUND, str(exc))
     except EndpointError as exc:
         return failed(CheckFailure.CONFIGURATION, str(exc))
 
+    target, credentials = prepared.target, prepared.credentials
     where = {
         "server": target.base_url,
         "organization_id": target.organization_id,
         "environment_id": target.environment_id,
         "auth": credentials.describe(),
+        "binding": str(prepared.binding),
     }
-    key = f"{context.namespace}/{context.name}"
-    client = client_factory(target, credentials, config, retry=retry, context_key=key)
+    client = client_factory(target, credentials, config, retry=retry, context_key=prepared.key)
     try:
         env = await client.check_context()
         automation = await client.has_automation_api()
@@ -117,6 +122,7 @@ async def check_context(
         environment_id=env.id,
         environment_name=env.name,
         auth=credentials.describe(),
+        binding=str(prepared.binding),
         automation_api=automation,
     )
 
@@ -165,6 +171,8 @@ def render_context_checks(results: Sequence[ContextCheckResult]) -> str:
             lines.append(f"  org / env:    {org_env}")
         if r.auth:
             lines.append(f"  auth:         {r.auth}")
+        if r.binding:
+            lines.append(f"  bound by:     {r.binding}")
         if r.automation_api is not None:
             path = (
                 "Automation API"
