@@ -210,15 +210,22 @@ async def _check_absent(action: Action, client: ApimClient, owner_id: str | None
         else:
             found = await client.get_api(action.hrid)
     except PermissionDeniedError:
+        # APIM answers 403 to an account that is not organization ADMIN for an HRID it is not a
+        # member of, whether that HRID exists or not: it cannot tell us that nothing is there.
         raise _NotWritten(
-            "not created: APIM holds this HRID, but this account may not read it (it is not a member), "
-            "so it cannot be ours; not touched",
+            "not created: APIM refuses to say whether this HRID exists (403: this account is not "
+            "organization ADMIN, so it sees only the objects it is a member of), and a creation could take "
+            "over an API someone else made; not written (give the account ADMIN on the organization, as "
+            "service-account create does)",
             method="GET",
             path=action.hrid,
         ) from None
     if found is None:
         return
     state = found if isinstance(found, Mapping) else {}
+    if action.remote_kind is RemoteKind.APPLICATION and state.get("status") == "ARCHIVED":
+        # APIM's DELETE archives an application (its members and metadata gone); a PUT brings it back.
+        return
     parsed = record_from_metadata(metadata_map(state.get("metadata")), owner_id or "").on_carrier(
         str(state.get("id") or "")
     )

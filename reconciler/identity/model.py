@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-# What GKO's guide gives its service account, and what every write path of apim-reconciler needs: the
-# Automation API and mAPI v1/v2 writes are refused (403) without it.
+# What GKO's guide gives its service account. Organization ADMIN is what apim-reconciler needs: APIM
+# lets it through every permission check (PermissionServiceImpl), and shows an account without it only
+# the objects it is a member of (`manageOnly`), so conflicts and prunes would be decided on a partial
+# view. An environment role is then not needed; without organization ADMIN, writes also need
+# API_PUBLISHER (or ADMIN) on the environment.
 REQUIRED_ORG_ROLES = ("ADMIN",)
 ENV_ROLES_THAT_WRITE = ("API_PUBLISHER", "ADMIN")
 DEFAULT_ORG_ROLE = "ADMIN"
@@ -84,7 +87,8 @@ def missing_roles(
 ) -> tuple[str, ...]:
     """The roles to grant, each named with where: `ADMIN on organization DEFAULT`."""
     missing = [f"{r} on organization {organization_id}" for r in REQUIRED_ORG_ROLES if r not in org_roles]
-    if env_roles is not None and not any(r in env_roles for r in ENV_ROLES_THAT_WRITE):
+    writes = env_roles is not None and any(r in env_roles for r in ENV_ROLES_THAT_WRITE)
+    if missing and env_roles is not None and not writes:
         missing.append(f"API_PUBLISHER (or ADMIN) on environment {environment_id}")
     return tuple(missing)
 

@@ -1,13 +1,15 @@
 """Default values, as path rules over a body, for two purposes kept apart on purpose.
 
-* `GKO_DEFAULTS`: what GKO always sends because the Kubernetes API server fills the CRD defaults in.
-  They are written into the desired body before it is hashed, diffed or sent, so that a manifest
-  behaves the same here as under GKO.
+* `GKO_DEFAULTS`: what GKO always sends because the Kubernetes API server fills the CRD defaults in
+  (all of them, generated from GKO's CRDs into `crd_defaults.py`). They are written into the spec
+  before the body is built, hashed, diffed or sent, so that a manifest behaves the same here as
+  under GKO.
 * `SERVER_DEFAULTS`: what APIM fills in (Automation API schema defaults) and echoes back. They are
   filled into *both* sides before comparing, so an omitted field and its default never differ.
 
-A rule is a path whose `*` steps walk every item of a list; the last step is the key to fill when it
-is missing or null. Nothing is filled into a container that does not exist, except at the top level.
+A rule is a path whose `*` steps walk every item of a list (or every value of a map: a manifest's
+plans and pages); the last step is the key to fill when it is missing or null. Nothing is filled into
+a container that does not exist, except at the top level.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, TypeVar
 
 from reconciler.manifests.model import API_DEFINITION, API_V4_DEFINITION, APPLICATION
 from reconciler.plan.canonical import clone
+from reconciler.plan.crd_defaults import CRD_DEFAULTS
 
 JSON = Any
 Rule = tuple[tuple[str, ...], JSON]
@@ -62,33 +65,19 @@ class Rules:
 NO_RULES = Rules()
 
 GKO_DEFAULTS: dict[str, Rules] = {
-    API_V4_DEFINITION: Rules(
-        (("state",), "STARTED"),
-        (("lifecycleState",), "UNPUBLISHED"),
-        (("visibility",), "PRIVATE"),
-        (("notifyMembers",), True),
-        (("plans", "*", "status"), "PUBLISHED"),
-        (("plans", "*", "validation"), "AUTO"),
-        (("plans", "*", "type"), "API"),
-        (("plans", "*", "mode"), "STANDARD"),
-        (("listeners", "*", "entrypoints", "*", "qos"), "AUTO"),
-    ),
-    # v2: the CRD's own defaults, except syncFrom: without a Kubernetes cluster the gateways can only
-    # read the definition from APIM, so "kubernetes" would leave the API undeployed.
+    API_V4_DEFINITION: Rules(*CRD_DEFAULTS[API_V4_DEFINITION]),
+    # v2: the CRD's own defaults, and the definition context GKO always sets (EnsureDefinitionContext),
+    # except syncFrom: without a Kubernetes cluster the gateways can only read the definition from
+    # APIM, so "kubernetes" would leave the API undeployed.
     API_DEFINITION: Rules(
-        (("state",), "STARTED"),
-        (("visibility",), "PRIVATE"),
-        (("notifyMembers",), True),
         (("definition_context",), {}),
-        (("definition_context", "origin"), "kubernetes"),
-        (("definition_context", "mode"), "fully_managed"),
+        *(r for r in CRD_DEFAULTS[API_DEFINITION] if r[0] != ("definition_context", "syncFrom")),
         (("definition_context", "syncFrom"), "management"),
-        (("plans", "*", "status"), "PUBLISHED"),
-        (("plans", "*", "validation"), "AUTO"),
-        (("plans", "*", "type"), "API"),
     ),
-    APPLICATION: Rules(),
+    APPLICATION: Rules(*CRD_DEFAULTS[APPLICATION]),
 }
+"""Applied to the manifest's spec before the body is built, as the Kubernetes API server applies them
+before GKO reads it (`crd_defaults.py` holds them, generated from GKO's CRDs)."""
 
 
 def _flow_rules(prefix: tuple[str, ...]) -> list[Rule]:
@@ -99,8 +88,43 @@ def _flow_rules(prefix: tuple[str, ...]) -> list[Rule]:
 
 SERVER_DEFAULTS: dict[str, Rules] = {
     API_V4_DEFINITION: Rules(
-        # GKO's defaults minus the write-only fields that APIM never echoes.
-        *(r for r in GKO_DEFAULTS[API_V4_DEFINITION] if r[0][0] != "notifyMembers"),
+        # What the Automation API's generated model fills in (open-api.yaml defaults) and the import
+        # adds (the export of what was stored, ApiCRDExportDomainServiceImpl). Lists it defaults to []
+        # need no rule: an empty list counts as missing. Type-dependent defaults (selectors) and
+        # rewritten values (paths, description, metadata) are in normalise.py.
+        (("state",), "STARTED"),
+        (("lifecycleState",), "UNPUBLISHED"),
+        (("visibility",), "PRIVATE"),
+        (("plans", "*", "status"), "PUBLISHED"),
+        (("plans", "*", "validation"), "AUTO"),
+        (("plans", "*", "type"), "API"),
+        (("plans", "*", "mode"), "STANDARD"),
+        (("listeners", "*", "paths", "*", "overrideAccess"), False),
+        (("listeners", "*", "entrypoints", "*", "qos"), "AUTO"),
+        (("listeners", "*", "cors", "maxAge"), -1),
+        (("endpointGroups", "*", "loadBalancer"), {"type": "ROUND_ROBIN"}),
+        (("endpointGroups", "*", "loadBalancer", "type"), "ROUND_ROBIN"),
+        (("endpointGroups", "*", "services", "discovery", "enabled"), True),
+        (("endpointGroups", "*", "services", "discovery", "overrideConfiguration"), False),
+        (("endpointGroups", "*", "services", "healthCheck", "enabled"), True),
+        (("endpointGroups", "*", "services", "healthCheck", "overrideConfiguration"), False),
+        (("endpointGroups", "*", "endpoints", "*", "services", "healthCheck", "enabled"), True),
+        (
+            ("endpointGroups", "*", "endpoints", "*", "services", "healthCheck", "overrideConfiguration"),
+            False,
+        ),
+        (("services", "dynamicProperty", "enabled"), True),
+        (("services", "dynamicProperty", "overrideConfiguration"), False),
+        (("analytics",), {"enabled": True}),
+        (("analytics", "enabled"), True),
+        (("failover", "enabled"), False),
+        (("failover", "maxRetries"), 2),
+        (("failover", "slowCallDuration"), 2000),
+        (("failover", "openStateDuration"), 10000),
+        (("failover", "maxFailures"), 5),
+        (("failover", "perSubscription"), True),
+        (("failover", "forceNextEndpointOnFailure"), False),
+        (("responseTemplates", "*", "*", "propagateErrorKeyToLogs"), False),
         (("allowedInApiProducts",), False),
         (("allowMultiJwtOauth2Subscriptions",), False),
         (("flowExecution",), {}),
@@ -150,6 +174,10 @@ def _apply(node: Any, tree: _RuleTree) -> Any:
         return node if all(new is old for new, old in zip(items, node, strict=True)) else items
     if not isinstance(node, dict):
         return node
+    if tree.each is not None and not tree.fills and not tree.children:
+        # A map whose values are alike (a manifest's plans and pages, keyed by name): `*` is each value.
+        values = {key: _apply(value, tree.each) for key, value in node.items()}
+        return node if all(values[k] is node[k] for k in node) else values
     out = node
     for key, default in tree.fills:
         if out.get(key) is None:

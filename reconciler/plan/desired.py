@@ -248,7 +248,8 @@ def _manifest_keys(spec: Mapping[str, JSON]) -> dict[str, dict[str, str]]:
 
 
 def _api_v4_body(spec: Mapping[str, JSON], hrid: str) -> tuple[dict[str, JSON], list[str]]:
-    source = spec  # shared, never changed: bodies are read-only (see `apply_rules`)
+    # Shared with the manifest, never changed: bodies are read-only (see `apply_rules`).
+    source = apply_rules(dict(spec), GKO_DEFAULTS[API_V4_DEFINITION])
     dropped = sorted(k for k in source if k not in _V4_ACCEPTED and k not in _MANIFEST_ONLY | _V4_DERIVED)
     body: dict[str, JSON] = {"hrid": hrid}
     body.update({k: v for k, v in source.items() if k in _V4_ACCEPTED})
@@ -258,10 +259,11 @@ def _api_v4_body(spec: Mapping[str, JSON], hrid: str) -> tuple[dict[str, JSON], 
         body["pages"] = [_page(k, p) for k, p in _ordered(body["pages"])]
     if "metadata" in body:
         body["metadata"] = hide_ownership(body["metadata"])
-    return apply_rules(body, GKO_DEFAULTS[API_V4_DEFINITION]), dropped
+    return body, dropped
 
 
 def _application_body(spec: Mapping[str, JSON], hrid: str) -> tuple[dict[str, JSON], list[str]]:
+    spec = apply_rules(dict(spec), GKO_DEFAULTS[APPLICATION])
     dropped = sorted(k for k in spec if k not in _APP_ACCEPTED and k not in _MANIFEST_ONLY | {"id", "hrid"})
     body: dict[str, JSON] = {"hrid": hrid}
     body.update({k: v for k, v in spec.items() if k in _APP_ACCEPTED})
@@ -274,7 +276,7 @@ def _application_body(spec: Mapping[str, JSON], hrid: str) -> tuple[dict[str, JS
         if isinstance(kind, str):
             # The CRD spells the type in upper case (BROWSER), the Automation API in lower case (browser).
             body["settings"] = {**settings, "oauth": {**oauth, "applicationType": kind.lower()}}
-    return apply_rules(body, GKO_DEFAULTS[APPLICATION]), dropped
+    return body, dropped
 
 
 def _api_v2_body(resource: Resource, environment_id: str) -> dict[str, JSON]:
@@ -284,7 +286,7 @@ def _api_v2_body(resource: Resource, environment_id: str) -> dict[str, JSON]:
     its crossId and each plan by its id: a plan sent without one is deleted and re-created under a
     random id on every import. (GKO's API id is the Kubernetes UID, which we do not have: ours is
     derived from the crossId, as APIM derives ids from HRIDs.)"""
-    spec = resource.spec
+    spec = apply_rules(dict(resource.spec), GKO_DEFAULTS[API_DEFINITION])
     body: dict[str, JSON] = {k: v for k, v in spec.items() if k not in _MANIFEST_ONLY}
     cross_id = body.get("crossId") or ids.gko_uuid(f"{resource.namespace}/{resource.name}")
     body["crossId"] = cross_id
@@ -293,7 +295,7 @@ def _api_v2_body(resource: Resource, environment_id: str) -> dict[str, JSON]:
         body["plans"] = [_v2_plan(plan, str(api_id)) for plan in body["plans"]]
     if "metadata" in body:
         body["metadata"] = hide_ownership(body["metadata"])
-    return apply_rules(body, GKO_DEFAULTS[API_DEFINITION])
+    return body
 
 
 def _v2_plan(plan: JSON, api_id: str) -> JSON:

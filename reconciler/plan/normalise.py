@@ -17,6 +17,12 @@ and the state APIM returns) go through the same function, so every rule is symme
 6. Names, descriptions and versions are trimmed, as APIM trims them.
 7. Strings holding an ISO-8601 date-time are compared as instants (rewritten in UTC).
 8. None, empty lists and empty maps count as missing.
+9. What APIM rewrites as it stores, done to both sides (`_as_stored`): enums in their canonical case
+   (APIM reads them without regard to case); listener paths sanitized with a trailing `/`; selectors given their type's defaults; a description through APIM's HTML sanitizer;
+   an `http-proxy` entrypoint's configuration emptied (its plugin schema forbids every property); an
+   endpoint weight below 1 made 1; the `email-support` metadata entry APIM gives every API, and the
+   environment's metadata entries it shows on each, left out unless the manifest writes them; an
+   entry's empty value and missing value alike. (APIM's source for each: docs/emulator-fidelity.md.)
 
 Opaque plugin configuration (`configuration`, `sharedConfiguration`, ...) is left alone except for
 rules 7 and 8: its lists may be ordered and its names significant.
@@ -24,6 +30,7 @@ rules 7 and 8: its lists may be ordered and its names significant.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -33,6 +40,7 @@ from reconciler.manifests.model import API_DEFINITION, API_V4_DEFINITION, APPLIC
 from reconciler.plan.canonical import canonical_json
 from reconciler.plan.defaults import NO_RULES, SERVER_DEFAULTS, apply_rules
 from reconciler.plan.ownership import OWNERSHIP_KEY
+from reconciler.secrets.value import Secret
 
 JSON = Any
 
@@ -199,10 +207,166 @@ def comparable(kind: str, body: Mapping[str, JSON]) -> dict[str, JSON]:
         if isinstance(out.get("pages"), Mapping):
             out["pages"] = {k: _drop(p, _V2_CHILD_ASSIGNED) for k, p in out["pages"].items()}
     out = _project_children(out, "metadata", _METADATA_ECHOED)
+    if kind in (API_V4_DEFINITION, APPLICATION):
+        out = _as_stored(out)
     out = apply_rules(out, SERVER_DEFAULTS.get(kind, NO_RULES))
     _key_collections(kind, out)
     cleaned = _clean(out, opaque=False, parent="")
     return cleaned if isinstance(cleaned, dict) else {}
+
+
+_EMAIL_SUPPORT = ("email-support", "${(api.primaryOwner.email)!''}")
+_TAG = re.compile(r"<!--.*?-->|<\s*/?\s*[A-Za-z][^>]*>", re.DOTALL)
+_DROPPED_ELEMENT = re.compile(r"<\s*(script|style)\b[^>]*>.*?<\s*/\s*\1\s*>", re.DOTALL | re.IGNORECASE)
+_SELECTOR_DEFAULTS = {
+    "HTTP": (("path", "/"), ("pathOperator", "STARTS_WITH")),
+    "CHANNEL": (("channel", "/"), ("channelOperator", "STARTS_WITH")),
+}
+
+
+def apim_text(text: str) -> str:
+    """A description as APIM stores it: HtmlSanitizer with a policy that allows no element (tags and
+    the content of script and style removed, the entities it escaped put back)."""
+    if "<" not in text and "&" not in text:
+        return text
+    return html.unescape(_TAG.sub("", _DROPPED_ELEMENT.sub("", text)))
+
+
+def apim_path(path: JSON) -> JSON:
+    """A listener path as APIM stores it (Path.sanitizePath): one leading and one trailing `/`."""
+    if not isinstance(path, str):
+        return path
+    collapsed = re.sub(r"/{2,}", "/", f"/{path.strip()}/")
+    return collapsed
+
+
+# Enums APIM reads without regard to case and stores in their canonical (upper) case; a path of keys
+# (`*`: each item) to each one. Plugin ids (an entrypoint's or endpoint's `type`) are not enums.
+_ENUM_PATHS = (
+    ("type",),
+    ("state",),
+    ("lifecycleState",),
+    ("visibility",),
+    ("flowExecution", "mode"),
+    ("listeners", "*", "type"),
+    ("listeners", "*", "entrypoints", "*", "qos"),
+    ("endpointGroups", "*", "loadBalancer", "type"),
+    ("pages", "*", "type"),
+    ("pages", "*", "visibility"),
+    ("metadata", "*", "format"),
+    *(
+        (*prefix, *path)
+        for prefix in ((), ("plans", "*"))
+        for path in (
+            ("flows", "*", "selectors", "*", "type"),
+            ("flows", "*", "selectors", "*", "pathOperator"),
+            ("flows", "*", "selectors", "*", "channelOperator"),
+            ("flows", "*", "selectors", "*", "methods", "*"),
+        )
+    ),
+    ("plans", "*", "status"),
+    ("plans", "*", "type"),
+    ("plans", "*", "validation"),
+    ("plans", "*", "mode"),
+    ("plans", "*", "security", "type"),
+)
+
+
+def _upper_at(value: JSON, path: tuple[str, ...]) -> JSON:
+    if not path:
+        if isinstance(value, Secret):  # a template may stand for an enum, and stays secret
+            return Secret(value.reveal().upper())
+        return value.upper() if isinstance(value, str) else value
+    head, rest = path[0], path[1:]
+    if head == "*":
+        return [_upper_at(item, rest) for item in value] if isinstance(value, list) else value
+    if isinstance(value, Mapping) and head in value:
+        return {**value, head: _upper_at(value[head], rest)}
+    return value
+
+
+def _as_stored(body: dict[str, JSON]) -> dict[str, JSON]:
+    """Rule 9, on copies of what it changes (`body` is shared with the desired state)."""
+    out = dict(body)
+    for path in _ENUM_PATHS:
+        out = _upper_at(out, path)
+    if isinstance(out.get("description"), str):
+        out["description"] = apim_text(out["description"])
+    if isinstance(out.get("listeners"), list):
+        out["listeners"] = [_stored_listener(listener) for listener in out["listeners"]]
+    if isinstance(out.get("endpointGroups"), list):
+        out["endpointGroups"] = [_stored_group(group) for group in out["endpointGroups"]]
+    if isinstance(out.get("flows"), list):
+        out["flows"] = [_stored_flow(flow) for flow in out["flows"]]
+    if isinstance(out.get("plans"), list):
+        out["plans"] = [
+            {**plan, "flows": [_stored_flow(f) for f in plan["flows"]]}
+            if isinstance(plan, Mapping) and isinstance(plan.get("flows"), list)
+            else plan
+            for plan in out["plans"]
+        ]
+    if isinstance(out.get("metadata"), list):
+        out["metadata"] = [m for m in map(_stored_metadata, out["metadata"]) if m is not None]
+    return out
+
+
+def _stored_listener(listener: JSON) -> JSON:
+    if not isinstance(listener, Mapping):
+        return listener
+    out = dict(listener)
+    if isinstance(out.get("paths"), list):
+        out["paths"] = [
+            {**p, "path": apim_path(p.get("path") or "/")} if isinstance(p, Mapping) else p
+            for p in out["paths"]
+        ]
+    if isinstance(out.get("entrypoints"), list):
+        out["entrypoints"] = [
+            {k: v for k, v in e.items() if k != "configuration"}
+            if isinstance(e, Mapping) and e.get("type") == "http-proxy"
+            else e
+            for e in out["entrypoints"]
+        ]
+    return out
+
+
+def _stored_group(group: JSON) -> JSON:
+    if not isinstance(group, Mapping) or not isinstance(group.get("endpoints"), list):
+        return group
+    endpoints = [
+        {**e, "weight": 1}
+        if isinstance(e, Mapping) and isinstance(e.get("weight"), int) and e["weight"] < 1
+        else e
+        for e in group["endpoints"]
+    ]
+    return {**group, "endpoints": endpoints}
+
+
+def _stored_flow(flow: JSON) -> JSON:
+    if not isinstance(flow, Mapping) or not isinstance(flow.get("selectors"), list):
+        return flow
+    selectors = []
+    for selector in flow["selectors"]:
+        defaults = (
+            _SELECTOR_DEFAULTS.get(str(selector.get("type"))) if isinstance(selector, Mapping) else None
+        )
+        if defaults:
+            selector = {**dict(defaults), **{k: v for k, v in selector.items() if v is not None}}
+        selectors.append(selector)
+    return {**flow, "selectors": selectors}
+
+
+def _stored_metadata(entry: JSON) -> JSON:
+    if not isinstance(entry, Mapping):
+        return entry
+    key = entry.get("key") or (metadata_key(entry["name"]) if isinstance(entry.get("name"), str) else None)
+    if (key, entry.get("value")) == _EMAIL_SUPPORT:
+        return None  # APIM's own, on every API
+    value = entry.get("value")
+    if value is None or value == "":
+        if entry.get("defaultValue") is not None:
+            return None  # the environment's entry, shown on every API
+        return {k: v for k, v in entry.items() if k not in ("value", "defaultValue")}
+    return {k: v for k, v in entry.items() if k != "defaultValue"}
 
 
 def hashable(kind: str, body: Mapping[str, JSON]) -> JSON:

@@ -101,13 +101,15 @@ def orders_spec() -> dict[str, Any]:
             },
         ],
         "pages": [
-            {"hrid": "docs", "name": "Docs", "type": "FOLDER", "published": True},
+            # PageV4 requires a visibility (APIM refuses a page without one).
+            {"hrid": "docs", "name": "Docs", "type": "FOLDER", "published": True, "visibility": "PUBLIC"},
             {
                 "hrid": "readme",
                 "name": "Readme",
                 "type": "MARKDOWN",
                 "content": "# Orders\n",
                 "parentHrid": "docs",
+                "visibility": "PUBLIC",
             },
         ],
         "metadata": [{"key": "team", "name": "team", "format": "STRING", "value": "payments"}],
@@ -213,9 +215,12 @@ def seed(emulator: RunningEmulator) -> None:
             "settings": {"app": {"type": "WEB"}},
         }
         ok(client.put(f"{V2}/applications/_import/crd", json=console_app))
-        v2 = {
+        v2 = {  # ApiCRDEntity requires id, crossId, name, version and description
+            "id": "6c1f3a2e-0000-4000-8000-00000000c0de",
+            "crossId": "6c1f3a2e-0000-4000-8000-00000000c05e",
             "name": "Old v2",
             "version": "1",
+            "description": "made by GKO long ago",
             "proxy": {"virtual_hosts": [{"path": "/old"}], "groups": [{"name": "g", "endpoints": []}]},
         }
         ok(client.put(f"{V1}/apis/import-crd", json=v2))

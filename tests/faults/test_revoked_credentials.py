@@ -37,16 +37,25 @@ def test_token_revoked_mid_sync(
             f"{emulator.base_url}{ORG}/users", json={"service": True, "lastname": "bot"}, auth=ADMIN
         )
         user_id = user.json()["id"]
-        httpx.put(
-            f"{emulator.base_url}{ORG}/users/{user_id}/roles",
-            json={
-                "user": user_id,
-                "referenceId": "DEFAULT",
-                "referenceType": "ENVIRONMENT",
-                "roles": ["API_PUBLISHER"],
-            },
-            auth=ADMIN,
-        ).raise_for_status()
+        # The roles `service-account create` gives (organization ADMIN: APIM shows an account without
+        # it only its own objects). APIM takes role ids (random per installation): looked up by name.
+        for scope, reference, role in (
+            ("ORGANIZATION", "DEFAULT", "ADMIN"),
+            ("ENVIRONMENT", "DEFAULT", "API_PUBLISHER"),
+        ):
+            roles = httpx.get(
+                f"{emulator.base_url}{ORG}/configuration/rolescopes/{scope}/roles", auth=ADMIN
+            ).json()
+            httpx.put(
+                f"{emulator.base_url}{ORG}/users/{user_id}/roles",
+                json={
+                    "user": user_id,
+                    "referenceId": reference,
+                    "referenceType": scope,
+                    "roles": [next(r["id"] for r in roles if r["name"] == role)],
+                },
+                auth=ADMIN,
+            ).raise_for_status()
         first = new_token(emulator.base_url, user_id, "first")
         secrets = tmp_path / "secrets" / "apim-token"
         secrets.mkdir(parents=True)

@@ -24,7 +24,18 @@ def test_gko_defaults_are_applied() -> None:
         "API",
         "STANDARD",
     )
-    assert body["listeners"][0]["entrypoints"][0]["qos"] == "AUTO"
+    # Every default of GKO's CRD (crd_defaults.py), not only these: the endpoints' `secondary`...
+    assert body["endpointGroups"][0]["endpoints"][0]["secondary"] is False
+    # ...but none where the CRD has none: listeners are free-form in it, so APIM fills their qos.
+    assert "qos" not in body["listeners"][0]["entrypoints"][0]
+
+
+def test_pages_get_the_crd_visibility_that_apim_requires() -> None:
+    """`PageV4.visibility` is required by APIM; GKO's CRD defaults it to PUBLIC (as the Kubernetes
+    API server would fill it in before GKO sends the page)."""
+    manifest = api("orders", pages={"doc": {"name": "Doc", "type": "MARKDOWN", "content": "x"}})
+    (page,) = one(desired(manifest), "orders").body["pages"]
+    assert (page["visibility"], page["published"], page["homepage"]) == ("PUBLIC", False, False)
 
 
 def test_defaults_are_filled_without_changing_or_copying_the_manifest() -> None:
@@ -32,11 +43,10 @@ def test_defaults_are_filled_without_changing_or_copying_the_manifest() -> None:
     before = copy.deepcopy(dict(manifest.spec))
     body = one(desired(manifest), "orders").body
     assert manifest.spec == before  # the GKO defaults went into the body only
-    assert body["listeners"][0]["entrypoints"][0]["qos"] == "AUTO"
-    assert "qos" not in manifest.spec["listeners"][0]["entrypoints"][0]
+    assert body["endpointGroups"][0]["endpoints"][0]["secondary"] is False
+    assert "secondary" not in manifest.spec["endpointGroups"][0]["endpoints"][0]
     # what no default touches is shared with the manifest, not copied
-    assert body["endpointGroups"] is manifest.spec["endpointGroups"]
-    assert body["listeners"][0]["paths"] is manifest.spec["listeners"][0]["paths"]
+    assert body["listeners"] is manifest.spec["listeners"]
 
 
 def test_explicit_values_win_over_defaults() -> None:
@@ -107,7 +117,7 @@ def test_v2_body_stays_close_to_the_crd_spec() -> None:
         "proxy": {"virtual_hosts": [{"path": "/v2"}]},
     }
     d = one(desired(resource("ApiDefinition", "v2", spec)), "v2")
-    assert d.body["proxy"] == spec["proxy"]
+    assert d.body["proxy"] == {**spec["proxy"], "groups": []}  # + the CRD's defaults
     # GKO's crossId of a v2 API: XXH3-128 of "<namespace>/<name>" (internal/uuid FromStrings).
     assert d.body["crossId"] == d.cross_id == gko_uuid("default/v2")
     assert d.body["id"] == d.remote_id == name_uuid(d.cross_id + "DEFAULT")
