@@ -102,7 +102,7 @@ async def _prune(client: ApimClient, desired_ids: set[str], owner: str) -> int:
     """Delete, one at a time, every object that carries our record and is no longer desired."""
     doomed_apis = [
         record.resource
-        async for item in client.search_apis()
+        async for item in client.list_apis()
         if item.get("id") not in desired_ids and (record := _ours(item.get("metadata"), owner))
     ]
     deletes = 0

@@ -702,7 +702,16 @@ def cmd_check_context(args: argparse.Namespace) -> int:
                 "environmentName": r.environment_name,
                 "auth": r.auth,
                 "binding": r.binding,
-                "automationApi": r.automation_api,
+                "capabilities": None
+                if r.capabilities is None
+                else {
+                    "automationApis": r.capabilities.automation_apis,
+                    "automationApplications": r.capabilities.automation_applications,
+                    "listingShowsMetadata": r.capabilities.listing_metadata,
+                    "organizationAdmin": r.capabilities.organization_admin,
+                    "missingPermissions": list(r.capabilities.missing_permissions),
+                    "problems": r.capabilities.problems(),
+                },
             }
             for r in results
         ]

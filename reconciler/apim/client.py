@@ -8,8 +8,8 @@ whole run. Each request:
 2. is sent with the `Authorization` header of the *current* credentials (the provider is called per
    request, so a rotated secret file is picked up without restart);
 3. on a connect error, timeout, reset, 429, 502, 503 or 504, is retried with exponential backoff and
-   full jitter (honouring `Retry-After`), if it is idempotent (GET, PUT, DELETE; and the mAPI v2
-   `POST .../apis/_search`, a read) and the shared budget allows. A connect error is retried for any
+   full jitter (honouring `Retry-After`), if it is idempotent (GET, PUT, DELETE) and the shared
+   budget allows. A connect error is retried for any
    method, since nothing was sent. A 500 is not retried by default: APIM answers 500 for bugs that a
    second identical PUT hits again (`RetryPolicy.retry_server_error_once` allows one retry).
 """
@@ -228,21 +228,17 @@ class ApimClient:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
-        read_only: bool = False,
         context_check: bool = False,
         allow_statuses: Iterable[int] = (),
     ) -> httpx.Response:
-        """Send with retries; returns the response for 2xx or `allow_statuses`, else raises an ApimError.
-
-        `read_only` marks a POST that only reads (mAPI v2 search) as safe to retry.
-        """
+        """Send with retries; returns the response for 2xx or `allow_statuses`, else raises an ApimError."""
         method = method.upper()
         path = urlsplit(url).path
         # The query goes into the URL here, so that httpx parses each URL once: its parser checks every
         # character, and a params mapping (even an empty one) would make it parse the URL again.
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
-        retryable = method in IDEMPOTENT_METHODS or read_only
+        retryable = method in IDEMPOTENT_METHODS
         allowed = frozenset(allow_statuses)
         server = self.server_state
         policy = self.config.retry
@@ -395,17 +391,44 @@ class ApimClient:
             description=body.get("description") if isinstance(body.get("description"), str) else None,
         )
 
-    async def has_automation_api(self) -> bool:
-        """Whether the server has the Automation API (APIM 4.12+); older ones only have `_import/crd`.
+    async def has_automation_route(self, kind: str) -> bool:
+        """Whether the Automation API has `kind` (`apis` since APIM 4.8, `applications` since 4.9).
 
-        Probes with `PUT .../automation/.../apis?dryRun=true` and an empty object: a server with the
-        Automation API rejects the body (400: only an existing handler can say that) and dryRun
-        guarantees nothing is stored either way; one without it answers 404 or 405 from its router. A
-        GET of an unknown HRID would not tell: both servers answer it with a 404.
+        Probes with `PUT .../automation/.../{kind}?dryRun=true` and an empty object: a server with the
+        route rejects the body (400: only an existing handler can say that) and dryRun guarantees
+        nothing is stored either way; one without it answers 404 or 405 from its router. A GET of an
+        unknown HRID would not tell: both answer it with a 404. Needs the environment's create or
+        update permission for `kind` (403 otherwise, raised).
         """
-        url = f"{self.target.automation_env}/apis"
+        url = f"{self.target.automation_env}/{kind}"
         response = await self.request("PUT", url, params=_dry(True), body={}, allow_statuses=(400, 404, 405))
         return response.status_code in (200, 400)
+
+    async def listing_shows_metadata(self) -> bool | None:
+        """Whether the API listing carries metadata (`expands=metadata`, APIM 4.9.18, 4.10.13, 4.11.5,
+        4.12.0 and later): where it does not, ownership records are invisible. APIM gives every v4 API
+        an `email-support` entry, so the first v4 API listed tells; None when the environment has none."""
+        page = 1
+        while True:
+            listing = await self.list_apis_page(page, per_page=100)
+            for item in listing.items:
+                if isinstance(item, Mapping) and item.get("definitionVersion") == "V4":
+                    return isinstance(item.get("metadata"), Mapping)
+            if not listing.items or listing.page_count is None or page >= listing.page_count:
+                return None
+            page += 1
+
+    async def environment_permissions(self) -> dict[str, str]:
+        """The caller's permissions on the environment, `{"API": "CRUD", ...}` (mAPI v1 `GET .../environments
+        /{env}/permissions`, EnvironmentResource.getEnvironmentPermissions: needs none; organization ADMIN
+        gets every one)."""
+        body = await self._json("GET", f"{self.target.mapi_v1_env}/permissions")
+        if not isinstance(body, Mapping):
+            return {}
+        return {
+            str(name): "".join(str(a) for a in actions) if isinstance(actions, list) else ""
+            for name, actions in body.items()
+        }
 
     # ----------------------------------------------------------------- Automation API
 
@@ -424,7 +447,7 @@ class ApimClient:
         state when the API has one). APIM answers 404 for v2 APIs, which the Automation API lacks.
         """
         url = f"{self.target.automation_env}/apis/{segment(api_id)}"
-        response = await self.request("GET", url, params={"hridContainsUUID": "true"}, allow_statuses=(404,))
+        response = await self.request("GET", url, params=_BY_UUID_API, allow_statuses=(404,))
         return None if response.status_code == 404 else _parse_json(response, "GET")
 
     async def delete_api(self, hrid: str) -> bool:
@@ -446,7 +469,7 @@ class ApimClient:
         that no manifest names is found to be ours (or not).
         """
         url = f"{self.target.automation_env}/applications/{segment(application_id)}"
-        response = await self.request("GET", url, params={"hridContainsUUID": "true"}, allow_statuses=(404,))
+        response = await self.request("GET", url, params=_BY_UUID, allow_statuses=(404,))
         return None if response.status_code == 404 else _parse_json(response, "GET")
 
     async def delete_application(self, hrid: str) -> bool:
@@ -454,49 +477,38 @@ class ApimClient:
 
     # ----------------------------------------------------------------- mAPI v2
 
-    async def search_apis(
-        self,
-        query: Mapping[str, Any] | None = None,
-        *,
-        per_page: int = 100,
-        expands: Iterable[str] = ("metadata",),
+    async def list_apis(
+        self, *, per_page: int = 100, expands: Iterable[str] = ("metadata",)
     ) -> AsyncIterator[Any]:
-        """Every API matching `query` (an `ApiSearchQuery`), page after page, through mAPI v2 search."""
+        """Every API of the environment, page after page (`list_apis_page`)."""
         page = 1
         while True:
-            listing = await self.search_apis_page(page, query=query, per_page=per_page, expands=expands)
+            listing = await self.list_apis_page(page, per_page=per_page, expands=expands)
             for item in listing.items:
                 yield item
             if not listing.items or listing.page_count is None or page >= listing.page_count:
                 return
             page += 1
 
-    async def search_apis_page(
-        self,
-        page: int,
-        *,
-        query: Mapping[str, Any] | None = None,
-        per_page: int = 100,
-        expands: Iterable[str] = ("metadata",),
+    async def list_apis_page(
+        self, page: int, *, per_page: int = 100, expands: Iterable[str] = ("metadata",)
     ) -> ListingPage:
-        """One page of mAPI v2 search (from 1): its items, and the page and item counts it reports.
+        """One page (from 1) of mAPI v2 `GET .../apis`: its items, and the page and item counts it reports.
 
-        The first page tells how many there are, so that the others can be fetched concurrently. A
-        body that is not a listing raises UnexpectedResponseError: it is never read as "nothing".
+        Not `POST .../apis/_search`: search reads its ids and their order from each node's Lucene index,
+        updated asynchronously, so its pages can repeat or miss an API under writes or across nodes;
+        `GET /apis` reads the database (ApiServiceImpl.findAll), sorted by name then id. Both carry
+        `metadata` with `expands=metadata` (APIM 4.9.18, 4.10.13, 4.11.5, 4.12.0 and later). The first
+        page tells how many there are, so that the others can be fetched concurrently. A body that is
+        not a listing raises UnexpectedResponseError: it is never read as "nothing".
         """
         params: dict[str, Any] = {"page": page, "perPage": per_page}
         expand = list(expands)
         if expand:
             params["expands"] = expand  # an array parameter: repeated, OpenAPI's form style
-        body = await self._json(
-            "POST",
-            f"{self.target.mapi_v2_env}/apis/_search",
-            params=params,
-            body=dict(query or {}),
-            read_only=True,
-        )
-        path = f"{self.target.mapi_v2_env}/apis/_search"
-        data = _listing_items(body, "POST", path)
+        path = f"{self.target.mapi_v2_env}/apis"
+        body = await self._json("GET", path, params=params)
+        data = _listing_items(body, "GET", path)
         pagination = body.get("pagination") if isinstance(body, Mapping) else None
         info = pagination if isinstance(pagination, Mapping) else {}
         return ListingPage(data, _count(info.get("pageCount")), _count(info.get("totalCount")))
@@ -517,7 +529,7 @@ class ApimClient:
         return ListingPage(data, _count(info.get("total_pages")), _count(info.get("total_elements")))
 
     async def get_api_by_id(self, api_id: str) -> Any:
-        """An API as mAPI v2 shows it (no `metadata`: only search with `expands=metadata` has it)."""
+        """An API as mAPI v2 shows it (no `metadata`: only the listings with `expands=metadata` have it)."""
         return await self._json("GET", f"{self.target.mapi_v2_env}/apis/{segment(api_id)}")
 
     async def find_api_by_id(self, api_id: str) -> Any | None:
@@ -688,6 +700,13 @@ def _listing_items(body: Any, method: str, path: str) -> list[Any]:
 
 def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+# Addressing by UUID: `hridContainsUUID` since APIM 4.12, `legacy` in 4.9 to 4.11 (each version ignores
+# the other spelling); from 4.12 an account that is not organization ADMIN also needs
+# `hridContainsApiUUID` on an API, or the permission filter reads the UUID as an HRID (403).
+_BY_UUID = {"hridContainsUUID": "true", "legacy": "true"}
+_BY_UUID_API = {**_BY_UUID, "hridContainsApiUUID": "true"}
 
 
 def _dry(dry_run: bool) -> dict[str, str | int]:

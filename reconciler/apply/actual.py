@@ -32,6 +32,10 @@ class Listing:
     states: States
 
 
+class UnsupportedServerError(ApimError):
+    """A server that lacks what a safe sync needs (see `reconciler.contexts.check.Capabilities`)."""
+
+
 class InconsistentListingError(ApimError):
     """A listing whose pages do not add up (duplicates, missing items, counts that disagree), even
     after reading it again: planning from it could delete what exists or create over it."""
@@ -87,13 +91,28 @@ async def read_listing(
         )
         return list(await asyncio.gather(*(application(item) for item in items)))
 
+    shown = {"v4": 0, "metadata": 0}
+
     async def api_page(page: int) -> ListingPage:
         # Summarised as soon as each page arrives: a page holds full API definitions, and 100 pages
         # of them alive at once were most of the memory of a no-op sync of 10,000 APIs.
-        listing = await gated(client.search_apis_page(page, per_page=per_page))
+        listing = await gated(client.list_apis_page(page, per_page=per_page))
+        for item in listing.items:
+            shown["v4"] += item.get("definitionVersion") == "V4"
+            shown["metadata"] += isinstance(item.get("metadata"), Mapping)
         return replace(listing, items=[RemoteSummary.from_mapi_v2_api(item) for item in listing.items])
 
     apis, apps = await asyncio.gather(consistent_listing("APIs", api_page, per_page), applications())
+    if shown["v4"] and not shown["metadata"]:
+        # APIM gives every v4 API an `email-support` entry: a listing without any metadata is a server
+        # that ignores `expands=metadata`, where our ownership records cannot be seen at all.
+        raise UnsupportedServerError(
+            "APIM's API listing carries no metadata (expands=metadata is in APIM 4.9.18, 4.10.13, "
+            "4.11.5, 4.12.0 and later patches): the ownership records that make updates and prunes "
+            "safe are invisible, so nothing is planned for this context",
+            method="GET",
+            path="apis",
+        )
     states: States = {(context, summary.id): state for summary, state in apps if state is not None}
     return Listing(apis + [summary for summary, _ in apps], states)
 

@@ -2,7 +2,8 @@
 
 Each context is checked on its own (resolving its credentials and checking where they may go, as
 every command does, see `reconciler.contexts.connect`; then one GET of its environment through mAPI v2
-and one capability probe), concurrently, and every failure becomes a result rather than an
+and the probes of what a sync needs: the Automation API's routes, a listing that shows ownership
+records, organization ADMIN, the environment's permissions), concurrently, and every failure becomes a result rather than an
 exception, so that one bad context does not hide the state of the others.
 """
 
@@ -43,6 +44,7 @@ class CheckFailure(StrEnum):
     NOT_FOUND = "not-found"  # unknown organization or environment
     UNREACHABLE = "unreachable"  # connection, TLS, timeout
     SERVER = "server"  # anything else the server answered
+    UNSUPPORTED = "unsupported"  # reached, but the server or the account cannot do what a sync needs
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,67 @@ class ContextCheckResult:
     auth: str | None = None
     binding: str | None = None
     """What allowed the credential to go to this server (a secret's key, or the flag); never the credential."""
-    automation_api: bool | None = None
+    capabilities: Capabilities | None = None
     failure: CheckFailure | None = None
+
+
+NEEDED_PERMISSIONS = {"API": "CRUD", "APPLICATION": "CRUD"}
+"""What a sync does on an environment: list, read, create, update and delete APIs and applications."""
+SUPPORTED = "APIM 4.9.18, 4.10.13, 4.11.5, 4.12.0 or a later patch of these"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What the server and the account can do, as probed (never taken from a version number)."""
+
+    automation_apis: bool
+    automation_applications: bool
+    listing_metadata: bool | None
+    """None: the environment has no v4 API yet, so the listing cannot tell."""
+    organization_admin: bool
+    permissions: dict[str, str]
+
+    @property
+    def missing_permissions(self) -> tuple[str, ...]:
+        missing = []
+        for name, actions in NEEDED_PERMISSIONS.items():
+            lacking = "".join(a for a in actions if a not in self.permissions.get(name, ""))
+            if lacking:
+                missing.append(f"{name}[{','.join(lacking)}]")
+        return tuple(missing)
+
+    def problems(self) -> list[str]:
+        """Why a sync cannot work with this server and account, if it cannot."""
+        found = []
+        if not self.automation_apis:
+            found.append(f"APIM has no Automation API: {SUPPORTED} is needed")
+        elif not self.automation_applications:
+            found.append(
+                "APIM's Automation API has no applications (APIM 4.8 had a preview of it, with another "
+                f"contract): {SUPPORTED} is needed"
+            )
+        if self.listing_metadata is False:
+            found.append(
+                "APIM's API listing carries no metadata, so the ownership records that make prunes "
+                f"and updates safe are invisible: {SUPPORTED} is needed"
+            )
+        if not self.organization_admin:
+            found.append(
+                "the account is not ADMIN of the organization: APIM shows it only the objects it is a "
+                "member of, so it cannot tell an unowned object from a missing one (service-account "
+                "create gives the role)"
+            )
+        if self.missing_permissions:
+            found.append("missing permissions on the environment: " + ", ".join(self.missing_permissions))
+        return found
+
+    def describe(self) -> str:
+        apim = "Automation API with applications"
+        if self.listing_metadata:
+            apim += "; the listing shows ownership records"
+        elif self.listing_metadata is None:
+            apim += "; no v4 API yet to tell whether the listing shows ownership records"
+        return apim
 
 
 async def check_context(
@@ -99,7 +160,7 @@ async def check_context(
     client = client_factory(target, credentials, config, retry=retry, context_key=prepared.key)
     try:
         env = await client.check_context()
-        automation = await client.has_automation_api()
+        capabilities = await _capabilities(client)
     except AuthenticationError as exc:
         return failed(CheckFailure.AUTHENTICATION, exc.reason, **where)
     except PermissionDeniedError as exc:
@@ -112,19 +173,44 @@ async def check_context(
         return failed(CheckFailure.SERVER, str(exc), **where)
     finally:
         await client.aclose()
+    problems = capabilities.problems()
+    reached = f"reached environment {env.name or env.id} of organization {target.organization_id}"
     return ContextCheckResult(
         context.id,
         context.position,
-        True,
-        f"reached environment {env.name or env.id} of organization {target.organization_id}",
+        not problems,
+        f"{reached}, but " + "; ".join(problems) if problems else reached,
         server=target.base_url,
         organization_id=target.organization_id,
         environment_id=env.id,
         environment_name=env.name,
         auth=credentials.describe(),
         binding=str(prepared.binding),
-        automation_api=automation,
+        capabilities=capabilities,
+        failure=CheckFailure.UNSUPPORTED if problems else None,
     )
+
+
+async def _capabilities(client: ApimClient) -> Capabilities:
+    """Probe what a sync needs (see `Capabilities`); a 403 on a probe is a missing permission."""
+    permissions = await client.environment_permissions()
+    me = await client.current_user()
+    roles = me.get("roles") if isinstance(me, dict) else None
+    admin = any(
+        isinstance(r, dict) and r.get("scope") == "ORGANIZATION" and r.get("name") == "ADMIN"
+        for r in roles or []
+    )
+
+    async def route(kind: str) -> bool:
+        try:
+            return await client.has_automation_route(kind)
+        except PermissionDeniedError:
+            return True  # the handler exists (it checked the permission); the permissions say the rest
+
+    apis = await route("apis")
+    applications = await route("applications") if apis else False
+    metadata = await client.listing_shows_metadata() if apis else None
+    return Capabilities(apis, applications, metadata, admin, permissions)
 
 
 async def check_contexts_async(
@@ -173,13 +259,14 @@ def render_context_checks(results: Sequence[ContextCheckResult]) -> str:
             lines.append(f"  auth:         {r.auth}")
         if r.binding:
             lines.append(f"  bound by:     {r.binding}")
-        if r.automation_api is not None:
-            path = (
-                "Automation API"
-                if r.automation_api
-                else "mAPI v2 _import/crd (no Automation API: APIM <= 4.11)"
+        if r.capabilities is not None:
+            lines.append(f"  apim:         {r.capabilities.describe()}")
+            who = (
+                "organization ADMIN (sees every object)"
+                if r.capabilities.organization_admin
+                else "not organization ADMIN"
             )
-            lines.append(f"  write path:   {path}")
+            lines.append(f"  account:      {who}")
         lines.append(f"  {'result' if r.ok else 'error'}:       {r.message}")
     ok = sum(r.ok for r in results)
     lines.append(f"{ok} of {len(results)} context(s) reachable")

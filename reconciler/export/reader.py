@@ -47,7 +47,7 @@ async def read_environment(
 ) -> EnvironmentContents:
     """Every API and application of the client's environment, each v4 API and HRID-named
     application read in full (`concurrency` reads at a time)."""
-    listed = [item async for item in client.search_apis(per_page=per_page)]
+    listed = [item async for item in client.list_apis(per_page=per_page)]
     apps = [item async for item in client.list_applications(per_page=per_page)]
 
     async def api(item: Mapping[str, JSON]) -> RemoteObject:

@@ -90,7 +90,7 @@ def test_unknown_environment_is_a_context_error(emulator: RunningEmulator) -> No
 def test_automation_api_round_trip_and_dry_run(emulator: RunningEmulator) -> None:
     async def go() -> None:
         async with client(emulator.base_url) as c:
-            assert await c.has_automation_api() is True
+            assert await c.has_automation_route("apis") is True
             assert await c.get_api("default-echo") is None
             state = await c.put_api(api_spec(), dry_run=True)
             assert state["hrid"] == "default-echo"
@@ -128,15 +128,15 @@ def test_path_already_in_use_is_a_conflict(emulator: RunningEmulator) -> None:
     run(go())
 
 
-def test_search_iterates_over_every_page(emulator: RunningEmulator) -> None:
+def test_the_listing_iterates_over_every_page(emulator: RunningEmulator) -> None:
     async def go() -> None:
         async with client(emulator.base_url) as c:
             for i in range(5):
                 await c.put_api(api_spec(f"default-api-{i}", f"/p{i}"))
-            before = c.stats.by_method.get("POST", 0)
-            found = [api async for api in c.search_apis(per_page=2)]
+            before = c.stats.by_method.get("GET", 0)
+            found = [api async for api in c.list_apis(per_page=2)]
             assert len(found) == 5 and len({a["id"] for a in found}) == 5
-            assert c.stats.by_method["POST"] - before == 3  # pages of 2, 2, 1
+            assert c.stats.by_method["GET"] - before == 3  # pages of 2, 2, 1
             one = await c.get_api_by_id(found[0]["id"])
             assert one["id"] == found[0]["id"]
 
@@ -184,7 +184,7 @@ def test_capability_probe_on_a_server_without_the_automation_api() -> None:
     async def go() -> None:
         target = ApimTarget.from_context_spec({"baseUrl": "http://old-apim.test"})
         async with ApimClient(target, bearer(), FAST, transport=httpx.MockTransport(handler)) as c:
-            assert await c.has_automation_api() is False
+            assert await c.has_automation_route("apis") is False
 
     run(go())
 

@@ -30,6 +30,7 @@ ENV_ROUTE = "GET /management/v2/organizations/{orgId}/environments/{envId}"
 ENV_PATH = "/management/v2/organizations/DEFAULT/environments/DEFAULT"
 PUT_ROUTE = "PUT /automation/organizations/{orgId}/environments/{envId}/apis"
 SEARCH_ROUTE = "POST /management/v2/organizations/{orgId}/environments/{envId}/apis/_search"
+LIST_ROUTE = "GET /management/v2/organizations/{orgId}/environments/{envId}/apis"
 
 
 def count(emulator: RunningEmulator, route: str) -> int:
@@ -109,18 +110,19 @@ def test_a_500_on_put_is_reported_not_retried(emulator: RunningEmulator) -> None
     assert count(emulator, PUT_ROUTE) == 2
 
 
-def test_search_is_a_read_and_is_retried_but_other_posts_are_not(emulator: RunningEmulator) -> None:
-    emulator.set_faults([Fault.parse("POST */apis/_search=502:1")])
+def test_the_listing_is_retried_but_a_post_is_not(emulator: RunningEmulator) -> None:
+    emulator.set_faults([Fault.parse("GET */apis=502:1")])
 
     async def go() -> None:
         async with client(emulator.base_url) as c:
-            assert [a async for a in c.search_apis()] == []
+            assert [a async for a in c.list_apis()] == []
             emulator.set_faults([Fault.parse("POST */apis/_search=502:1")])
             with pytest.raises(ServerError):
                 await c.request("POST", f"{c.target.mapi_v2_env}/apis/_search", body={})
 
     run(go())
-    assert count(emulator, SEARCH_ROUTE) == 3
+    assert count(emulator, LIST_ROUTE) == 2
+    assert count(emulator, SEARCH_ROUTE) == 1
 
 
 def test_retry_budget_is_shared_and_then_fails_fast(emulator: RunningEmulator) -> None:

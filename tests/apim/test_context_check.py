@@ -49,7 +49,9 @@ def test_results_for_each_kind_of_context(emulator: RunningEmulator, tmp_path: P
     by_name = {r.context.name: r for r in results}
     assert list(by_name) == ["a-ok", "b-401", "c-env", "d-secret", "e-down", "f-config"]
     ok = by_name["a-ok"]
-    assert ok.ok and ok.environment_name == "Default environment" and ok.automation_api is True
+    assert ok.ok and ok.environment_name == "Default environment"
+    assert ok.capabilities is not None and ok.capabilities.problems() == []
+    assert ok.capabilities.organization_admin and ok.capabilities.automation_applications
     assert ok.auth == "bearer token (personal access token)" and ok.server == url
     assert ok.binding == f"secret default/apim-prod key baseUrl ({url})"
     assert by_name["b-401"].failure is CheckFailure.AUTHENTICATION

@@ -64,7 +64,7 @@ def test_create_noop_update_rename_delete(
     assert code == 0 and set(actions(report).values()) == {"unchanged"}
     # the no-op costs the listings (one page each) plus one read per application, not one per API
     assert emulator.stats()["requests"] == {
-        f"POST {MAPI.replace('DEFAULT', '{orgId}', 1).replace('DEFAULT', '{envId}', 1)}/apis/_search": 1,
+        f"GET {MAPI.replace('DEFAULT', '{orgId}', 1).replace('DEFAULT', '{envId}', 1)}/apis": 1,
         "GET /management/organizations/{orgId}/environments/{envId}/applications/_paged": 1,
         "GET /automation/organizations/{orgId}/environments/{envId}/applications/{hrid}": 1,
     }

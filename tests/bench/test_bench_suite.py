@@ -58,8 +58,8 @@ def test_request_counts_are_exact_at_a_tiny_size(records: list[dict[str, Any]]) 
     by_name = {r["name"]: r for r in records}
     # 20 APIs and 2 applications over two contexts: one listing page per kind and context.
     # A creation first reads its HRID (APIM's listing can lag or hide objects): one GET per object.
-    assert by_name["cold-sync"]["requests"] == {"GET": 2 + 22, "POST": 2, "PUT": 22}
-    assert by_name["noop-sync"]["requests"] == {"GET": 4, "POST": 2}  # + one read per application
+    assert by_name["cold-sync"]["requests"] == {"GET": 4 + 22, "PUT": 22}
+    assert by_name["noop-sync"]["requests"] == {"GET": 6}  # + one read per application
     assert by_name["one-change"]["requests"].get("PUT") == 1
     assert by_name["prune"]["requests"].get("DELETE") == 2
 

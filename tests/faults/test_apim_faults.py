@@ -99,7 +99,7 @@ def test_listing_slower_than_the_timeout_deletes_nothing(
     assert sync(repo, capsys)[0] == 0
     repo.remove("api004.yaml")
     repo.write("api005.yaml", api_yaml("api005"))
-    apim.set_faults([Fault.parse("POST */apis/_search=hang:10")])
+    apim.set_faults([Fault.parse("GET */apis=hang:10")])
     code, report = sync(repo, capsys, "--timeout", "1")
     apim.set_faults([])
     assert code == 1 and report["failures"] and "api004" in names(apim) and "api005" not in names(apim)

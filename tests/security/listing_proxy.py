@@ -76,7 +76,7 @@ class ListingProxy:
         content = response.content
         kept = {k: v for k, v in response.headers.items() if k.lower() in ("content-type", "etag")}
         parts = urlsplit(path)
-        if method == "POST" and parts.path.endswith("/apis/_search"):
+        if method == "GET" and parts.path.endswith("/apis"):  # the listing the client reads
             page = int(parse_qs(parts.query).get("page", ["1"])[0])
             with self._lock:
                 if page == 1:
