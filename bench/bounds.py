@@ -5,7 +5,7 @@ pp the listing page size. Listing pages:
 
     pages = sum over c of max(1, ceil(A_c / pp)) + max(1, ceil(P_c / pp))
 
-(mAPI v2 search for APIs, mAPI v1 `_paged` for applications; an empty listing still costs a page).
+(mAPI v2 `GET /apis` for APIs, mAPI v1 `_paged` for applications; an empty listing still costs a page).
 
 `requests_needed` per scenario (N APIs, N_apps applications, all counts over both contexts):
 

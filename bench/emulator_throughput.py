@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from reconciler.plan import ids
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results-emulator.json"
 ORG = ENV = "DEFAULT"
@@ -31,10 +33,11 @@ def make_state(n: int) -> dict[str, Any]:
     apis = []
     for i in range(n):
         hrid = f"bench-api-{i:05d}"
+        cross_id = ids.cross_id(ORG, hrid)  # APIM derives both from the HRID (HRIDToUUID)
         apis.append(
             {
-                "id": f"00000000-0000-3000-8000-{i:012d}",
-                "crossId": f"00000000-0000-3000-9000-{i:012d}",
+                "id": ids.name_uuid(cross_id + ENV),
+                "crossId": cross_id,
                 "hrid": hrid,
                 "organizationId": ORG,
                 "environmentId": ENV,

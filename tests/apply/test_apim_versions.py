@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from reconciler.cli import main
@@ -27,6 +28,28 @@ BELOW = ["4.8.32", "4.9.17", "4.11.4"]
 
 def sync(capsys: pytest.CaptureFixture[str], repo: Repo, *flags: str) -> tuple[int, dict[str, Any]]:
     return run_json(capsys, "sync", str(repo.root), *flags)
+
+
+def console_edit(emulator: RunningEmulator, name: str, description: str) -> None:
+    """What a console user does: mAPI v2 GET, then PUT with the ETag."""
+    mapi = "/management/v2/organizations/DEFAULT/environments/DEFAULT"
+    with httpx.Client(
+        base_url=emulator.base_url, headers={"Authorization": "Bearer emulator-token"}
+    ) as client:
+        (item,) = [
+            i for i in client.get(f"{mapi}/apis", params={"perPage": 100}).json()["data"] if i["name"] == name
+        ]
+        current = client.get(f"{mapi}/apis/{item['id']}")
+        body = {
+            k: v
+            for k, v in current.json().items()
+            if k in ("name", "apiVersion", "definitionVersion", "type", "listeners", "endpointGroups")
+        }
+        body["description"] = description
+        response = client.put(
+            f"{mapi}/apis/{item['id']}", json=body, headers={"If-Match": current.headers["ETag"]}
+        )
+        assert response.status_code == 200, response.text
 
 
 @pytest.mark.parametrize("version", SUPPORTED)
@@ -47,6 +70,12 @@ def test_create_noop_drift_adopt_and_prune_on_every_supported_version(
     assert code == 0, report
     code, report = run_json(capsys, "diff", str(repo.root), "--full-read", "--exit-code")
     assert code == 0, report  # what APIM stores (paths, defaults, sanitized text) is no difference
+
+    console_edit(emulator, "a", "edited in the console")
+    code, report = sync(capsys, repo)
+    assert code == 0 and actions(report)["a"] == "drifted", report
+    code, report = run_json(capsys, "diff", str(repo.root), "--exit-code")
+    assert code == 0, report
 
     put_unowned_api(emulator.base_url, "default-e", "/e")
     repo.write("e.yaml", api_yaml("e"))
