@@ -4,7 +4,7 @@
 `.../automation`); it is normalised to the bare server URL. The API roots are then
 `{base}/management` (mAPI v1, and v2 under `/v2`) and `{base}/automation`, unless `spec.path` is
 set: it replaces both prefixes, as GKO does. Parsing and normalising live in
-`reconciler.manifests.baseurl`, which `validate` uses too.
+`reconciler.urls`, which `validate` uses too.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from reconciler.manifests.baseurl import EndpointError, normalise_base_url, normalise_prefix
-from reconciler.manifests.model import JSON
+from reconciler.urls import EndpointError, normalise_base_url, normalise_prefix
 
 __all__ = ["DEFAULT_ENV", "DEFAULT_ORG", "ApimTarget", "EndpointError", "normalise_base_url", "segment"]
 
@@ -33,7 +32,7 @@ class ApimTarget:
     path: str | None = None
 
     @classmethod
-    def from_context_spec(cls, spec: Mapping[str, JSON]) -> ApimTarget:
+    def from_context_spec(cls, spec: Mapping[str, Any]) -> ApimTarget:
         base = spec.get("baseUrl")
         if not isinstance(base, str) or not base.strip():
             raise EndpointError("the ManagementContext has no spec.baseUrl")

@@ -10,7 +10,7 @@ exception, so that one bad context does not hide the state of the others.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -30,7 +30,6 @@ from reconciler.contexts.connect import prepare_context
 from reconciler.manifests.model import MANAGEMENT_CONTEXT, Position, Resource, ResourceId
 from reconciler.secrets.errors import SecretResolutionError, SecretResolutionErrors
 from reconciler.secrets.store import SecretStore
-from reconciler.textsafe import printable
 
 
 class CheckFailure(StrEnum):
@@ -239,35 +238,3 @@ def check_contexts(
 ) -> list[ContextCheckResult]:
     """Check every ManagementContext among `resources` (others are ignored), in name order."""
     return asyncio.run(check_contexts_async(resources, secret_store, config, client_factory=client_factory))
-
-
-def render_context_checks(results: Sequence[ContextCheckResult]) -> str:
-    """Plain text for the terminal: one block per context, `file:line` first."""
-    if not results:
-        return "no ManagementContext found\n"
-    lines: list[str] = []
-    for r in results:
-        mark = "ok" if r.ok else f"FAILED ({r.failure})"
-        lines.append(f"{r.position}: {r.context.namespace}/{r.context.name}: {mark}")
-        if r.server:
-            lines.append(f"  server:       {r.server}")
-            org_env = f"{r.organization_id} / {r.environment_id}"
-            if r.environment_name:
-                org_env += f" ({r.environment_name})"
-            lines.append(f"  org / env:    {org_env}")
-        if r.auth:
-            lines.append(f"  auth:         {r.auth}")
-        if r.binding:
-            lines.append(f"  bound by:     {r.binding}")
-        if r.capabilities is not None:
-            lines.append(f"  apim:         {r.capabilities.describe()}")
-            who = (
-                "organization ADMIN (sees every object)"
-                if r.capabilities.organization_admin
-                else "not organization ADMIN"
-            )
-            lines.append(f"  account:      {who}")
-        lines.append(f"  {'result' if r.ok else 'error'}:       {r.message}")
-    ok = sum(r.ok for r in results)
-    lines.append(f"{ok} of {len(results)} context(s) reachable")
-    return "\n".join(map(printable, lines)) + "\n"  # file names, APIM's names and messages

@@ -143,9 +143,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--log-level",
-        default="INFO",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="log level; DEBUG logs one line per request (never credentials) (default: %(default)s)",
+        default="info",
+        type=str.lower,
+        choices=["debug", "info", "warning", "error"],
+        help="least severe log line written (any case); debug logs one line per request, never "
+        "credentials (default: %(default)s)",
     )
 
 
@@ -172,7 +174,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
 def run(args: argparse.Namespace) -> int:
     """Serve in the foreground until SIGINT/SIGTERM; returns the process exit code."""
     logging.basicConfig(
-        level=getattr(logging, args.log_level), format="%(asctime)s %(levelname)s %(message)s"
+        level=getattr(logging, args.log_level.upper()), format="%(asctime)s %(levelname)s %(message)s"
     )
     try:
         config = config_from_args(args)

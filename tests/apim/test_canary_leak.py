@@ -21,8 +21,9 @@ import pytest
 import structlog
 
 from reconciler.apim import ApimClient, ApimError, ApimTarget
-from reconciler.contexts.check import check_contexts, render_context_checks
+from reconciler.contexts.check import check_contexts
 from reconciler.emulator import EmulatorConfig, RunningEmulator, start_emulator
+from reconciler.report.contexts import render_context_checks
 from reconciler.secrets import Credentials, Redactor, Secret, SecretStore, resolve_credentials
 from tests.apim.helpers import FAST, api_spec, closed_port, run
 from tests.secrets.helpers import context, secret_volume

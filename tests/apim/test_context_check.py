@@ -9,9 +9,10 @@ import pytest
 
 from reconciler.apim import AuthenticationError
 from reconciler.contexts import connect_context
-from reconciler.contexts.check import CheckFailure, check_contexts, render_context_checks
+from reconciler.contexts.check import CheckFailure, check_contexts
 from reconciler.emulator import RunningEmulator
 from reconciler.manifests.model import API_V4_DEFINITION
+from reconciler.report.contexts import render_context_checks
 from reconciler.secrets import Redactor, SecretResolutionError, SecretStore
 from tests.apim.helpers import FAST, closed_port, run
 from tests.secrets.helpers import context, resource, rotate, secret_volume

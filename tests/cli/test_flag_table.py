@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from reconciler.cli import build_parser
-from reconciler.flagtable import END, START, render, replace_table
+from reconciler.cli.flagtable import END, START, render, replace_table
 
 DOC = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -27,12 +27,12 @@ def test_every_flag_of_every_command_is_in_the_table() -> None:
         for flag in action.option_strings
         if flag.startswith("--") and flag != "--help" and f"`{flag}" not in table
     ]
-    assert not missing, "flags missing from README.md; run python -m reconciler.flagtable README.md"
+    assert not missing, "flags missing from README.md; run python -m reconciler.cli.flagtable README.md"
 
 
 def test_the_table_is_exactly_what_the_parser_says() -> None:
     assert _table() == "\n" + render(build_parser), (
-        "README.md is out of date: run python -m reconciler.flagtable README.md"
+        "README.md is out of date: run python -m reconciler.cli.flagtable README.md"
     )
 
 

@@ -3,7 +3,6 @@ running a command as a user other than root (CI runs as root; the image does not
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import pwd
@@ -21,6 +20,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from reconciler.cli import build_parser, env_name
+from reconciler.cli.flagtable import commands as flag_commands
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -49,20 +49,13 @@ class Command:
     positionals: tuple[str, ...]
 
 
-def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
-    return {}
-
-
 def cli_commands() -> dict[str, Command]:
     """Every subcommand of `reconciler.cli.build_parser()`, walked through argparse's actions.
 
     A flag reads an environment variable when its help says `[env NAME...]`, as `_option` and
     `_flag` write it; NAME must also be `env_name(flag)`, so that help and code cannot disagree."""
     commands: dict[str, Command] = {}
-    for name, sub in _subparsers(build_parser()).items():
+    for name, sub in flag_commands(build_parser()).items():
         flags: set[str] = set()
         envs: set[str] = set()
         positionals: list[str] = []
@@ -91,15 +84,16 @@ def check_command_line(argv: Sequence[str], commands: Mapping[str, Command]) -> 
     words = [w for w in argv if w != "apim-reconciler"]
     if not words:
         return ["no command"]
-    command = commands.get(words[0])
+    name = " ".join(words[:2]) if " ".join(words[:2]) in commands else words[0]  # service-account create
+    command = commands.get(name)
     if command is None:
-        return [f"unknown command {words[0]!r} (known: {', '.join(sorted(commands))})"]
+        return [f"unknown command {name!r} (known: {', '.join(sorted(commands))})"]
     problems = []
-    for word in words[1:]:
+    for word in words[len(name.split()) :]:
         if word.startswith("--"):
             flag = word.split("=", 1)[0]
             if flag not in command.flags:
-                problems.append(f"`{words[0]}` has no flag {flag}")
+                problems.append(f"`{name}` has no flag {flag}")
     return problems
 
 

@@ -283,7 +283,7 @@ def test_flag_check_catches_an_unknown_flag() -> None:
     assert check_command_line(["sync", "repo/", "--shards", "2"], commands) == []
     assert check_command_line(["sync", "repo/", "--shard", "2"], commands) == ["`sync` has no flag --shard"]
     assert "RECONCILER_SHARD_INDEX" in commands["sync"].envs
-    assert "RECONCILER_CONTEXT" not in commands["sync"].envs  # --context reads no variable
+    assert "RECONCILER_CONTEXT" in commands["sync"].envs  # every flag reads its variable
 
 
 def test_no_manifest_holds_a_real_secret() -> None:

@@ -181,7 +181,7 @@ def test_no_canary_in_any_output(
         run("run --once", "run", source, *git, *common, "--once", "--output", "markdown", "--listen", "")
         run("export", "export", folder, "--context", "apim", "--out", tmp_path / "exported", *common)
         for fmt in ("text", "json"):
-            sa = ["service-account", "check", "--context", "apim", "--source", folder, *common]
+            sa = ["service-account", "check", folder, "--context", "apim", *common]
             run(f"service-account check {fmt}", *sa, "--output", fmt)
         daemon_output = _daemon(tmp_path, [str(source), *map(str, git), *map(str, common)], webhook, env)
     finally:

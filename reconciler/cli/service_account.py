@@ -1,8 +1,10 @@
 """`apim-reconciler service-account create|check|rotate`: flags, output and exit codes.
 
-The shared flags (secrets and config directories, TLS, timeout, logging, manifest loading) come from
-`reconciler/cli.py` through `CliHooks`, so that these commands read secrets and talk to APIM exactly as
-`sync` does. Token values are printed only with `--show-token` (and, base64-encoded, inside the manifest
+The shared flags (secrets and config directories, TLS, timeout, logging, manifest loading) are the
+ones of `reconciler/cli/options.py`, so that these commands read secrets and talk to APIM exactly as
+`sync` does; a context NAME is looked up under PATH, as `export` does.
+
+Token values are printed only with `--show-token` (and, base64-encoded, inside the manifest
 that `--output secret-manifest` exists to print); logs never carry them: every value is registered with
 the redactor as soon as it is known.
 
@@ -18,33 +20,28 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from reconciler.apim.config import ClientConfig
 from reconciler.apim.endpoints import EndpointError
 from reconciler.apim.errors import ApimError
+from reconciler.cli import options
 from reconciler.contexts import BASE_URL_KEY
 from reconciler.contexts.check import check_context
 from reconciler.exitcodes import ExitCode
 from reconciler.identity.contexts import admin_credentials, load_context
-from reconciler.identity.create import CreateRequest, CreateResult, create_service_account
+from reconciler.identity.create import CreateRequest, create_service_account
 from reconciler.identity.manifest import secret_manifest
 from reconciler.identity.model import (
     DEFAULT_ENV_ROLE,
     DEFAULT_ORG_ROLE,
-    ENV_ROLES_THAT_WRITE,
-    REQUIRED_ORG_ROLES,
     IdentityError,
-    IdentityStatus,
     RotationStep,
 )
 from reconciler.identity.rotation import rotate_token
 from reconciler.identity.status import DEFAULT_WARN_DAYS, check_identity
-from reconciler.manifests import LoadOptions
+from reconciler.report.identity import render_create, render_status, status_json
 from reconciler.secrets.errors import SecretResolutionError
 from reconciler.secrets.stdio import write_revealed
 from reconciler.secrets.store import SecretStore, SourceKind, env_var_name
@@ -53,17 +50,7 @@ from reconciler.textsafe import printable
 FAIL_AFTER_EXIT = 137  # what a shell reports for a SIGKILLed process
 
 
-@dataclass(frozen=True)
-class CliHooks:
-    """What the main command line shares with these commands."""
-
-    add_options: Sequence[Callable[[argparse.ArgumentParser], None]]
-    secret_store: Callable[[argparse.Namespace], SecretStore]
-    client_config: Callable[[argparse.Namespace], ClientConfig]
-    load_options: Callable[[argparse.Namespace], LoadOptions]
-
-
-def add_parser(commands: Any, hooks: CliHooks) -> None:
+def add_parser(commands: Any) -> None:
     """Add `service-account` and its three actions to the main parser's subcommands."""
     parser = commands.add_parser(
         "service-account",
@@ -82,16 +69,20 @@ def add_parser(commands: Any, hooks: CliHooks) -> None:
         "roles, create a token and write it to SECRETS_DIR/[NAMESPACE/]SECRET/bearerToken (mode 0600, "
         "atomically) for the secret that the context's auth.secretRef names; then check the context.",
     )
-    _common(create, hooks)
-    create.add_argument("--name", required=True, help="the service account's name (its lastname in APIM)")
-    create.add_argument("--email", help="an email for the service account (optional)")
+    _common(create)
     create.add_argument(
-        "--org-role", default=DEFAULT_ORG_ROLE, help="role on the organization (default: %(default)s)"
+        "--name", required=True, metavar="NAME", help="the service account's name (its lastname in APIM)"
+    )
+    create.add_argument("--email", metavar="EMAIL", help="an email for the service account (optional)")
+    create.add_argument(
+        "--org-role", default=DEFAULT_ORG_ROLE, metavar="ROLE", help="role on the organization"
     )
     create.add_argument(
-        "--env-role", default=DEFAULT_ENV_ROLE, help="role on the environment (default: %(default)s)"
+        "--env-role", default=DEFAULT_ENV_ROLE, metavar="ROLE", help="role on the environment"
     )
-    create.add_argument("--token-name", help="name of the new token (default: apim-reconciler-<UTC time>)")
+    create.add_argument(
+        "--token-name", metavar="NAME", help="name of the new token (default: apim-reconciler-<UTC time>)"
+    )
     create.add_argument(
         "--admin-secret", metavar="[NAMESPACE/]NAME", help="secret holding the administrator's credentials"
     )
@@ -100,10 +91,10 @@ def add_parser(commands: Any, hooks: CliHooks) -> None:
         choices=("files", "secret-manifest"),
         default="files",
         help="files: write the secret under --secrets-dir; secret-manifest: print a Kubernetes Secret "
-        "on stdout instead (default: %(default)s)",
+        "on stdout instead",
     )
     create.add_argument("--show-token", action="store_true", help="also print the token (shown once by APIM)")
-    create.set_defaults(handler=lambda args: _run(cmd_create, args, hooks))
+    create.set_defaults(handler=lambda args: _run(cmd_create, args))
 
     check = actions.add_parser(
         "check",
@@ -111,15 +102,16 @@ def add_parser(commands: Any, hooks: CliHooks) -> None:
         description="Exit 1 when apim-reconciler cannot work with the context's credentials (refused, "
         "missing roles); 0 otherwise, with warnings for a personal user or a token expiring soon.",
     )
-    _common(check, hooks)
+    _common(check)
     check.add_argument(
         "--warn-days",
-        type=float,
+        type=options.non_negative,
         default=DEFAULT_WARN_DAYS,
-        help="warn when the token expires within this many days (default: %(default)s)",
+        metavar="DAYS",
+        help="warn when the token expires within this many days",
     )
-    check.add_argument("--output", choices=("text", "json"), default="text", help="report format")
-    check.set_defaults(handler=lambda args: _run(cmd_check, args, hooks))
+    options.add_output_option(check, ("text", "json"), "report format")
+    check.set_defaults(handler=lambda args: _run(cmd_check, args))
 
     rotate = actions.add_parser(
         "rotate",
@@ -127,24 +119,29 @@ def add_parser(commands: Any, hooks: CliHooks) -> None:
         description="Create a new token, write it atomically where the old one is, prove the context "
         "works with it, and only then revoke the old one.",
     )
-    _common(rotate, hooks)
+    _common(rotate)
     rotate.add_argument("--show-token", action="store_true", help="also print the new token")
     rotate.add_argument("--fail-after", choices=[s.value for s in RotationStep][:-1], help=argparse.SUPPRESS)
-    rotate.set_defaults(handler=lambda args: _run(cmd_rotate, args, hooks))
+    rotate.set_defaults(handler=lambda args: _run(cmd_rotate, args))
 
 
-def _common(parser: argparse.ArgumentParser, hooks: CliHooks) -> None:
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "path",
+        nargs="?",
+        default=".",
+        metavar="PATH",
+        help="repository in which to look up --context by name (default: the current folder)",
+    )
     parser.add_argument(
         "--context",
         required=True,
         metavar="FILE_OR_NAME",
-        help="a manifest file with the ManagementContext, or its name ([NAMESPACE/]NAME) under --source",
+        help="a ManagementContext manifest file, or the [namespace/]name of one under PATH",
     )
-    parser.add_argument(
-        "--source", default=".", metavar="PATH", help="where to look a context NAME up (default: .)"
-    )
-    for add in hooks.add_options:
-        add(parser)
+    options.add_load_options(parser)
+    options.add_apim_options(parser)
+    options.add_logging_options(parser)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -152,11 +149,9 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return ExitCode.USAGE
 
 
-def _run(
-    command: Callable[[argparse.Namespace, CliHooks], int], args: argparse.Namespace, hooks: CliHooks
-) -> int:
+def _run(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     try:
-        return command(args, hooks)
+        return command(args)
     except (IdentityError, ApimError, SecretResolutionError, EndpointError) as exc:
         print(
             f"apim-reconciler service-account {args.sa_action}: error: {printable(str(exc))}", file=sys.stderr
@@ -167,10 +162,10 @@ def _run(
 # ----------------------------------------------------------------------------- create
 
 
-def cmd_create(args: argparse.Namespace, hooks: CliHooks) -> int:
-    store = hooks.secret_store(args)
-    config = hooks.client_config(args)
-    context = load_context(args.context, Path(args.source), hooks.load_options(args))
+def cmd_create(args: argparse.Namespace) -> int:
+    store = options.secret_store(args)
+    config = options.client_config(args)
+    context = load_context(args.context, Path(args.path), options.load_options(args))
     admin = admin_credentials(context, store, args.admin_secret)
     request = CreateRequest(
         name=args.name,
@@ -201,7 +196,7 @@ def cmd_create(args: argparse.Namespace, hooks: CliHooks) -> int:
         environ = {**os.environ, var: result.token.reveal(), bound: result.bound_to}
         store = SecretStore(None, None, environ=environ, env_policy=store.env_policy)
     verdict = asyncio.run(check_context(context, store, config))
-    report.write(_render_create(result, args, request))
+    report.write(render_create(result, request))
     report.write(f"  context:      {context.namespace}/{context.name}: ")
     report.write(("ok, " if verdict.ok else "FAILED, ") + printable(verdict.message) + "\n")
     if args.show_token and result.token is not None:
@@ -209,37 +204,13 @@ def cmd_create(args: argparse.Namespace, hooks: CliHooks) -> int:
     return ExitCode.OK if verdict.ok else ExitCode.FAILED
 
 
-def _render_create(result: CreateResult, args: argparse.Namespace, request: CreateRequest) -> str:
-    lines = [
-        f"service account {result.who} (id {result.user_id}): {'created' if result.user_created else 'found'}",
-        f"  roles:        {request.org_role} on organization {result.organization_id}, "
-        f"{request.env_role} on environment {result.environment_id}",
-    ]
-    if result.token is None:
-        lines.append(
-            f"  token:        kept: {result.written_to}/bearerToken already works for this user "
-            "(replace it with `service-account rotate`)"
-        )
-    elif result.written_to is not None:
-        lines.append(
-            f"  token:        {result.token_name} (id {result.token_id}) written to "
-            f"{result.written_to}/bearerToken (mode 0600)"
-        )
-    else:
-        lines.append(
-            f"  token:        {result.token_name} (id {result.token_id}) in the Secret "
-            f"{result.secret} printed on stdout"
-        )
-    return "\n".join(map(printable, lines)) + "\n"
-
-
 # ----------------------------------------------------------------------------- check
 
 
-def cmd_check(args: argparse.Namespace, hooks: CliHooks) -> int:
-    store = hooks.secret_store(args)
-    config = hooks.client_config(args)
-    context = load_context(args.context, Path(args.source), hooks.load_options(args))
+def cmd_check(args: argparse.Namespace) -> int:
+    store = options.secret_store(args)
+    config = options.client_config(args)
+    context = load_context(args.context, Path(args.path), options.load_options(args))
     status = asyncio.run(check_identity(context, store, config, warn_days=args.warn_days))
     if args.output == "json":
         sys.stdout.write(json.dumps(status_json(status), indent=2) + "\n")
@@ -248,76 +219,13 @@ def cmd_check(args: argparse.Namespace, hooks: CliHooks) -> int:
     return ExitCode.OK if status.ok else ExitCode.FAILED
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def status_json(status: IdentityStatus) -> dict[str, Any]:
-    """The JSON of `check --output json` (and what the daemon may serve): no secret in it."""
-    token = status.token
-    return {
-        "context": status.context,
-        "ok": status.ok,
-        "userId": status.user_id,
-        "who": status.who,
-        "serviceAccount": status.service_account,
-        "auth": status.auth,
-        "organizationId": status.organization_id,
-        "environmentId": status.environment_id,
-        "organizationRoles": list(status.org_roles),
-        "environmentRoles": None if status.env_roles is None else list(status.env_roles),
-        "missingRoles": list(status.missing_roles),
-        "revoked": status.revoked,
-        "token": None
-        if token is None
-        else {
-            "source": token.source,
-            "id": token.id,
-            "name": token.name,
-            "expiresAt": _iso(token.expires_at),
-            "lastUsedAt": _iso(token.last_used_at),
-            "identifiedBy": token.identified_by,
-        },
-        "warnings": list(status.warnings),
-        "error": status.error,
-    }
-
-
-def render_status(status: IdentityStatus) -> str:
-    lines = [f"ManagementContext {status.context}: {'ok' if status.ok else 'FAILED'}"]
-    if status.who is not None:
-        kind = "service account" if status.service_account else "personal user"
-        lines.append(f"  who:          {status.who} ({kind}, id {status.user_id})")
-    if status.auth:
-        lines.append(f"  auth:         {status.auth}")
-    if status.user_id is not None:
-        lines.append(
-            f"  organization: {status.organization_id}: {', '.join(status.org_roles) or 'no role'}"
-            f" (needs {' and '.join(REQUIRED_ORG_ROLES)})"
-        )
-        env_roles = "unknown" if status.env_roles is None else (", ".join(status.env_roles) or "no role")
-        lines.append(
-            f"  environment:  {status.environment_id}: {env_roles} (needs {' or '.join(ENV_ROLES_THAT_WRITE)})"
-        )
-    token = status.token
-    if token is not None:
-        name = f"{token.name} (id {token.id})" if token.id else token.source
-        expiry = f"expires {_iso(token.expires_at)}" if token.expires_at else "never expires"
-        used = f"; last used {_iso(token.last_used_at)}" if token.last_used_at else ""
-        lines.append(f"  token:        {name}: {expiry}{used}")
-    lines.extend(f"  warning:      {w}" for w in status.warnings)
-    if status.error:
-        lines.append(f"  error:        {status.error}")
-    return "\n".join(map(printable, lines)) + "\n"  # names and messages are APIM's
-
-
 # ----------------------------------------------------------------------------- rotate
 
 
-def cmd_rotate(args: argparse.Namespace, hooks: CliHooks) -> int:
-    store = hooks.secret_store(args)
-    config = hooks.client_config(args)
-    context = load_context(args.context, Path(args.source), hooks.load_options(args))
+def cmd_rotate(args: argparse.Namespace) -> int:
+    store = options.secret_store(args)
+    config = options.client_config(args)
+    context = load_context(args.context, Path(args.path), options.load_options(args))
 
     def on_step(step: RotationStep) -> None:
         print(f"rotate: {step}", file=sys.stderr, flush=True)

@@ -1,0 +1,74 @@
+"""The `apim-reconciler` command: one module per command under `reconciler/cli/`, assembled here."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Callable, Sequence
+
+from reconciler import __version__
+from reconciler.cli import check_context, emulator, export, oneshot, run, schema, service_account, validate
+from reconciler.cli.options import PUBLIC_VARS_ENV
+from reconciler.cli.parser import Parser, UsageError, attach_env
+from reconciler.contexts import ALLOW_ENV, ALLOW_FLAG
+from reconciler.exitcodes import ExitCode
+from reconciler.logs import configure_logging
+from reconciler.secrets.stdio import scrubbed_stdio
+from reconciler.source import SourceError
+from reconciler.textsafe import printable
+
+# The variables whose names are not RECONCILER_<FLAG>: these take lists, and say so.
+ENV_NAMES = {ALLOW_FLAG: ALLOW_ENV, "--public-var": PUBLIC_VARS_ENV}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="apim-reconciler",
+        description="Keep Gravitee API Management in step with a git repository of GKO-compatible manifests.",
+        epilog="Exit codes: 0 success, 1 errors found or operation failed, 2 changes pending "
+        "(diff --exit-code), 64 usage error, 130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM "
+        "(diff and sync print the report of what was done first). Every flag can also be set by a "
+        "variable RECONCILER_<FLAG> (its --help names it); a flag on the command line wins.",
+    )
+    parser.add_argument("--version", action="version", version=f"apim-reconciler {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    validate.add_parser(commands)
+    check_context.add_parser(commands)
+    export.add_parser(commands)
+    oneshot.add_parsers(commands)
+    run.add_parser(commands)
+    schema.add_parser(commands)
+    service_account.add_parser(commands)
+    emulator.add_parser(commands)
+    attach_env(parser, ENV_NAMES)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; everything it prints, tracebacks included, goes through the secret scrubber."""
+    with scrubbed_stdio():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a usage error (64), --help or --version (0): returned, like every code
+        return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return ExitCode.USAGE
+    configure_logging(getattr(args, "log_level", "warning"), getattr(args, "log_format", "auto"))
+    try:
+        return int(handler(args))
+    except UsageError as exc:
+        print(f"apim-reconciler: error: {printable(str(exc))}", file=sys.stderr)
+        return ExitCode.USAGE
+    except SourceError as exc:  # the message is safe to show: no credential in it (docs/source.md)
+        print(f"apim-reconciler: error: {printable(exc.message)}", file=sys.stderr)
+        return ExitCode.FAILED
+    except KeyboardInterrupt:  # Ctrl-C outside a sync (which handles it itself and reports)
+        return ExitCode.interrupted_by(signal.SIGINT)

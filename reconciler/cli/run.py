@@ -1,0 +1,131 @@
+"""`run`: the daemon (reconciler/daemon); its flags become a SyncJob and a DaemonConfig, nothing more."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from reconciler.cli import oneshot, options
+from reconciler.cli.parser import UsageError, env_name, set_env
+from reconciler.daemon import AlreadyRunningError, DaemonConfig, parse_listen, run_daemon, run_once
+from reconciler.daemon.webhook import WebhookSecretError, read_webhook_secret
+from reconciler.exitcodes import ExitCode
+from reconciler.textsafe import printable
+
+SOURCE_ENV = env_name("--source")  # a container's configuration names its SOURCE
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "run",
+        help="run as a daemon: poll SOURCE and keep APIM converged (webhook, metrics, health)",
+        description="Sync SOURCE into APIM whenever its commit changes, at least every --resync-interval "
+        "(drift correction), on POST /trigger (webhook), on SIGHUP, and on file changes with --watch. "
+        "Serves /healthz, /readyz, /metrics, /status and /trigger on --listen. SIGTERM stops after the "
+        "sync in flight. See docs/daemon.md.",
+    )
+    options.add_plan_options(parser, source_optional=True)
+    set_env(parser, "source", SOURCE_ENV)
+    # A daemon that says nothing while it works looks dead: it logs each sync unless told otherwise.
+    options.add_logging_options(parser, default_level="info")
+    daemon = parser.add_argument_group("daemon")
+    daemon.add_argument(
+        "--interval",
+        default=60.0,
+        type=options.non_negative,
+        metavar="SECONDS",
+        help="poll period of SOURCE (±10%% jitter)",
+    )
+    daemon.add_argument(
+        "--resync-interval",
+        default=600.0,
+        type=options.non_negative,
+        metavar="SECONDS",
+        help="sync at least this often even when the commit is unchanged (reverts drift)",
+    )
+    daemon.add_argument(
+        "--full-read-interval",
+        default=3600.0,
+        type=options.non_negative,
+        metavar="SECONDS",
+        help="read every managed object in full this often, and at start (0: only with --full-read)",
+    )
+    daemon.add_argument(
+        "--identity-check-interval",
+        default=86400.0,
+        type=options.non_negative,
+        metavar="SECONDS",
+        help="check each context's identity (token expiry, roles) at start and this often; 0: never",
+    )
+    daemon.add_argument(
+        "--token-warn-days",
+        default=30.0,
+        type=options.non_negative,
+        metavar="DAYS",
+        help="warn (log, /status) when a context's token expires within this many days",
+    )
+    daemon.add_argument(
+        "--listen",
+        default="127.0.0.1:8080",
+        metavar="HOST:PORT",
+        help="address of the HTTP endpoints (an empty value serves none)",
+    )
+    daemon.add_argument(
+        "--webhook-secret-file",
+        metavar="FILE",
+        help="shared secret of POST /trigger (HMAC or bearer); without it the webhook is off",
+    )
+    daemon.add_argument(
+        "--shutdown-timeout",
+        default=30.0,
+        type=options.non_negative,
+        metavar="SECONDS",
+        help="on SIGTERM, how long the sync in flight may take to finish before it is cancelled",
+    )
+    daemon.add_argument(
+        "--once", action="store_true", help="sync once and exit 0 or 1, like sync (CI, CronJob)"
+    )
+    daemon.add_argument(
+        "--watch", metavar="PATH", help="a local folder as SOURCE, re-synced on every saved change"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    source = args.source
+    if args.watch is not None:
+        if source is not None and Path(source).resolve() != Path(args.watch).resolve():
+            raise UsageError("--watch PATH is the source itself: give SOURCE or --watch, not two folders")
+        source = args.watch
+    if source is None:
+        raise UsageError(f"give a SOURCE (or set {SOURCE_ENV}), or --watch PATH")
+    try:
+        config = DaemonConfig(
+            lock_dir=Path(args.cache_dir),
+            interval=args.interval,
+            resync_interval=args.resync_interval,
+            full_read_interval=args.full_read_interval,
+            listen=parse_listen(args.listen) if args.listen else None,
+            webhook_secret_file=Path(args.webhook_secret_file) if args.webhook_secret_file else None,
+            shutdown_timeout=args.shutdown_timeout,
+            watch=Path(args.watch) if args.watch is not None else None,
+            identity_check_interval=args.identity_check_interval,
+            token_warn_days=args.token_warn_days,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if config.webhook_secret_file is not None:
+        try:
+            read_webhook_secret(config.webhook_secret_file)  # fail now, not at the first push
+        except WebhookSecretError as exc:
+            raise UsageError(str(exc)) from None
+    job = options.sync_job(args, source)
+    try:
+        if args.once:
+            return run_once(job, config, lambda result: oneshot.print_result(result, args))
+        return run_daemon(job, config)
+    except AlreadyRunningError as exc:
+        print(f"apim-reconciler: error: {printable(str(exc))}", file=sys.stderr)
+        return ExitCode.FAILED

@@ -1,0 +1,140 @@
+"""The walls of docs/architecture.md, held by a walk over every module's imports (ast, no import).
+
+A wall that only a document states falls the first time someone is in a hurry: each rule below is
+one the architecture relies on, and the test names the module and the import that breaks it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1] / "reconciler"
+
+# What each package may not import: our packages by name, and libraries or stdlib modules that do I/O.
+IO_MODULES = ("httpx", "asyncio", "socket", "subprocess", "git", "watchfiles", "urllib.request")
+WALLS: dict[str, tuple[str, ...]] = {
+    # The planner is pure: values in, a plan out.
+    "reconciler.plan": (
+        *IO_MODULES,
+        "reconciler.apim",
+        "reconciler.apply",
+        "reconciler.cli",
+        "reconciler.contexts",
+        "reconciler.daemon",
+        "reconciler.export",
+        "reconciler.identity",
+        "reconciler.report",
+        "reconciler.source",
+    ),
+    # The HTTP client knows neither manifests nor plans.
+    "reconciler.apim": (
+        "reconciler.plan",
+        "reconciler.manifests",
+        "reconciler.apply",
+        "reconciler.cli",
+        "reconciler.daemon",
+        "reconciler.report",
+    ),
+    # Loading manifests is offline, below everything that plans or connects.
+    "reconciler.manifests": (
+        *IO_MODULES,
+        "reconciler.apim",
+        "reconciler.apply",
+        "reconciler.cli",
+        "reconciler.contexts",
+        "reconciler.daemon",
+        "reconciler.plan",
+        "reconciler.report",
+    ),
+    # Rendering reads results; it neither connects nor plans.
+    "reconciler.report": (*IO_MODULES, "reconciler.apim", "reconciler.cli", "reconciler.daemon"),
+    # The core never reaches up into the shells.
+    "reconciler.apply": ("reconciler.cli", "reconciler.daemon"),
+    "reconciler.contexts": ("reconciler.cli", "reconciler.daemon", "reconciler.apply"),
+}
+
+
+def _modules() -> Iterator[tuple[str, Path]]:
+    for path in sorted(ROOT.rglob("*.py")):
+        parts = path.relative_to(ROOT.parent).with_suffix("").parts
+        yield ".".join(parts[:-1] if parts[-1] == "__init__" else parts), path
+
+
+def _imports(module: str, path: Path) -> Iterator[tuple[int, str]]:
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against the module's package
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                name = ".".join([*base, node.module] if node.module else base)
+            else:
+                name = node.module or ""
+            yield node.lineno, name
+            for alias in node.names:  # `from reconciler import apim` imports the package apim
+                yield node.lineno, f"{name}.{alias.name}"
+
+
+def _within(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def test_the_layers_hold() -> None:
+    broken = [
+        f"{path.relative_to(ROOT.parent)}:{line}: {module} imports {name} (wall: {package} imports no {wall})"
+        for module, path in _modules()
+        for package, walls in WALLS.items()
+        if _within(module, package)
+        for line, name in _imports(module, path)
+        for wall in walls
+        if _within(name, wall)
+    ]
+    assert broken == []
+
+
+def test_the_emulator_imports_nothing_of_ours() -> None:
+    """It models the real server; sharing the client's code would let it share the client's mistakes."""
+    broken = [
+        f"{path.relative_to(ROOT.parent)}:{line}: imports {name}"
+        for module, path in _modules()
+        if _within(module, "reconciler.emulator")
+        for line, name in _imports(module, path)
+        if _within(name, "reconciler") and not _within(name, "reconciler.emulator")
+    ]
+    assert broken == []
+
+
+def test_only_the_command_line_parses_arguments() -> None:
+    """The emulator's own command line is the one exception: it may import nothing of ours."""
+    allowed = ("reconciler.cli", "reconciler.emulator.cli")
+    broken = [
+        f"{path.relative_to(ROOT.parent)}:{line}"
+        for module, path in _modules()
+        if not any(_within(module, a) for a in allowed)
+        for line, name in _imports(module, path)
+        if name == "argparse"
+    ]
+    assert broken == []
+
+
+def test_the_walk_sees_imports() -> None:
+    """The walk itself: it finds a known import of each form, so an empty list above means something."""
+    found = {
+        name
+        for module, path in _modules()
+        if module == "reconciler.cli.main"
+        for _, name in _imports(module, path)
+    }
+    assert {"argparse", "reconciler.cli.parser", "reconciler.cli.parser.attach_env"} <= found
+    relative = {
+        name
+        for module, path in _modules()
+        if module == "reconciler.emulator.cli"
+        for _, name in _imports(module, path)
+    }
+    assert "reconciler.emulator.faults" in relative
