@@ -548,18 +548,6 @@ class ApimClient:
     async def delete_api_by_id(self, api_id: str) -> bool:
         return await self._delete(f"{self.target.mapi_v2_env}/apis/{segment(api_id)}")
 
-    async def import_api_crd(self, spec: Mapping[str, Any], *, dry_run: bool = False) -> Any:
-        """APIM <= 4.11 write path for v4 APIs: `PUT .../apis/_import/crd`; returns `ApiCRDStatus`."""
-        return await self._json(
-            "PUT", f"{self.target.mapi_v2_env}/apis/_import/crd", params=_dry(dry_run), body=spec
-        )
-
-    async def import_application_crd(self, spec: Mapping[str, Any], *, dry_run: bool = False) -> Any:
-        """APIM <= 4.11 write path for applications; returns `ApplicationCRDStatus`."""
-        return await self._json(
-            "PUT", f"{self.target.mapi_v2_env}/applications/_import/crd", params=_dry(dry_run), body=spec
-        )
-
     # ----------------------------------------------------------------- mAPI v1
 
     async def import_api_definition(self, spec: Mapping[str, Any], *, dry_run: bool = False) -> Any:

@@ -208,14 +208,6 @@ def unpack_line(spot: int) -> int:
 
 
 @dataclass(frozen=True)
-class Document:
-    """One YAML document as loaded, before we know whether it is a resource of ours."""
-
-    body: JSON
-    positions: Positions
-
-
-@dataclass(frozen=True)
 class ContextRef:
     namespace: str
     name: str

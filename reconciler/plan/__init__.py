@@ -5,7 +5,7 @@ The apply engine and CLI use:
 * `build_desired(resources)` -> `DesiredBuild(states, problems)`
 * `RemoteSummary.from_mapi_v2_api(item)` / `RemoteSummary.from_application(item)` for listings
 * `reads_needed(states, summaries, options)` -> the `ReadRequest`s to GET from the Automation API
-* `make_plan(states, summaries, full_states, options, broken_contexts)` -> `Plan`
+* `make_plan(states, summaries, full_states, options, placement=...)` -> `Plan` (contexts that could not be read are left out by the engine before planning: nothing is planned, or pruned, blind)
 * `Action.request_body(applied_at)` -> the body to PUT, with our ownership record
 """
 
