@@ -29,11 +29,13 @@ from typing import Any
 from bench.harness import peak_rss_mib, rss_mib
 from bench.naive import naive_sync
 from reconciler.apim.config import ClientConfig
-from reconciler.apply.engine import SyncMode, SyncResult, SyncSettings, reconcile
 from reconciler.logs import configure_logging
 from reconciler.manifests import ManifestSet, load_manifests
 from reconciler.plan.model import PlanOptions
 from reconciler.source.folder import FolderSource
+from reconciler.sync.engine import reconcile
+from reconciler.sync.result import SyncResult
+from reconciler.sync.settings import SyncMode, SyncSettings
 
 
 def _settings(args: argparse.Namespace, *, full_read: bool = False) -> SyncSettings:

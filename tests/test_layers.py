@@ -18,6 +18,7 @@ WALLS: dict[str, tuple[str, ...]] = {
     # The planner is pure: values in, a plan out.
     "reconciler.plan": (
         *IO_MODULES,
+        "reconciler.sync",
         "reconciler.apim",
         "reconciler.apply",
         "reconciler.cli",
@@ -48,10 +49,19 @@ WALLS: dict[str, tuple[str, ...]] = {
         "reconciler.plan",
         "reconciler.report",
     ),
-    # Rendering reads results; it neither connects nor plans.
-    "reconciler.report": (*IO_MODULES, "reconciler.apim", "reconciler.cli", "reconciler.daemon"),
+    # Rendering reads results; it neither connects, nor plans, nor loads the engine for a dataclass.
+    "reconciler.report": (
+        *IO_MODULES,
+        "reconciler.apim",
+        "reconciler.apply",
+        "reconciler.cli",
+        "reconciler.daemon",
+        "reconciler.sync.engine",
+        "reconciler.sync.run",
+    ),
     # The core never reaches up into the shells.
-    "reconciler.apply": ("reconciler.cli", "reconciler.daemon"),
+    "reconciler.sync": ("reconciler.cli", "reconciler.daemon", "reconciler.report"),
+    "reconciler.apply": ("reconciler.cli", "reconciler.daemon", "reconciler.sync"),
     "reconciler.contexts": ("reconciler.cli", "reconciler.daemon", "reconciler.apply"),
 }
 

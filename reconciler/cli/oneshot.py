@@ -13,13 +13,14 @@ import signal
 import sys
 from typing import Any
 
-from reconciler.apply.engine import SyncMode, SyncResult, reconcile
 from reconciler.apply.interrupt import Stop
 from reconciler.cli import options
-from reconciler.daemon import load_snapshot
 from reconciler.exitcodes import ExitCode
 from reconciler.report import sync as sync_report
 from reconciler.report.progress import progress_bar
+from reconciler.sync.result import SyncResult
+from reconciler.sync.run import run_sync
+from reconciler.sync.settings import SyncMode
 
 
 def add_parsers(commands: Any) -> None:
@@ -39,7 +40,7 @@ def add_parsers(commands: Any) -> None:
         help="also send every write to APIM with dryRun=true to validate it",
     )
     options.add_logging_options(diff)
-    diff.set_defaults(handler=run_diff)
+    diff.set_defaults(handler=run_diff_command)
 
     sync = commands.add_parser(
         "sync",
@@ -50,10 +51,10 @@ def add_parsers(commands: Any) -> None:
     )
     options.add_plan_options(sync)
     options.add_logging_options(sync)
-    sync.set_defaults(handler=run_sync)
+    sync.set_defaults(handler=run_sync_command)
 
 
-def run_diff(args: argparse.Namespace) -> int:
+def run_diff_command(args: argparse.Namespace) -> int:
     result, stop = _reconcile_once(args, SyncMode.SERVER_DRY_RUN if args.server_side else SyncMode.DIFF)
     print_result(result, args)
     interrupted = _interrupted_exit_code(result, stop)
@@ -64,7 +65,7 @@ def run_diff(args: argparse.Namespace) -> int:
     return ExitCode.CHANGES_PENDING if args.exit_code and result.has_changes else ExitCode.OK
 
 
-def run_sync(args: argparse.Namespace) -> int:
+def run_sync_command(args: argparse.Namespace) -> int:
     result, stop = _reconcile_once(args, SyncMode.APPLY)
     print_result(result, args)
     interrupted = _interrupted_exit_code(result, stop)
@@ -91,9 +92,6 @@ def _reconcile_once(args: argparse.Namespace, mode: SyncMode) -> tuple[SyncResul
     """One snapshot of SOURCE, loaded and reconciled; its commit goes into the ownership records."""
     job = options.sync_job(args, args.source)
     snapshot = job.source.snapshot()  # a SourceError ends the command with exit 1 (see main)
-    manifests = load_snapshot(
-        snapshot, job.load_options, folder_display=job.folder_display, sub_path=job.sub_path
-    )
     progress = progress_bar(sys.stderr) if sys.stderr.isatty() and args.output != "json" else None
     results: list[SyncResult] = []
     stop = Stop()
@@ -104,17 +102,7 @@ def _reconcile_once(args: argparse.Namespace, mode: SyncMode) -> tuple[SyncResul
             loop.add_signal_handler(signum, _on_signal, stop, signum)
         # The result is handed over in a list, not returned: asyncio.run's shutdown on Python 3.11
         # renders a returned value, which costs 0.3 s for the result of a large sync.
-        results.append(
-            await reconcile(
-                manifests,
-                job.settings,
-                commit=snapshot.commit,
-                mode=mode,
-                progress=progress,
-                committed_at=snapshot.committed_at,
-                stop=stop,
-            )
-        )
+        results.append(await run_sync(job, snapshot, mode, progress=progress, stop=stop))
 
     asyncio.run(run())
     return results[0], stop

@@ -14,11 +14,9 @@ from pathlib import Path
 
 from reconciler.apim.config import DEFAULT_MAX_RESPONSE_SIZE, ClientConfig, Timeouts, TlsOptions
 from reconciler.apim.endpoints import EndpointError
-from reconciler.apply.engine import DEFAULT_SYNC_TIMEOUT, SyncSettings
 from reconciler.apply.scope import Scope, parse_labels, parse_shard_index
 from reconciler.cli.parser import UsageError
 from reconciler.contexts import ALLOW_FLAG, check_allowed_urls
-from reconciler.daemon import SyncJob
 from reconciler.logs import LEVELS
 from reconciler.manifests import LoadOptions
 from reconciler.manifests.files import DEFAULT_MAX_FILE_SIZE
@@ -29,6 +27,8 @@ from reconciler.plan.ownership import DEFAULT_OWNER
 from reconciler.secrets import SecretStore
 from reconciler.secrets.store import DEFAULT_SECRETS_DIR, EnvTemplatePolicy
 from reconciler.source import FolderSource, GitAuth, default_cache_dir, open_source
+from reconciler.sync.job import SyncJob
+from reconciler.sync.settings import DEFAULT_SYNC_TIMEOUT, SyncSettings
 
 PUBLIC_VARS_ENV = "RECONCILER_PUBLIC_VARS"
 OUTPUT_HELP = "report format: text for people, json for machines, markdown for a pull-request comment"

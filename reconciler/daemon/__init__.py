@@ -6,8 +6,6 @@ per cache directory, and a graceful shutdown. See docs/daemon.md.
 """
 
 from reconciler.daemon.config import DaemonConfig, Listen, parse_listen
-from reconciler.daemon.job import SyncJob
-from reconciler.daemon.loading import load_snapshot
 from reconciler.daemon.lock import AlreadyRunningError, ProcessLock
 from reconciler.daemon.main import run_daemon, run_once
 
@@ -16,8 +14,6 @@ __all__ = [
     "DaemonConfig",
     "Listen",
     "ProcessLock",
-    "SyncJob",
-    "load_snapshot",
     "parse_listen",
     "run_daemon",
     "run_once",

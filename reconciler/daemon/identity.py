@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 
 import structlog
 
-from reconciler.apply.engine import SyncResult, SyncSettings
 from reconciler.identity import IdentityStatus, check_identity
 from reconciler.manifests.model import MANAGEMENT_CONTEXT
 from reconciler.secrets import SecretStore
+from reconciler.sync.result import SyncResult
+from reconciler.sync.settings import SyncSettings
 
 _log = structlog.get_logger(__name__)
 

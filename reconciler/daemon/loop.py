@@ -18,21 +18,21 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import structlog
 
-from reconciler.apply.engine import SyncMode, SyncResult, reconcile
 from reconciler.daemon.config import DaemonConfig
 from reconciler.daemon.identity import IdentityWatch
-from reconciler.daemon.job import SyncJob
-from reconciler.daemon.loading import load_snapshot
 from reconciler.daemon.memory import release_freed_memory
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.status import StatusBoard, sync_outcome
-from reconciler.daemon.threads import in_daemon_thread
 from reconciler.source import Snapshot, SourceError
+from reconciler.sync.job import SyncJob
+from reconciler.sync.result import SyncResult
+from reconciler.sync.run import run_sync
+from reconciler.sync.settings import SyncMode
+from reconciler.sync.threads import in_daemon_thread
 
 _log = structlog.get_logger(__name__)
 
@@ -188,22 +188,8 @@ class ReconcileLoop:
         self.status.sync_started(reason)
         _log.info("daemon.sync_started", reason=reason, full_read=full_read)
         started = self._monotonic()
-        job = self.job
         try:
-            manifests = await in_daemon_thread(
-                lambda: load_snapshot(
-                    snapshot, job.load_options, folder_display=job.folder_display, sub_path=job.sub_path
-                ),
-                name="reconciler-load",
-            )
-            settings = replace(job.settings, plan=replace(job.settings.plan, full_read=full_read))
-            result = await reconcile(
-                manifests,
-                settings,
-                commit=snapshot.commit,
-                mode=SyncMode.APPLY,
-                committed_at=snapshot.committed_at,
-            )
+            result = await run_sync(self.job, snapshot, SyncMode.APPLY, full_read=full_read)
         except Exception:
             self.metrics.record_sync("error", self._monotonic() - started, None, time.time())
             raise

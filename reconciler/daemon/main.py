@@ -17,13 +17,11 @@ from typing import Any, TypeVar
 
 import structlog
 
-from reconciler.apply.engine import SyncResult
 from reconciler.daemon import signals
 from reconciler.daemon.config import DaemonConfig
 from reconciler.daemon.endpoints import make_handler
 from reconciler.daemon.http import HttpServer
 from reconciler.daemon.identity import IdentityWatch
-from reconciler.daemon.job import SyncJob
 from reconciler.daemon.lock import ProcessLock
 from reconciler.daemon.loop import ReconcileLoop
 from reconciler.daemon.metrics import Metrics
@@ -31,6 +29,8 @@ from reconciler.daemon.status import StatusBoard
 from reconciler.daemon.webhook import TokenBucket
 from reconciler.exitcodes import ExitCode
 from reconciler.source import watch
+from reconciler.sync.job import SyncJob
+from reconciler.sync.result import SyncResult
 
 _log = structlog.get_logger(__name__)
 

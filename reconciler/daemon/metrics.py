@@ -12,8 +12,8 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reconciler.apply.engine import SyncResult
 from reconciler.plan.model import ActionKind
+from reconciler.sync.result import SyncResult
 
 PREFIX = "apim_reconciler_"
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from reconciler.apply.engine import SyncResult
 from reconciler.identity import IdentityStatus
 from reconciler.report.problems import problem_json
 from reconciler.source import SourceError
+from reconciler.sync.result import SyncResult
 
 READY = "Ready"
 _SUMMARY_KEYS = ("revision", "outcome", "ok", "durationSeconds", "summary")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.apply.engine import ContextFailure, SyncResult
 from reconciler.report.json_report import VERSION, report_data
 from reconciler.report.markdown import fenced
 from reconciler.report.markdown import render_markdown as render_plan_markdown
 from reconciler.report.problems import problem_json
 from reconciler.report.text import render_text as render_plan_text
 from reconciler.secrets.redaction import default_redactor
+from reconciler.sync.result import ContextFailure, SyncResult
 from reconciler.textsafe import json_text, printable
 
 NOT_PLANNED = "Nothing planned: fix the errors above first. APIM was not changed."

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply.engine import SyncMode, SyncSettings, reconcile
 from reconciler.emulator import RunningEmulator
 from reconciler.manifests import load_manifests
+from reconciler.sync.engine import reconcile
+from reconciler.sync.settings import SyncMode, SyncSettings
 from tests.apply.helpers import Repo, api_yaml, set_token_env
 
 

@@ -14,15 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply.engine import SyncMode, SyncResult
 from reconciler.daemon import AlreadyRunningError, ProcessLock, parse_listen
-from reconciler.daemon.loading import load_snapshot
 from reconciler.daemon.metrics import Metrics, escape_label
 from reconciler.daemon.status import StatusBoard
 from reconciler.daemon.webhook import TokenBucket, authenticated
 from reconciler.manifests import LoadOptions
 from reconciler.manifests.model import ManifestSet, Position, Problem, Severity
 from reconciler.source import Snapshot, SourceAuthError, SourceUnreachableError
+from reconciler.sync.loading import load_snapshot
+from reconciler.sync.result import SyncResult
+from reconciler.sync.settings import SyncMode
 from tests.apply.helpers import api_yaml
 from tests.daemon.support import parse_metrics
 
@@ -184,9 +185,10 @@ class _BrokenSource:
 
 
 def test_an_unexpected_error_is_caught_counted_and_reported(tmp_path: Path) -> None:
-    from reconciler.apply.engine import SyncSettings
-    from reconciler.daemon import DaemonConfig, SyncJob
+    from reconciler.daemon import DaemonConfig
     from reconciler.daemon.loop import ReconcileLoop
+    from reconciler.sync.job import SyncJob
+    from reconciler.sync.settings import SyncSettings
 
     status = StatusBoard("broken://", None, ready_within=1.0)
     metrics = Metrics()

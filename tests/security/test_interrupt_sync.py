@@ -22,12 +22,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler.apply.engine import SyncMode, SyncSettings, reconcile
 from reconciler.apply.interrupt import Stop
 from reconciler.cli import main
 from reconciler.emulator import Fault, RunningEmulator
 from reconciler.manifests import load_manifests
 from reconciler.report import sync as sync_report
+from reconciler.sync.engine import reconcile
+from reconciler.sync.settings import SyncMode, SyncSettings
 from tests.apply.helpers import Repo, api_yaml, set_token_env, token_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

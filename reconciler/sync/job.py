@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciler.apply.engine import SyncSettings
 from reconciler.manifests import LoadOptions
 from reconciler.source import FolderSource, GitSource
+from reconciler.sync.settings import SyncSettings
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,13 @@ import gc
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import structlog
 
 from reconciler.apim.client import ApimClient
-from reconciler.apim.config import ClientConfig
 from reconciler.apim.endpoints import EndpointError
 from reconciler.apim.errors import ApimError
 from reconciler.apim.retry import RetryCoordinator
@@ -42,7 +39,7 @@ from reconciler.manifests.model import (
 from reconciler.manifests.schema import validate_resolved
 from reconciler.plan.desired import application_hrids, build_desired
 from reconciler.plan.kinds import MANAGED_KINDS
-from reconciler.plan.model import Outcome, Plan, PlanOptions
+from reconciler.plan.model import Outcome, PlanOptions
 from reconciler.plan.ownership import Ownership
 from reconciler.plan.planner import make_plan, reads_needed
 from reconciler.plan.state import RemoteSummary
@@ -55,79 +52,11 @@ from reconciler.secrets import (
     resolve_credentials,
     resolve_resource_templates,
 )
-from reconciler.secrets.store import DEFAULT_SECRETS_DIR, EnvTemplatePolicy
 from reconciler.secrets.value import reveal_all
+from reconciler.sync.result import ContextFailure, SyncResult
+from reconciler.sync.settings import SyncMode, SyncSettings
 
 _log = structlog.get_logger(__name__)
-
-
-class SyncMode(StrEnum):
-    DIFF = "diff"  # read APIM, change nothing
-    SERVER_DRY_RUN = "server-dry-run"  # diff, plus every write sent with dryRun=true
-    APPLY = "apply"
-
-
-DEFAULT_SYNC_TIMEOUT = 1800.0
-
-
-@dataclass(frozen=True)
-class SyncSettings:
-    plan: PlanOptions = field(default_factory=PlanOptions)
-    scope: Scope = field(default_factory=Scope)
-    concurrency: int = 8
-    per_page: int = 100
-    secrets_dir: Path | None = DEFAULT_SECRETS_DIR
-    config_dir: Path | None = None
-    env_policy: EnvTemplatePolicy = field(default_factory=EnvTemplatePolicy)
-    client: ClientConfig = field(default_factory=ClientConfig)
-    sync_timeout: float | None = DEFAULT_SYNC_TIMEOUT
-    """Seconds one sync may take in all; then it stops as on a signal (nothing new starts) and fails."""
-
-
-@dataclass(frozen=True)
-class ContextFailure:
-    """A management context that could not be planned or applied, and why (never a secret)."""
-
-    context: ResourceId
-    stage: str
-    message: str
-    status: int | None = None
-    """The HTTP status APIM answered, when it answered (401: the credentials were refused)."""
-
-
-@dataclass(frozen=True)
-class SyncResult:
-    commit: str
-    mode: SyncMode
-    manifests: ManifestSet
-    problems: tuple[Problem, ...] = ()
-    plan: Plan | None = None
-    outcomes: tuple[Outcome, ...] = ()
-    failures: tuple[ContextFailure, ...] = ()
-    requests: Mapping[str, int] = field(default_factory=dict)
-    interrupted: str | None = None
-    """Why the sync was stopped before its end (a signal, its deadline); None when it was not."""
-
-    @property
-    def all_problems(self) -> tuple[Problem, ...]:
-        return tuple(sorted((*self.manifests.problems, *self.problems), key=Problem.sort_key))
-
-    @property
-    def errors(self) -> tuple[Problem, ...]:
-        return tuple(p for p in self.all_problems if p.severity is Severity.ERROR)
-
-    @property
-    def failed_outcomes(self) -> tuple[Outcome, ...]:
-        return tuple(o for o in self.outcomes if not o.ok)
-
-    @property
-    def ok(self) -> bool:
-        plan_errors = self.plan is not None and self.plan.has_errors
-        return not (self.errors or self.failures or self.failed_outcomes or plan_errors or self.interrupted)
-
-    @property
-    def has_changes(self) -> bool:
-        return self.plan is not None and self.plan.has_changes
 
 
 async def reconcile(
