@@ -25,7 +25,7 @@ import structlog
 
 from reconciler.apply.engine import SyncMode, SyncResult, reconcile
 from reconciler.daemon.config import DaemonConfig
-from reconciler.daemon.identity import IdentityWatch
+from reconciler.daemon.identity import IdentityWatch, context_names, token_expiry_seconds
 from reconciler.daemon.job import SyncJob
 from reconciler.daemon.loading import load_snapshot
 from reconciler.daemon.memory import release_freed_memory
@@ -185,7 +185,7 @@ class ReconcileLoop:
 
     async def _sync(self, snapshot: Snapshot, reason: str, *, full_read: bool) -> SyncResult:
         self.syncing = True
-        self.status.sync_started(reason)
+        self.status.sync_started(reason, snapshot.commit)
         _log.info("daemon.sync_started", reason=reason, full_read=full_read)
         started = self._monotonic()
         job = self.job
@@ -196,6 +196,7 @@ class ReconcileLoop:
                 ),
                 name="reconciler-load",
             )
+            self.metrics.declare_contexts(context_names(manifests, job.settings))
             settings = replace(job.settings, plan=replace(job.settings.plan, full_read=full_read))
             result = await reconcile(
                 manifests,
@@ -221,9 +222,7 @@ class ReconcileLoop:
         statuses = await self.identity.check(result)
         now = datetime.now(UTC)
         self.status.record_identities(statuses)
-        self.metrics.record_token_expiry(
-            {s.context: (s.token_expires_at - now).total_seconds() for s in statuses if s.token_expires_at}
-        )
+        self.metrics.record_token_expiry({s.context: token_expiry_seconds(s, now) for s in statuses})
 
     @staticmethod
     def _log_result(result: SyncResult, outcome: str, duration: float) -> None:
