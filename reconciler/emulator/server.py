@@ -74,6 +74,10 @@ def _filter_error(status: int, message: str) -> Response:
     return Response.json(status, {"httpStatus": status, "message": message})
 
 
+#: Answered with every delayed response: the delay applied (``latency_ms`` plus the jitter drawn), in ms.
+DELAY_HEADER = "X-Emulator-Delay-Ms"
+
+
 class _Reset(Exception):
     """Abort the connection with a TCP RST."""
 
@@ -339,10 +343,15 @@ class EmulatorServer:
         if delay > 0:
             await asyncio.sleep(delay / 1000)
         fault = self.faults.pick(request.method, request.path)
+        response: Response | None
         if fault is not None:
-            return await self._apply_fault(fault, reader)
-        response = self._route(request, compiled, params, path_known)
-        log.debug("%s %s -> %d", request.method, request.path, response.status)
+            response = await self._apply_fault(fault, reader)
+        else:
+            response = self._route(request, compiled, params, path_known)
+            log.debug("%s %s -> %d", request.method, request.path, response.status)
+        if response is not None and delay > 0:
+            # The knob's own report, so that tests check the delay applied without timing a busy machine.
+            response.headers[DELAY_HEADER] = f"{delay:.3f}"
         return response
 
     async def _apply_fault(self, fault: Fault, reader: asyncio.StreamReader) -> Response | None:
