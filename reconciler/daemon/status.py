@@ -3,9 +3,9 @@
 The document follows Flux's status conventions, which GitOps users already read:
 ``lastAttemptedRevision``, ``lastAppliedRevision`` and conditions ``Ready``, ``Reconciling`` and
 ``Stalled`` whose ``lastTransitionTime`` moves only when their status does, and, as Flux keeps, a
-short history of the last syncs. It is built from values
-already shown in reports (resource ids, actions, APIM errors, manifest problems): never a secret
-value, and the HTTP layer scrubs it once more with the process's redactor.
+short history of the last syncs. It is built from values already shown in reports (resource ids,
+actions, APIM errors, manifest problems): never a secret value, and the HTTP layer scrubs it once
+more with the process's redactor.
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def sync_outcome(result: SyncResult) -> str:
-    """The metrics label of a finished sync: success, invalid (refused for errors in the repository
-    or its secrets: nothing read or applied) or failure (a sync stopped before its plan included)."""
+    """The metrics label of a finished sync: success; invalid when refused for errors in the
+    repository or its secrets (nothing read or applied); failure otherwise, a sync stopped before it
+    made its plan included (nothing to fix by hand)."""
     if result.ok:
         return "success"
     if result.plan is None and result.errors:

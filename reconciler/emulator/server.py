@@ -32,7 +32,7 @@ import socket
 import struct
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -351,7 +351,7 @@ class EmulatorServer:
             log.debug("%s %s -> %d", request.method, request.path, response.status)
         if response is not None and delay > 0:
             # The knob's own report, so that tests check the delay applied without timing a busy machine.
-            response.headers[DELAY_HEADER] = f"{delay:.3f}"
+            response = replace(response, headers={**response.headers, DELAY_HEADER: f"{delay:.3f}"})
         return response
 
     async def _apply_fault(self, fault: Fault, reader: asyncio.StreamReader) -> Response | None:
