@@ -9,13 +9,15 @@ platform tells a human instead of the loop retrying in silence.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import structlog
 
 from reconciler.identity import IdentityStatus, check_identity
-from reconciler.manifests.model import MANAGEMENT_CONTEXT
+from reconciler.identity.contexts import context_key
+from reconciler.manifests.model import MANAGEMENT_CONTEXT, ManifestSet, Resource
 from reconciler.secrets import SecretStore
 from reconciler.sync.result import SyncResult
 from reconciler.sync.settings import SyncSettings
@@ -23,6 +25,28 @@ from reconciler.sync.settings import SyncSettings
 _log = structlog.get_logger(__name__)
 
 DEFAULT_INTERVAL = 86_400.0
+
+
+def contexts_in_scope(manifests: ManifestSet, settings: SyncSettings) -> list[Resource]:
+    """The ManagementContexts this process syncs (its shard, its ``--context`` selection)."""
+    return [c for c in manifests.of_kind(MANAGEMENT_CONTEXT) if settings.scope.context_selected(c.id)]
+
+
+def token_expiry_seconds(status: IdentityStatus, now: datetime) -> float:
+    """Seconds until the token expires (negative once expired); +Inf when APIM lists the token
+    without an expiry (it never expires); NaN when that is not known (no token read: Basic
+    credentials, a JWT without ``exp``, a token list that cannot be read)."""
+    token = status.token
+    if token is not None and token.expires_at is not None:
+        return (token.expires_at - now).total_seconds()
+    if token is not None and token.source == "token list":
+        return math.inf
+    return math.nan
+
+
+def context_names(manifests: ManifestSet, settings: SyncSettings) -> list[str]:
+    """The names of `contexts_in_scope` as `IdentityStatus.context` spells them (``namespace/name``)."""
+    return [context_key(c) for c in contexts_in_scope(manifests, settings)]
 
 
 class IdentityWatch:
@@ -54,11 +78,7 @@ class IdentityWatch:
 
     async def check(self, result: SyncResult) -> list[IdentityStatus]:
         self._last_check = self._monotonic()
-        contexts = [
-            c
-            for c in result.manifests.of_kind(MANAGEMENT_CONTEXT)
-            if self.settings.scope.context_selected(c.id)
-        ]
+        contexts = contexts_in_scope(result.manifests, self.settings)
         store = SecretStore(
             self.settings.secrets_dir, self.settings.config_dir, env_policy=self.settings.env_policy
         )

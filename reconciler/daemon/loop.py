@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 import structlog
 
 from reconciler.daemon.config import DaemonConfig
-from reconciler.daemon.identity import IdentityWatch
+from reconciler.daemon.identity import IdentityWatch, context_names, token_expiry_seconds
 from reconciler.daemon.memory import release_freed_memory
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.status import StatusBoard, sync_outcome
@@ -185,11 +185,19 @@ class ReconcileLoop:
 
     async def _sync(self, snapshot: Snapshot, reason: str, *, full_read: bool) -> SyncResult:
         self.syncing = True
-        self.status.sync_started(reason)
+        self.status.sync_started(reason, snapshot.commit)
         _log.info("daemon.sync_started", reason=reason, full_read=full_read)
         started = self._monotonic()
         try:
-            result = await run_sync(self.job, snapshot, SyncMode.APPLY, full_read=full_read)
+            result = await run_sync(
+                self.job,
+                snapshot,
+                SyncMode.APPLY,
+                full_read=full_read,
+                on_loaded=lambda manifests: self.metrics.declare_contexts(
+                    context_names(manifests, self.job.settings)
+                ),
+            )
         except Exception:
             self.metrics.record_sync("error", self._monotonic() - started, None, time.time())
             raise
@@ -207,9 +215,7 @@ class ReconcileLoop:
         statuses = await self.identity.check(result)
         now = datetime.now(UTC)
         self.status.record_identities(statuses)
-        self.metrics.record_token_expiry(
-            {s.context: (s.token_expires_at - now).total_seconds() for s in statuses if s.token_expires_at}
-        )
+        self.metrics.record_token_expiry({s.context: token_expiry_seconds(s, now) for s in statuses})
 
     @staticmethod
     def _log_result(result: SyncResult, outcome: str, duration: float) -> None:

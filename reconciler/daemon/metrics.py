@@ -1,17 +1,19 @@
 """Prometheus metrics, written by hand in the text exposition format (version 0.0.4).
 
 A dozen series do not justify a dependency: counters, gauges and one histogram are a few dicts.
-Every series that can exist is present from the start (at 0), so that ``rate()`` and alerts work
-before the first failure, and label values are escaped as the format requires.
+Every series whose labels are known in advance is present from the start (at 0), so that ``rate()``
+and alerts work before the first failure; a series labelled by a ManagementContext is present from
+the moment the manifests naming it are loaded. Label values are escaped as the format requires.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from reconciler.plan.kinds import MANAGED_KINDS
 from reconciler.plan.model import ActionKind
 from reconciler.sync.result import SyncResult
 
@@ -24,8 +26,16 @@ SYNC_OUTCOMES = ("success", "failure", "invalid", "error")
 #: Seconds; a no-op sync takes well under a second, a first sync of a thousand APIs minutes.
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 
-#: States of the managed resources after the last sync that produced a plan.
+#: States of the managed resources after the last sync that produced a plan, one per outcome of
+#: an action (see `resource_states`): every `ActionKind` but DELETE (a deleted resource is gone).
 RESOURCE_STATES = ("in_sync", "drifted", "conflict", "blocked", "not_pruned", "failed")
+
+#: The methods the APIM client sends (reconciler/apim/client.py).
+REQUEST_METHODS = ("DELETE", "GET", "POST", "PUT")
+
+#: What ``POST /trigger``'s handler answers (endpoints.py); 411 and 413 are refused by the HTTP
+#: server before any handler runs, for every path, and are not counted here.
+WEBHOOK_CODES = (202, 401, 404, 429, 503)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +59,8 @@ def escape_label(value: str) -> str:
 
 
 def format_value(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
     if value == int(value) and abs(value) < 1e15:
@@ -91,14 +103,16 @@ class Metrics:
         self.bucket_counts = [0] * len(DURATION_BUCKETS)
         self.duration_sum = 0.0
         self.duration_count = 0
-        self.resources: dict[tuple[str, str], int] = {}
-        self.requests: dict[str, int] = {}
+        self.resources = dict.fromkeys(((k, s) for k in MANAGED_KINDS for s in RESOURCE_STATES), 0)
+        self.requests = dict.fromkeys(REQUEST_METHODS, 0)
         self.last_success_timestamp = 0.0
         self.last_applied_commit: str | None = None
         self.drifted = 0
         self.source_errors = 0
         self.loop_errors = 0
-        self.webhook_requests: dict[str, int] = {}
+        self.webhook_requests = dict.fromkeys(map(str, WEBHOOK_CODES), 0)
+        #: Context → seconds until its token expires; NaN while that is not known (not checked yet,
+        #: or the check could not tell): 0 would say "expires now" and fire every expiry alert.
         self.token_expiry: dict[str, float] = {}
 
     def record_sync(self, outcome: str, seconds: float, result: SyncResult | None, now: float) -> None:
@@ -122,10 +136,16 @@ class Metrics:
                 self.last_success_timestamp = now
                 self.last_applied_commit = result.commit
 
-    def record_token_expiry(self, expiries: dict[str, float]) -> None:
-        """Seconds until each context's token expires (negative once expired), from the last check."""
+    def declare_contexts(self, contexts: Iterable[str]) -> None:
+        """The contexts of the manifests just loaded: each has its series (unknown values stay NaN),
+        and a context that left the repository has none any more."""
         with self._lock:
-            self.token_expiry = dict(expiries)
+            self.token_expiry = {c: self.token_expiry.get(c, math.nan) for c in sorted(set(contexts))}
+
+    def record_token_expiry(self, expiries: Mapping[str, float]) -> None:
+        """Seconds until each checked context's token expires (see `identity.token_expiry_seconds`)."""
+        with self._lock:
+            self.token_expiry.update(expiries)
 
     def count_source_error(self) -> None:
         with self._lock:
@@ -195,7 +215,8 @@ class Metrics:
                 _family(
                     "token_expiry_seconds",
                     "gauge",
-                    "Seconds until the token of each context expires (negative: expired), at the last check.",
+                    "Seconds until the token of each context expires, at the last check (negative: expired; "
+                    "+Inf: never; NaN: not known).",
                     [((("context", c),), v) for c, v in sorted(self.token_expiry.items())],
                 ),
                 _family(

@@ -2,18 +2,20 @@
 
 The document follows Flux's status conventions, which GitOps users already read:
 ``lastAttemptedRevision``, ``lastAppliedRevision`` and conditions ``Ready``, ``Reconciling`` and
-``Stalled`` whose ``lastTransitionTime`` moves only when their status does. It is built from values
-already shown in reports (resource ids, actions, APIM errors, manifest problems): never a secret
-value, and the HTTP layer scrubs it once more with the process's redactor.
+``Stalled`` whose ``lastTransitionTime`` moves only when their status does, and, as Flux keeps, a
+short history of the last syncs. It is built from values already shown in reports (resource ids,
+actions, APIM errors, manifest problems): never a secret value, and the HTTP layer scrubs it once
+more with the process's redactor.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reconciler.identity import IdentityStatus
@@ -25,6 +27,9 @@ READY = "Ready"
 _SUMMARY_KEYS = ("revision", "outcome", "ok", "durationSeconds", "summary")
 RECONCILING = "Reconciling"
 STALLED = "Stalled"
+
+#: Syncs kept in ``history``, as many as Flux keeps in a Kustomization's status.
+HISTORY_SIZE = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +63,48 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def sync_outcome(result: SyncResult) -> str:
-    """The metrics label of a finished sync: success, invalid (refused, nothing applied) or failure."""
+    """The metrics label of a finished sync: success; invalid when refused for errors in the
+    repository or its secrets (nothing read or applied); failure otherwise, a sync stopped before it
+    made its plan included (nothing to fix by hand)."""
     if result.ok:
         return "success"
-    if result.plan is None:
+    if result.plan is None and result.errors:
         return "invalid"
     return "failure"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStart:
+    """The sync in flight: what caused it, which revision, when (wall clock and monotonic)."""
+
+    reason: str | None
+    revision: str
+    at: datetime
+    monotonic: float
+
+
+def _counts(result: SyncResult) -> dict[str, int] | None:
+    """Actions by kind, as the plan summary counts them, and the applied actions that failed;
+    None without a plan: no count is claimed for what was not planned."""
+    if result.plan is None:
+        return None
+    return result.plan.counts() | {"failed": len(result.failed_outcomes)}
+
+
+def _history_entry(
+    start: SyncStart, duration: float, outcome: str, result: SyncResult | None
+) -> dict[str, Any]:
+    return {
+        "revision": start.revision,
+        "reason": start.reason,
+        "startedAt": _iso(start.at),
+        "durationSeconds": round(duration, 3),
+        "outcome": outcome,
+        "ok": result.ok if result is not None else False,
+        "counts": _counts(result) if result is not None else None,
+        "failedContexts": len(result.failures) if result is not None else None,
+        "manifestErrors": len(result.errors) if result is not None else None,
+    }
 
 
 def _resources(result: SyncResult) -> list[dict[str, Any]]:
@@ -162,6 +203,8 @@ class StatusBoard:
         self.last_tick_ok = False
         self._last_ok_monotonic: float | None = None
         self._running_since: float | None = None
+        self._current: SyncStart | None = None
+        self._history: deque[dict[str, Any]] = deque(maxlen=HISTORY_SIZE)  # newest first
         self.shutting_down = False
         self.last_result: dict[str, Any] = {}
         self.source_error: dict[str, Any] | None = None
@@ -177,14 +220,16 @@ class StatusBoard:
             old, status=status, reason=reason, message=message, last_transition_time=moment
         )
 
-    def sync_started(self, reason: str) -> None:
+    def sync_started(self, reason: str, revision: str) -> None:
         with self._lock:
             self._running_since = self._monotonic()
+            self._current = SyncStart(reason, revision, self._clock(), self._running_since)
             self._set(RECONCILING, "True", "Progressing", f"sync running ({reason})")
 
     def sync_ended(self) -> None:
         with self._lock:
             self._running_since = None
+            self._current = None
             self._set(RECONCILING, "False", "Idle", "no sync running")
 
     def record_unchanged(self, commit: str) -> None:
@@ -204,6 +249,9 @@ class StatusBoard:
             self.last_attempted_revision = result.commit
             self.last_sync_time = now
             outcome = sync_outcome(result)
+            start = self._current or SyncStart(None, result.commit, now - timedelta(seconds=duration), 0.0)
+            self._history.appendleft(_history_entry(start, duration, outcome, result))
+            self._current = None
             self.last_result = {
                 "revision": result.commit,
                 "outcome": outcome,
@@ -256,6 +304,10 @@ class StatusBoard:
     def record_crash(self, message: str) -> None:
         with self._lock:
             self.last_tick_ok = False
+            if self._current is not None:  # the crash ended a sync (not, say, the snapshot)
+                duration = self._monotonic() - self._current.monotonic
+                self._history.appendleft(_history_entry(self._current, duration, "error", None))
+                self._current = None
             self._set(READY, "False", "InternalError", message)
 
     def mark_shutting_down(self) -> None:
@@ -306,6 +358,7 @@ class StatusBoard:
                 "conditions": [c.to_json() for c in self._conditions.values()],
                 "sourceError": self.source_error,
                 "lastSync": {k: v for k, v in self.last_result.items() if k in _SUMMARY_KEYS} or None,
+                "history": list(self._history),
                 "resources": self.last_result.get("resources", []),
                 "failures": self.last_result.get("failures", []),
                 "problems": self.last_result.get("problems", []),

@@ -32,7 +32,7 @@ import socket
 import struct
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -72,6 +72,10 @@ def _family_of(path: str) -> str:
 def _filter_error(status: int, message: str) -> Response:
     """``ErrorHelper.sendError``: the security filters' own ``{httpStatus, message}`` body."""
     return Response.json(status, {"httpStatus": status, "message": message})
+
+
+#: Answered with every delayed response: the delay applied (``latency_ms`` plus the jitter drawn), in ms.
+DELAY_HEADER = "X-Emulator-Delay-Ms"
 
 
 class _Reset(Exception):
@@ -339,10 +343,15 @@ class EmulatorServer:
         if delay > 0:
             await asyncio.sleep(delay / 1000)
         fault = self.faults.pick(request.method, request.path)
+        response: Response | None
         if fault is not None:
-            return await self._apply_fault(fault, reader)
-        response = self._route(request, compiled, params, path_known)
-        log.debug("%s %s -> %d", request.method, request.path, response.status)
+            response = await self._apply_fault(fault, reader)
+        else:
+            response = self._route(request, compiled, params, path_known)
+            log.debug("%s %s -> %d", request.method, request.path, response.status)
+        if response is not None and delay > 0:
+            # The knob's own report, so that tests check the delay applied without timing a busy machine.
+            response = replace(response, headers={**response.headers, DELAY_HEADER: f"{delay:.3f}"})
         return response
 
     async def _apply_fault(self, fault: Fault, reader: asyncio.StreamReader) -> Response | None:

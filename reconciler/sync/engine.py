@@ -176,7 +176,7 @@ async def _reconcile(
             clients[cid] = await stack.enter_async_context(client)
         # The listings wait on the network and building the bodies on the CPU: the bodies are built
         # in a thread while the listings run, which hides most of one or the other. The default
-        # executor is fine for it (unlike git, see daemon/threads.py): pure CPU, about a second at
+        # executor is fine for it (unlike git, see sync/threads.py): pure CPU, about a second at
         # 10,000 APIs, so an exit that joins the thread waits no longer than that.
         reading = asyncio.gather(
             *(

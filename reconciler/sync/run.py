@@ -7,10 +7,12 @@ Nothing here prints or counts: the callers render the result, and the daemon rec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from reconciler.apply.executor import Progress
 from reconciler.apply.interrupt import Stop
+from reconciler.manifests.model import ManifestSet
 from reconciler.source import Snapshot
 from reconciler.sync.engine import reconcile
 from reconciler.sync.job import SyncJob
@@ -28,14 +30,21 @@ async def run_sync(
     full_read: bool | None = None,
     progress: Progress | None = None,
     stop: Stop | None = None,
+    on_loaded: Callable[[ManifestSet], None] | None = None,
 ) -> SyncResult:
-    """Load `snapshot` as `job` says, then reconcile it; `full_read` overrides the job's setting."""
+    """Load `snapshot` as `job` says, then reconcile it; `full_read` overrides the job's setting.
+
+    `on_loaded` sees the manifests before anything is read from APIM (the daemon declares the
+    metric series of every context then, so that they exist while a first long sync runs).
+    """
     manifests = await in_daemon_thread(
         lambda: load_snapshot(
             snapshot, job.load_options, folder_display=job.folder_display, sub_path=job.sub_path
         ),
         name="reconciler-load",
     )
+    if on_loaded is not None:
+        on_loaded(manifests)
     settings = job.settings
     if full_read is not None:
         settings = replace(settings, plan=replace(settings.plan, full_read=full_read))

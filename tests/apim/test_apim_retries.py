@@ -150,18 +150,19 @@ def test_retry_budget_is_shared_and_then_fails_fast(emulator: RunningEmulator) -
 def test_a_dead_server_does_not_stall() -> None:
     target = ApimTarget.from_context_spec({"baseUrl": f"http://127.0.0.1:{closed_port()}"})
 
-    async def go() -> float:
-        started = time.monotonic()
+    async def go() -> None:
         async with ApimClient(target, bearer(), FAST) as c:
             with pytest.raises(TransportError, match="cannot connect"):
                 await c.check_context()
             for _ in range(20):
                 with pytest.raises(TransportError):
                     await c.get_api("x")
+            # No clock (the machine is shared): what would stall is retrying, so attempts are counted.
+            # The retries stay within the budget, so each call is sent once, bar those retries.
             assert c.stats.retries <= FAST_RETRY.budget
-        return time.monotonic() - started
+            assert c.stats.total <= 21 + c.stats.retries
 
-    assert run(go()) < 5
+    run(go())
 
 
 def test_a_retry_after_longer_than_allowed_is_an_error_at_once() -> None:
@@ -210,8 +211,11 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after(" 0 ") == 0.0
     assert parse_retry_after(date, now=lambda: stamp - 10) == pytest.approx(10.0)
     assert parse_retry_after(date, now=lambda: stamp + 10) == 0.0  # in the past: no wait
+    # the date is made from the clock between `before` and `after`, and rounded down to the second
+    before = time.time()
     when = http_date(30)
-    assert 28 <= (parse_retry_after(when) or 0) <= 31
+    after = time.time()
+    assert 29 < (parse_retry_after(when, now=lambda: before) or 0) <= 30 + (after - before)
     for bad in (None, "", "soon", "-3", "nan"):
         assert parse_retry_after(bad) is None
 

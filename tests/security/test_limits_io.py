@@ -1,12 +1,14 @@
 """Bounded I/O: an APIM that trickles or floods cannot hang a sync nor fill the reconciler's memory.
 
-Timing is asserted loosely (finished and failed well within 10x the limit), never tightly: the
-machine is shared.
+No upper bound on any time (the machine is shared): that a sync finishes is shown by the bounded
+number of attempts it made, and each limit by the message naming it; lower bounds show the deadline
+was waited for, not cut short.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 
@@ -45,7 +47,7 @@ def test_a_trickling_server_fails_the_attempt_at_its_deadline() -> None:
     with misbehaving_server(trickle(4)) as url:
         started = time.monotonic()
         asyncio.run(go())
-        assert time.monotonic() - started < 10
+        assert time.monotonic() - started >= 1  # the attempt ran to its deadline
 
 
 def test_sync_against_a_trickling_apim_finishes_and_fails(
@@ -61,7 +63,11 @@ def test_sync_against_a_trickling_apim_finishes_and_fails(
     out = capsys.readouterr().out
     assert code == 1
     assert "too slow: no complete answer within 1 s" in out
-    assert elapsed < 10 * 4  # four attempts of 1 s and their backoff: far from "forever"
+    # far from "forever": the two listings (APIs, applications), each tried at most max_attempts
+    # times, each attempt run to its 1 s deadline
+    sent = json.loads(out)["requests"]
+    assert set(sent) == {"GET"} and 2 <= sent["GET"] <= 2 * RetryPolicy().max_attempts
+    assert elapsed >= 1
 
 
 @pytest.mark.parametrize("own_transport", [False, True], ids=["lanes", "httpx-transport"])

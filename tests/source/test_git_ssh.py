@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -71,10 +70,9 @@ def test_unknown_host_is_refused_not_prompted(
     empty = tmp_path / "known_hosts"
     empty.write_text("")
     auth = GitAuth(ssh_key_file=ssh_server.key, known_hosts_file=empty)
-    started = time.monotonic()
+    # refused, not asked: a prompt about the host key would end at the git timeout (SourceTimeoutError)
     with pytest.raises(HostKeyVerificationError):
         GitSource(ssh_server.url(upstream.bare), cache_dir=cache_dir, auth=auth, backoff=FAST).snapshot()
-    assert time.monotonic() - started < 10
 
 
 def test_key_with_passphrase_from_a_file(
@@ -103,10 +101,9 @@ def test_key_with_passphrase_but_none_given_fails_fast(
     ssh_server: SshServer, upstream: Upstream, cache_dir: Path
 ) -> None:
     auth = GitAuth(ssh_key_file=ssh_server.passphrase_key, known_hosts_file=ssh_server.known_hosts)
-    started = time.monotonic()
+    # fails, not asks: a passphrase prompt would end at the git timeout (SourceTimeoutError)
     with pytest.raises(SourceAuthError):
         GitSource(ssh_server.url(upstream.bare), cache_dir=cache_dir, auth=auth, backoff=FAST).snapshot()
-    assert time.monotonic() - started < 10
 
 
 def test_wrong_passphrase_is_an_auth_error_without_it(
