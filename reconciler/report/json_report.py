@@ -8,7 +8,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler.plan.model import Action, Outcome, Plan
-from reconciler.report.common import outcome_summary, outcomes_by_action, show
+from reconciler.report.common import (
+    NotRead,
+    OutcomeCounts,
+    outcome_summary,
+    outcomes_by_action,
+    show,
+    summary_text,
+)
 from reconciler.secrets.redaction import default_redactor
 from reconciler.secrets.value import REDACTED
 from reconciler.textsafe import json_text
@@ -16,30 +23,36 @@ from reconciler.textsafe import json_text
 VERSION = 1
 
 
-def report_data(plan: Plan, outcomes: Sequence[Outcome] | None = None) -> dict[str, Any]:
-    """The report as plain data (what `render_json` serialises)."""
+def report_data(
+    plan: Plan, outcomes: Sequence[Outcome] | None = None, *, not_read: Sequence[NotRead] = ()
+) -> dict[str, Any]:
+    """The report as plain data (what `render_json` serialises). `not_read`: the contexts the run
+    could not read, whose absence makes the plan incomplete (and an error)."""
     done = outcomes_by_action(plan.actions, outcomes)
     counts = plan.counts()
     data: dict[str, Any] = {
         "version": VERSION,
         "summary": {
             **counts,
-            "text": plan.summary(),
+            "text": summary_text(plan, not_read),
             "hasChanges": plan.has_changes,
-            "hasErrors": plan.has_errors,
+            "hasErrors": plan.has_errors or bool(not_read),
+            "complete": not not_read,
+            "notRead": [{"context": str(n.context), "file": n.file} for n in not_read],
         },
         "actions": [_action(a, done.get(i)) for i, a in enumerate(plan.actions)],
     }
     if outcomes is not None:
-        interrupted = sum(1 for o in outcomes if o.interrupted)
-        failed = sum(1 for o in outcomes if not o.ok) - interrupted
+        applied = OutcomeCounts.of(outcomes)
         data["applied"] = {
-            "succeeded": len(outcomes) - failed - interrupted,
-            "failed": failed,
+            "succeeded": applied.succeeded,
+            "failed": applied.failed,
             "text": outcome_summary(outcomes),
         }
-        if interrupted:  # a stopped sync (docs/report-json.md); absent otherwise
-            data["applied"]["interrupted"] = interrupted
+        if applied.interrupted:  # a stopped sync (docs/report-json.md); absent otherwise
+            data["applied"]["interrupted"] = applied.interrupted
+        if applied.dry_run:  # diff --server-side: validated, nothing stored
+            data["applied"].update(dryRun=True, notSent=applied.not_sent)
     return data
 
 
@@ -81,6 +94,8 @@ def _action(action: Action, outcome: Outcome | None) -> dict[str, Any]:
         out["outcome"] = {"ok": outcome.ok, "error": outcome.error, "detail": outcome.detail}
         if outcome.interrupted:
             out["outcome"]["interrupted"] = True
+        if outcome.dry_run:
+            out["outcome"]["dryRun"] = True
     return out
 
 
