@@ -7,6 +7,7 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from reconciler.cli import main
@@ -214,3 +215,81 @@ spec:
       description: free
       security: KEY_LESS
 """
+
+
+MAPI = "/management/v2/organizations/DEFAULT/environments/DEFAULT"
+
+
+def _later_updated_at(emulator: RunningEmulator, minutes: int = 10) -> None:
+    """APIM's updatedAt moves on with nothing changed: a console "save" of the same values, APIM's
+    own bookkeeping, or a server clock ahead of ours. Nobody edited what we manage."""
+    state = emulator.dump_state()
+    for api in state["apis"]:
+        api["updatedAt"] += minutes * 60_000
+    emulator.load_state(state)
+
+
+def _console_edit(emulator: RunningEmulator, **fields: object) -> None:
+    """What a person does in the console: a mAPI v2 PUT of the API, with If-Match."""
+    with httpx.Client(base_url=emulator.base_url, headers={"Authorization": "Bearer emulator-token"}) as http:
+        (found,) = http.get(f"{MAPI}/apis").json()["data"]
+        current = http.get(f"{MAPI}/apis/{found['id']}")
+        body = current.json()
+        keep = ("name", "apiVersion", "definitionVersion", "type", "visibility", "lifecycleState", "tags")
+        update = {k: body[k] for k in (*keep, "description", "listeners", "endpointGroups") if k in body}
+        update.update(fields)
+        response = http.put(
+            f"{MAPI}/apis/{found['id']}", json=update, headers={"If-Match": current.headers["ETag"]}
+        )
+        assert response.status_code == 200, response.text
+
+
+def _reason(report: dict[str, object]) -> str:
+    (action,) = report["actions"]  # type: ignore[misc]
+    return str(action["reason"])
+
+
+def test_a_git_only_change_does_not_claim_that_apim_was_edited(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, repo: Repo, emulator: RunningEmulator
+) -> None:
+    set_token_env(monkeypatch, emulator.base_url)
+    repo.write("orders.yaml", api_yaml("orders"))
+    assert run_json(capsys, "sync", str(repo.root))[0] == 0
+    _later_updated_at(emulator)
+    repo.write("orders.yaml", api_yaml("orders", description="Changed in git"))
+    code, report = run_json(capsys, "diff", str(repo.root))
+    assert code == 0 and report["actions"][0]["action"] == "update"
+    assert _reason(report) == "manifest changed since last apply"
+    assert "also modified" not in _reason(report) and "overwritten" not in _reason(report)
+
+
+def test_a_git_change_over_a_console_edit_says_the_edit_is_overwritten(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, repo: Repo, emulator: RunningEmulator
+) -> None:
+    set_token_env(monkeypatch, emulator.base_url)
+    repo.write("orders.yaml", api_yaml("orders"))
+    assert run_json(capsys, "sync", str(repo.root))[0] == 0
+    _console_edit(emulator, tags=["edited-by-hand"])
+    repo.write("orders.yaml", api_yaml("orders", description="Changed in git"))
+    code, report = run_json(capsys, "diff", str(repo.root))
+    assert code == 0
+    assert "APIM was also modified at " in _reason(report) and "those edits are overwritten" in _reason(
+        report
+    )
+    paths = {c["path"] for c in report["actions"][0]["changes"]}
+    assert paths == {"description", "tags"}
+
+
+def test_full_read_does_not_call_unchanged_objects_touched(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, repo: Repo, emulator: RunningEmulator
+) -> None:
+    set_token_env(monkeypatch, emulator.base_url)
+    repo.write("orders.yaml", api_yaml("orders"))
+    repo.write("shop.yaml", app_yaml("shop"))
+    assert run_json(capsys, "sync", str(repo.root))[0] == 0
+    code, text = _run(capsys, "diff", str(repo.root), "--full-read", "--verbose")
+    assert code == 0 and text.count("# no managed field differs\n") == 2
+    _later_updated_at(emulator)
+    code, text = _run(capsys, "diff", str(repo.root), "--full-read", "--verbose")
+    assert code == 0 and "touched" not in text and "modified" not in text
+    assert "no managed field differs (read because APIM's updatedAt " in text
