@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from reconciler.plan.diff import FieldChange
 from reconciler.plan.model import Action, Outcome, Plan
 from reconciler.report.common import (
     NotRead,
@@ -75,18 +76,7 @@ def _action(action: Action, outcome: Outcome | None) -> dict[str, Any]:
         "remoteId": action.remote_id,
         "reason": action.reason,
         "position": str(action.position) if action.position else None,
-        "changes": [
-            {
-                "op": str(c.op),
-                "path": c.path_text,
-                "old": _value(c.shown_old()),
-                "new": _value(c.shown_new()),
-                "sensitive": c.sensitive,
-                "diff": c.text_diff(),
-                "position": str(c.position) if c.position else None,
-            }
-            for c in action.changes
-        ],
+        "changes": [_change(c) for c in action.changes],
     }
     if action.refused is not None:
         out["refused"] = str(action.refused)
@@ -97,6 +87,23 @@ def _action(action: Action, outcome: Outcome | None) -> dict[str, Any]:
         if outcome.dry_run:
             out["outcome"]["dryRun"] = True
     return out
+
+
+def _change(change: FieldChange) -> dict[str, Any]:
+    old, new = _value(change.shown_old()), _value(change.shown_new())
+    # A value can be hidden without being a Secret: the scrubber finds a known secret value in it (a
+    # config map that holds the same string, say). Whatever the output hides is flagged sensitive.
+    shown = json.dumps([old, new], ensure_ascii=False)
+    sensitive = change.sensitive or default_redactor().scrub(shown) != shown
+    return {
+        "op": str(change.op),
+        "path": change.path_text,
+        "old": old,
+        "new": new,
+        "sensitive": sensitive,
+        "diff": None if sensitive else change.text_diff(),
+        "position": str(change.position) if change.position else None,
+    }
 
 
 def _value(value: Any) -> Any:

@@ -3,6 +3,7 @@ through the CLI against the emulator over real HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -293,3 +294,37 @@ def test_full_read_does_not_call_unchanged_objects_touched(
     code, text = _run(capsys, "diff", str(repo.root), "--full-read", "--verbose")
     assert code == 0 and "touched" not in text and "modified" not in text
     assert "no managed field differs (read because APIM's updatedAt " in text
+
+
+def test_every_created_field_whose_value_is_hidden_is_flagged_sensitive(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    repo: Repo,
+    emulator: RunningEmulator,
+    tmp_path: Path,
+) -> None:
+    """One API's target comes from a secret, another's from a config map that holds the same string:
+    the report hides both values, and flags both fields."""
+    canary = "https://canary-hidden-7d1e.example.com"
+    set_token_env(monkeypatch, emulator.base_url)
+    secrets, configs = tmp_path / "secrets", tmp_path / "configs"
+    (secrets / "default" / "backend").mkdir(parents=True)
+    (secrets / "default" / "backend" / "target").write_text(canary)
+    (configs / "default" / "urls").mkdir(parents=True)
+    (configs / "default" / "urls" / "target").write_text(canary)
+    templated = "target: https://{0}.example.com"
+    repo.write(
+        "a.yaml", api_yaml("a").replace(templated.format("a"), 'target: "[[ secret `backend/target` ]]"')
+    )
+    repo.write(
+        "b.yaml", api_yaml("b").replace(templated.format("b"), 'target: "[[ configmap `urls/target` ]]"')
+    )
+    flags = ("--secrets-dir", str(secrets), "--config-dir", str(configs))
+    code, report = run_json(capsys, "diff", str(repo.root), *flags)
+    assert code == 0 and canary not in json.dumps(report)
+    for action in report["actions"]:
+        groups = next(c for c in action["changes"] if c["path"] == "endpointGroups")
+        assert "(sensitive)" in json.dumps(groups["new"]) and groups["sensitive"] is True, action["hrid"]
+        assert groups["diff"] is None
+        hrid = next(c for c in action["changes"] if c["path"] == "hrid")
+        assert hrid["sensitive"] is False
