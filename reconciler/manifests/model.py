@@ -181,6 +181,15 @@ class Positions:
                 return self._position(self._spots[found])
         return self.document
 
+    def has(self, path: FieldPath) -> bool:
+        """Whether the document writes this very field (not only one of its ancestors)."""
+        return path in self._shape.index
+
+    @property
+    def knows_paths(self) -> bool:
+        """False for positions made without the document's fields (a resource built in code)."""
+        return bool(self._shape.paths)
+
     @property
     def by_path(self) -> dict[FieldPath, Position]:
         return {path: self._position(self._spots[i]) for path, i in self._shape.index.items()}

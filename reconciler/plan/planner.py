@@ -639,7 +639,10 @@ class CreationChanges(Sequence[FieldChange]):
 
     def _changes(self) -> tuple[FieldChange, ...]:
         d = self._desired
-        return diff(hashable(d.kind, d.body), {}, locate=d.position_of)
+        return tuple(
+            replace(c, filled_in=_filled_in(d, c.path, c.new))
+            for c in diff(hashable(d.kind, d.body), {}, locate=d.position_of)
+        )
 
     @overload
     def __getitem__(self, index: int) -> FieldChange: ...
@@ -687,6 +690,27 @@ def _why_read(
     if _listing_disagrees(summary, body):
         return " (read because the listing differed from the manifest)"
     return ""
+
+
+def _filled_in(desired: DesiredResource, path: FieldPath, value: JSON) -> frozenset[FieldPath]:
+    """The topmost paths under `path` (relative to it) that the manifest does not write."""
+    if not desired.was_written(path):
+        return frozenset({()})
+    found: set[FieldPath] = set()
+
+    def walk(node: JSON, relative: FieldPath) -> None:
+        children = (
+            node.items() if isinstance(node, Mapping) else enumerate(node) if isinstance(node, list) else ()
+        )
+        for key, child in children:
+            sub = (*relative, key)
+            if desired.was_written((*path, *sub)):
+                walk(child, sub)
+            else:
+                found.add(sub)
+
+    walk(value, ())
+    return frozenset(found)
 
 
 def _clock_hint(summary: RemoteSummary, record: OwnershipRecord) -> str:

@@ -1,16 +1,12 @@
-"""What the three renderers share: symbols, value display (secrets always `(sensitive)`), outcomes."""
+"""What the three renderers share: symbols, titles, outcomes, and what an incomplete plan says."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from reconciler.manifests.model import ResourceId
-from reconciler.plan.diff import ChangeOp, FieldChange, redact
 from reconciler.plan.model import Action, ActionKind, Outcome, Plan
-from reconciler.secrets.value import REDACTED, Secret
 
 SYMBOL = {
     ActionKind.CREATE: "+",
@@ -22,31 +18,6 @@ SYMBOL = {
     ActionKind.UNCHANGED: "=",
     ActionKind.SKIPPED: "o",
 }
-OP_SYMBOL = {ChangeOp.ADDED: "+", ChangeOp.REMOVED: "-", ChangeOp.CHANGED: "~"}
-MAX_VALUE = 200
-
-
-def show(value: Any, *, limit: int | None = MAX_VALUE) -> str:
-    """A value as one line: JSON, secrets as `(sensitive)`, cut at `limit` characters."""
-    if isinstance(value, Secret) or value == REDACTED:
-        return REDACTED
-    text = json.dumps(redact(value), ensure_ascii=False, separators=(", ", ": "))
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return text
-
-
-def change_lines(change: FieldChange) -> list[str]:
-    """A field change as lines: `~ path: old -> new`, or a header and a unified diff for long text."""
-    path = change.path_text or "(whole object)"
-    text = change.text_diff()
-    if text is not None:
-        return [f"~ {path}:", *("    " + line for line in text.splitlines())]
-    if change.op is ChangeOp.ADDED:
-        return [f"+ {path}: {show(change.shown_new())}"]
-    if change.op is ChangeOp.REMOVED:
-        return [f"- {path}: {show(change.shown_old())}"]
-    return [f"~ {path}: {show(change.shown_old())} -> {show(change.shown_new())}"]
 
 
 def title(action: Action) -> str:

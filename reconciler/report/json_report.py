@@ -7,16 +7,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from reconciler.manifests.model import format_field_path
 from reconciler.plan.diff import FieldChange
 from reconciler.plan.model import Action, Outcome, Plan
-from reconciler.report.common import (
-    NotRead,
-    OutcomeCounts,
-    outcome_summary,
-    outcomes_by_action,
-    show,
-    summary_text,
-)
+from reconciler.report.changes import show
+from reconciler.report.common import NotRead, OutcomeCounts, outcome_summary, outcomes_by_action, summary_text
 from reconciler.secrets.redaction import default_redactor
 from reconciler.secrets.value import REDACTED
 from reconciler.textsafe import json_text
@@ -95,7 +90,7 @@ def _change(change: FieldChange) -> dict[str, Any]:
     # config map that holds the same string, say). Whatever the output hides is flagged sensitive.
     shown = json.dumps([old, new], ensure_ascii=False)
     sensitive = change.sensitive or default_redactor().scrub(shown) != shown
-    return {
+    out = {
         "op": str(change.op),
         "path": change.path_text,
         "old": old,
@@ -104,9 +99,13 @@ def _change(change: FieldChange) -> dict[str, Any]:
         "diff": None if sensitive else change.text_diff(),
         "position": str(change.position) if change.position else None,
     }
+    if change.filled_in is not None:  # a creation: what the manifest writes, and what we fill in
+        out["written"] = change.written
+        out["filledIn"] = sorted(format_field_path((*change.path, *hole)) for hole in change.filled_in)
+    return out
 
 
 def _value(value: Any) -> Any:
     if value == REDACTED:
         return REDACTED
-    return json.loads(show(value, limit=None))
+    return json.loads(show(value))

@@ -12,9 +12,9 @@ import re
 from collections.abc import Sequence
 
 from reconciler.plan.model import Action, ActionKind, Outcome, Plan
+from reconciler.report.changes import action_lines
 from reconciler.report.common import (
     NotRead,
-    change_lines,
     incomplete_line,
     no_changes,
     outcome_summary,
@@ -81,12 +81,13 @@ def render_markdown(
         if not action.changes:
             continue
         count = len(action.changes)
-        diff = [_diff_line(line) for change in action.changes for line in change_lines(change)]
+        diff = [_diff_line(line) for line in action_lines(action, verbose=verbose)]
         lines += [
             "",
             "<details>",
             f"<summary><code>{_html(printable(title(action)))}</code> "
-            f"({count} change{'s' if count != 1 else ''})</summary>",
+            f"({count} {'field' if action.kind is ActionKind.CREATE else 'change'}{'s' if count != 1 else ''})"
+            "</summary>",
             "",
             *fenced(diff, "diff"),
             "",

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconciler.plan.model import ActionKind, Outcome, Plan
+from reconciler.report.changes import action_lines
 from reconciler.report.common import (
     NotRead,
-    change_lines,
     incomplete_line,
     no_changes,
     outcome_summary,
@@ -32,7 +32,7 @@ _COLOUR = {
     ActionKind.UNCHANGED: "\x1b[2m",
     ActionKind.SKIPPED: "\x1b[2m",
 }
-_LINE_COLOUR = {"+": "\x1b[32m", "-": "\x1b[31m", "~": "\x1b[33m", "@": "\x1b[36m"}
+_LINE_COLOUR = {"+": "\x1b[32m", "-": "\x1b[31m", "~": "\x1b[33m", "@": "\x1b[36m", "#": "\x1b[2m"}
 _RESET = "\x1b[0m"
 
 
@@ -68,10 +68,9 @@ def render_text(
             lines.append(f"      # {printable(action.reason)}")
         if action.position is not None:
             lines.append(f"      # at {printable(str(action.position))}")
-        for change in action.changes:
-            for line in map(printable, change_lines(change)):
-                code = _LINE_COLOUR.get(line.strip()[:1], "")
-                lines.append("      " + (paint(line, code) if code else line))
+        for line in map(printable, action_lines(action, verbose=verbose)):
+            code = _LINE_COLOUR.get(line.strip()[:1], "")
+            lines.append("      " + (paint(line, code) if code else line))
         outcome = done.get(index)
         if outcome is not None:
             if outcome.interrupted:
