@@ -197,3 +197,27 @@ spec:
       description: free
       security: KEY_LESS
 """
+
+
+def test_a_secret_in_a_value_shown_field_by_field_stays_hidden_in_every_format(
+    capsys: pytest.CaptureFixture[str], repo: Repo, tmp_path: Path
+) -> None:
+    secrets = tmp_path / "secrets" / "default" / "backend"
+    secrets.mkdir(parents=True)
+    (secrets / "token").write_text(CANARY)
+    config = "".join(f"\n            header{i}: value-{i:03d}-" + "v" * 20 for i in range(6))
+    repo.write(
+        "orders.yaml",
+        api_yaml("orders").replace(
+            "            target: https://orders.example.com",
+            "            target: https://orders.example.com"
+            + config
+            + '\n            token: "[[ secret `backend/token` ]]"',
+        ),
+    )
+    flags = ("--secrets-dir", str(tmp_path / "secrets"))
+    for extra in ((), ("--verbose",), ("--output", "markdown"), ("--output", "json")):
+        code, out = _run(capsys, "diff", str(repo.root), *flags, *extra)
+        assert code == 0 and CANARY not in out and CANARY[:12] not in out and CANARY[-10:] not in out
+        if "json" not in extra:
+            assert "+ endpointGroups[0].endpoints[0].configuration.token: (sensitive)" in out
