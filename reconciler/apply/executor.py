@@ -146,11 +146,13 @@ async def _attempt(
         detail = await _apply(action, client, dry_run, clock, owner_id)
     except ApimError as exc:
         _log.warning("apply failed", resource=str(action.resource), action=str(action.kind), error=str(exc))
-        return Outcome(action, ok=False, error=str(exc), conflict=isinstance(exc, ConflictError))
+        conflict = isinstance(exc, ConflictError)
+        return Outcome(action, ok=False, error=str(exc), conflict=conflict, dry_run=dry_run)
     except Exception as exc:  # a bug must fail this action, not the whole sync
         _log.error("apply crashed", resource=str(action.resource), error=f"{type(exc).__name__}: {exc}")
-        return Outcome(action, ok=False, error=f"unexpected error ({type(exc).__name__}); see the log")
-    return Outcome(action, ok=True, detail=detail)
+        error = f"unexpected error ({type(exc).__name__}); see the log"
+        return Outcome(action, ok=False, error=error, dry_run=dry_run)
+    return Outcome(action, ok=True, detail=detail, dry_run=dry_run)
 
 
 def _held(
@@ -197,7 +199,39 @@ async def _apply(
     if dry_run:
         _raise_severe(response, action)
         return "validated by APIM (dry run): nothing stored"
+    _confirm(response, action, body)
     return None
+
+
+class UnconfirmedWrite(ApimError):
+    """APIM answered a write with a success that does not show the object written (an empty body,
+    `{}`, or another object): nothing says that it was stored, so it is not reported as applied."""
+
+
+def _confirm(response: Any, action: Action, body: Mapping[str, Any]) -> None:
+    """Raise UnconfirmedWrite unless APIM's answer names the object we wrote: our HRID, or, in an
+    answer without one (mAPI v1 import-crd), the id or crossId we expect."""
+    expected = {"hrid": action.hrid, "id": action.remote_id, "crossId": body.get("crossId")}
+    answer = response if isinstance(response, Mapping) else {}
+    named = {k: answer[k] for k in expected if isinstance(answer.get(k), str) and answer[k]}
+    if "hrid" in named:
+        confirmed = named["hrid"] == action.hrid
+    else:
+        confirmed = any(named.get(k) == expected[k] for k in ("id", "crossId") if expected[k])
+    if confirmed:
+        return
+    if named:
+        what = f"with another object ({', '.join(f'{k} {v}' for k, v in named.items())})"
+    elif response is None:
+        what = "without a body"
+    else:
+        what = "with {}" if response == {} else "with an object that names no hrid, id or crossId"
+    raise UnconfirmedWrite(
+        f"APIM answered the write {what}: it is not confirmed (the next sync reads what APIM holds "
+        "and writes again if needed)",
+        method="PUT",
+        path=action.hrid,
+    )
 
 
 async def _check_absent(action: Action, client: ApimClient, owner_id: str | None) -> None:

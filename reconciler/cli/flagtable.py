@@ -109,7 +109,7 @@ def rows(build: Callable[[], argparse.ArgumentParser]) -> list[tuple[list[str], 
     merged: dict[Row, list[str]] = {}
     for command, sub in commands(parser).items():
         for action in sub._actions:
-            if isinstance(action, argparse._HelpAction):
+            if isinstance(action, argparse._HelpAction) or action.help == argparse.SUPPRESS:
                 continue
             if not action.option_strings and not _env(action):
                 continue  # positional arguments are described with each command

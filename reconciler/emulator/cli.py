@@ -89,7 +89,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="'METHOD PATH-GLOB=ACTION[:RATE|COUNT]'",
         help="inject a fault, repeatable. ACTION is an HTTP status (500, 503, 429 with Retry-After...), "
-        "'reset' (TCP reset) or 'hang' (never answer); RATE (0<x<1) fails that share of matching requests, "
+        "'reset' (TCP reset), 'hang' (never answer), 'empty' (200 {}) or 'nocontent' (204), neither "
+        "of which stores anything; RATE (0<x<1) fails that share of matching requests, "
         "COUNT (integer >= 1) the first N; e.g. --fault 'PUT */apis=503:0.1' --fault 'GET *=reset:2'",
     )
     parser.add_argument(

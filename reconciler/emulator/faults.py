@@ -5,8 +5,11 @@ A fault is ``METHOD PATH-GLOB=ACTION[:TRIGGER]``, e.g. ``PUT */apis=503:0.1``:
 * ``METHOD`` is an HTTP method or ``*``; ``PATH-GLOB`` is an :mod:`fnmatch` pattern matched against the
   request path without its query string (``*`` also crosses ``/``).
 * ``ACTION`` is an HTTP status (``500``, ``503``, ``429``... sent with an ``HttpError`` body; 429 and 503
-  also carry ``Retry-After``), ``reset`` (the TCP connection is aborted with a RST, no response), or
-  ``hang`` (no response until the client gives up and closes the connection).
+  also carry ``Retry-After``), ``reset`` (the TCP connection is aborted with a RST, no response),
+  ``hang`` (no response until the client gives up and closes the connection), ``empty`` (``200`` with
+  the body ``{}``) or ``nocontent`` (``204``, no body): a success that does not show the object, as a
+  proxy or a broken server may answer, to check that the client does not take it for a confirmation.
+  The request is not processed: nothing is stored.
 * ``TRIGGER`` is a rate ``0 < x < 1`` (each matching request fails with that probability) or a count
   ``N >= 1`` (the first N matching requests fail, then the fault is spent). Omitted: every match fails.
 
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 _STATUS = re.compile(r"^[1-5][0-9][0-9]$")
-ACTIONS_NON_STATUS = ("reset", "hang")
+ACTIONS_NON_STATUS = ("reset", "hang", "empty", "nocontent")
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,10 @@ class Fault:
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS_NON_STATUS and not _STATUS.match(self.action):
-            raise ValueError(f"fault action must be an HTTP status, 'reset' or 'hang', not {self.action!r}")
+            raise ValueError(
+                "fault action must be an HTTP status, 'reset', 'hang', 'empty' or 'nocontent', "
+                f"not {self.action!r}"
+            )
         if self.rate is not None and self.count is not None:
             raise ValueError("a fault has either a rate or a count, not both")
         if self.rate is not None and not 0 < self.rate < 1:
@@ -51,7 +57,7 @@ class Fault:
 
     @property
     def status(self) -> int | None:
-        """The HTTP status to answer with, or ``None`` for ``reset``/``hang``."""
+        """The HTTP status of an error to answer with, or ``None`` for the other actions."""
         return int(self.action) if _STATUS.match(self.action) else None
 
     @classmethod

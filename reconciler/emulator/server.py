@@ -357,6 +357,10 @@ class EmulatorServer:
     async def _apply_fault(self, fault: Fault, reader: asyncio.StreamReader) -> Response | None:
         if fault.action == "reset":
             raise _Reset
+        if fault.action == "empty":
+            return Response.json(200, {})
+        if fault.action == "nocontent":
+            return Response.empty(204)
         if fault.action == "hang":
             # Wait until the client gives up (EOF) or the server stops; never answer.
             with contextlib.suppress(asyncio.TimeoutError, ConnectionError):

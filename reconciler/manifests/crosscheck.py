@@ -41,8 +41,12 @@ def cross_check(resources: Sequence[Resource]) -> list[Problem]:
     return [problem for check in checks for problem in check(resources)]
 
 
-def _error(message: str, resource: Resource, path: FieldPath = ()) -> Problem:
-    return Problem(Severity.ERROR, message, resource.positions.of(path), resource.id, path)
+def _error(
+    message: str, resource: Resource, path: FieldPath = (), involves: Resource | None = None
+) -> Problem:
+    """An error at `resource`; `involves`: the other resource of a clash, which is not OK either."""
+    others = (involves.id,) if involves is not None and involves.id != resource.id else ()
+    return Problem(Severity.ERROR, message, resource.positions.of(path), resource.id, path, others)
 
 
 def _duplicate_identities(resources: Sequence[Resource]) -> Iterator[Problem]:
@@ -114,6 +118,7 @@ def _colliding_hrids(resources: Sequence[Resource]) -> Iterator[Problem]:
                 "APIM would see them as one resource",
                 resource,
                 ("metadata", "name"),
+                involves=other,
             )
 
 
@@ -171,6 +176,7 @@ def _clashing_listener_paths(resources: Sequence[Resource]) -> Iterator[Problem]
                     "management context",
                     resource,
                     field,
+                    involves=owner,
                 )
 
 

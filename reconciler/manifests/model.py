@@ -95,6 +95,14 @@ class Problem:
     position: Position | None = None
     resource: ResourceId | None = None
     field: FieldPath = ()
+    involves: tuple[ResourceId, ...] = ()
+    """Other resources that the problem is about as much as `resource` (the first of two that claim one
+    path or one HRID): none of them is OK while it stands."""
+
+    @property
+    def resources(self) -> tuple[ResourceId, ...]:
+        """Every resource this problem concerns."""
+        return ((self.resource,) if self.resource is not None else ()) + self.involves
 
     def sort_key(self) -> tuple[str, int, int, str]:
         pos = self.position
@@ -172,6 +180,15 @@ class Positions:
             if found is not None:
                 return self._position(self._spots[found])
         return self.document
+
+    def has(self, path: FieldPath) -> bool:
+        """Whether the document writes this very field (not only one of its ancestors)."""
+        return path in self._shape.index
+
+    @property
+    def knows_paths(self) -> bool:
+        """False for positions made without the document's fields (a resource built in code)."""
+        return bool(self._shape.paths)
 
     @property
     def by_path(self) -> dict[FieldPath, Position]:
@@ -284,6 +301,11 @@ class ManifestSet:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def with_errors(self) -> frozenset[ResourceId]:
+        """The resources that an error concerns, cross-file errors included: none of them is OK."""
+        return frozenset(r for p in self.errors for r in p.resources)
 
     def of_kind(self, kind: str) -> tuple[Resource, ...]:
         return tuple(r for r in self.resources if r.kind == kind)

@@ -81,13 +81,16 @@ def validate_body(
     """Every schema problem of one document of `kind`, each at the line of its field."""
     if _screen(kind).is_valid(body):
         return []
-    problems = []
-    for error in _validator(kind).iter_errors(body):
+    validator = _validator(kind)
+    problems: list[Problem] = []
+    for error in validator.iter_errors(body):
         for leaf in _leaves(error):
             if _is_template_standing_in(leaf):
                 continue
-            path, message = _describe(leaf)
-            problems.append(Problem(Severity.ERROR, message, positions.of(path), resource, path))
+            path, message = describe_error(leaf, validator)
+            problem = Problem(Severity.ERROR, message, positions.of(path), resource, path)
+            if problem not in problems:  # jsonschema reports `required` once per missing field
+                problems.append(problem)
     return problems
 
 
@@ -106,14 +109,16 @@ def validate_resolved(
     """
     if _screen(kind).is_valid(body):
         return []
-    problems = []
+    problems: list[Problem] = []
     for error in _validator(kind).iter_errors(body):
         for leaf in _leaves(error):
             path: FieldPath = tuple(leaf.absolute_path)
             template = _written_at(written, path[1:]) if path[:1] == ("spec",) else None
             subject = f"the value of {template}" if template else "the resolved value (not shown)"
             message = f"after resolving templates: {subject} {_expectation(leaf)}"
-            problems.append(Problem(Severity.ERROR, message, positions.of(path), resource, path))
+            problem = Problem(Severity.ERROR, message, positions.of(path), resource, path)
+            if problem not in problems:
+                problems.append(problem)
     return problems
 
 
@@ -160,13 +165,141 @@ def _expectation(error: ValidationError) -> str:
 
 
 def _leaves(error: ValidationError) -> Iterator[ValidationError]:
-    """For anyOf/oneOf, the sub-error that best explains the failure rather than 'is not valid under'."""
-    if error.context:
+    """The errors to explain: an anyOf/oneOf whose alternatives all fail on the same field (a deeper
+    anyOf, say) is explained by its best sub-error; any other is explained whole (`_alternatives`)."""
+    if error.context and error.validator in ("anyOf", "oneOf"):
         best = best_match(error.context)
-        if best is not None and best.validator not in ("anyOf", "oneOf"):
+        deeper = best is not None and len(best.absolute_path) > len(error.absolute_path)
+        if deeper and best.validator not in ("anyOf", "oneOf") and _all_alternatives_agree(error):
             yield best
             return
     yield error
+
+
+def _all_alternatives_agree(error: ValidationError) -> bool:
+    """Whether every alternative fails at one and the same place (then that place is the problem)."""
+    places = {tuple(e.absolute_path) for e in error.context or ()}
+    return len(places) == 1
+
+
+def describe_error(error: ValidationError, validator: Draft202012Validator) -> tuple[FieldPath, str]:
+    """Where an error is, and what it means in the user's words (`validator` made it: sub-schemas of
+    alternatives are checked with it to find the closest one)."""
+    return _alternatives(error, validator) or _describe(error)
+
+
+def _alternatives(error: ValidationError, validator: Draft202012Validator) -> tuple[FieldPath, str] | None:
+    """anyOf/oneOf and `not: {required: [...]}` in words: which alternatives exist, and which one the
+    document almost matches (the one with the fewest errors); None for any other error."""
+    path: FieldPath = tuple(error.absolute_path)
+    instance: Any = error.instance
+    options: Any = error.validator_value
+    if error.validator == "not" and isinstance(options, dict) and set(options) == {"required"}:
+        return path, _exclusive(error, validator, [str(k) for k in options["required"]])
+    if error.validator not in ("anyOf", "oneOf") or not isinstance(options, list):
+        return None
+    names = [_option_name(option, i) for i, option in enumerate(options)]
+    listed = _or([f"{n}" for n in names])
+    if error.validator == "oneOf" and not error.context:
+        return path, f"matches more than one of the alternatives {listed}: it must match exactly one"
+    fields = [_only_required(option) for option in options]
+    if all(fields) and isinstance(instance, dict):
+        wanted = "exactly one" if error.validator == "oneOf" else "one"
+        return path, f"needs {wanted} of the fields {_or([repr(f) for f in fields if f])}; none is set"
+    failures: dict[int, list[ValidationError]] = {}
+    for sub in error.context or ():
+        failures.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
+    # Fewest errors first; between equals, the one that knows most of the fields the document has.
+    closest = min(
+        range(len(options)),
+        key=lambda i: (len(failures.get(i, [])), -_known_fields(validator, options[i], instance), i),
+    )
+    why = [_describe(e) for e in failures.get(closest, [])]
+    where = "; ".join(f"{format_path(p[len(path) :])}{m}" for p, m in why[:3])
+    return path, f"matches none of the alternatives {listed}; closest is {names[closest]}: {where}"
+
+
+def _exclusive(error: ValidationError, validator: Draft202012Validator, keys: list[str]) -> str:
+    """`app` and `oauth` both set where only one may be: each described, and the closer one named."""
+    instance: Any = error.instance
+    properties: Any = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+    described = [
+        f"{key!r} ({_first_sentence(properties.get(key, {}).get('description'))})"
+        if isinstance(properties.get(key), dict) and properties[key].get("description")
+        else repr(key)
+        for key in keys
+    ]
+    text = f"{_and([repr(k) for k in keys])} cannot be set together: choose {_or(described)}"
+    if not isinstance(instance, dict):
+        return text
+    if len(keys) != 2:
+        return text
+    schema: Any = error.schema
+    left = {
+        keep: sum(1 for _ in validator.descend({k: v for k, v in instance.items() if k != drop}, schema))
+        for keep, drop in (keys, keys[::-1])
+    }
+    if left[keys[0]] == left[keys[1]]:
+        return text
+    keep = min(keys, key=lambda k: left[k])
+    drop = next(k for k in keys if k != keep)
+    return f"{text}; the document is closest to {keep!r} alone (remove {drop!r})"
+
+
+def _known_fields(validator: Draft202012Validator, option: Any, instance: Any) -> int:
+    """How many fields of `instance` the alternative `option` defines (its local `$ref` followed)."""
+    for _ in range(8):  # a chain of references, bounded
+        ref = option.get("$ref") if isinstance(option, dict) else None
+        if not isinstance(ref, str) or not ref.startswith("#/"):
+            break
+        option = validator.schema
+        for part in ref[2:].split("/"):
+            option = option.get(part, {}) if isinstance(option, dict) else {}
+    properties = option.get("properties") if isinstance(option, dict) else None
+    if not isinstance(properties, dict) or not isinstance(instance, dict):
+        return 0
+    return sum(1 for key in instance if key in properties)
+
+
+def _option_name(option: Any, index: int) -> str:
+    if isinstance(option, dict):
+        if isinstance(option.get("title"), str):
+            return repr(option["title"])
+        if isinstance(option.get("$ref"), str):
+            return repr(option["$ref"].rsplit("/", 1)[-1])
+        required = option.get("required")
+        if isinstance(required, list) and required:
+            return "with " + _and([repr(r) for r in required])
+        if "const" in option:
+            return json.dumps(option["const"])
+        if isinstance(option.get("type"), str | list):
+            return _type_name(option["type"])
+    return f"alternative {index + 1}"
+
+
+def _only_required(option: Any) -> str | None:
+    """The one field an alternative asks for, when that is all it asks."""
+    if isinstance(option, dict) and set(option) == {"required"} and len(option["required"]) == 1:
+        return str(option["required"][0])
+    return None
+
+
+def _first_sentence(text: Any) -> str:
+    return str(text).split(". ")[0].rstrip(".")
+
+
+def format_path(path: FieldPath) -> str:
+    """A path relative to the reported field, as a prefix: `plans.Free.`, or nothing."""
+    text = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+    return f"{text}: " if text else ""
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _or(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
 def _is_template_standing_in(error: ValidationError) -> bool:
@@ -193,8 +326,10 @@ def _describe(error: ValidationError) -> tuple[FieldPath, str]:
             return (*path, field), f"unknown field {field!r}{others}{suggestion}"
     if error.validator == "required" and isinstance(error.instance, dict):
         missing = [key for key in expected if key not in error.instance]
-        if missing:
+        if len(missing) == 1:
             return path, f"missing required field {missing[0]!r}"
+        if missing:
+            return path, f"missing required fields {_and([repr(m) for m in missing])}"
     if error.validator == "enum":
         allowed_values = ", ".join(json.dumps(v) for v in expected)
         return path, f"{json.dumps(error.instance)} is not one of {allowed_values}"

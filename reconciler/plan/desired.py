@@ -30,7 +30,14 @@ from reconciler.plan import ids
 from reconciler.plan.canonical import spec_hash
 from reconciler.plan.defaults import GKO_DEFAULTS, apply_rules
 from reconciler.plan.kinds import MANAGED_KINDS, RemoteKind, remote_kind
-from reconciler.plan.normalise import APP_ECHOED, V4_ECHOED, comparable, hashable, hide_ownership
+from reconciler.plan.normalise import (
+    APP_ECHOED,
+    V4_ECHOED,
+    collection_identity,
+    comparable,
+    hashable,
+    hide_ownership,
+)
 from reconciler.plan.ownership import sensitive_fingerprints
 from reconciler.secrets.value import Secret
 
@@ -54,6 +61,8 @@ _NOT_SENT = {
 _APP_ACCEPTED = (APP_ECHOED - {"hrid"}) | {"notifyMembers"}
 _PLAN_DERIVED = frozenset(("id", "crossId", "hrid", "definitionVersion", "order"))
 _PAGE_DERIVED = frozenset(("id", "crossId", "hrid", "api", "parentId", "order", "parent"))
+_RENAMED = {"generalConditionsHrid": "generalConditions", "parentHrid": "parent"}
+"""Fields of a plan or page that the body names otherwise than the manifest (see `_plan`, `_page`)."""
 # A context that names no organization or environment reaches APIM's default ones, whose ids are
 # `DEFAULT` (as reconciler/apim/endpoints.py addresses them): the ids APIM derives start from those.
 _DEFAULT_ID = "DEFAULT"
@@ -91,6 +100,40 @@ class DesiredResource:
         if self.positions is None:
             return self.position
         return self.positions.of(("spec", *self._manifest_path(path)))
+
+    def was_written(self, path: FieldPath) -> bool:
+        """Whether the manifest writes the field at `path` (in the comparable form of the body): one
+        that it does not was derived (an HRID, an id) or defaulted (GKO's CRD defaults) by us. True
+        when that cannot be told (positions unknown, an item of a keyed list not found)."""
+        if self.positions is None or not self.positions.knows_paths:
+            return True
+        candidates = self._written_paths(path)
+        return candidates is None or any(self.positions.has(("spec", *c)) for c in candidates)
+
+    def _written_paths(self, path: FieldPath) -> list[FieldPath] | None:
+        """The manifest paths that may hold the field at `path`; None when the item is not found."""
+        if len(path) < 2:
+            return [path]
+        head, key, rest = path[0], path[1], path[2:]
+        if head in self.keys and isinstance(key, str):
+            written_key = self.keys[str(head)].get(key)
+            if written_key is None:
+                return None
+            renamed = _RENAMED.get(rest[0]) if rest and isinstance(rest[0], str) else None
+            paths: list[FieldPath] = [(head, written_key, *rest)]
+            return [*paths, (head, written_key, renamed, *rest[1:])] if renamed else paths
+        if head in ("metadata", "members") or (head == "plans" and self.kind == API_DEFINITION):
+            items = self.body.get(str(head))
+            index = next(
+                (
+                    i
+                    for i, item in enumerate(items if isinstance(items, list) else ())
+                    if collection_identity(self.kind, str(head), item) == key
+                ),
+                None,
+            )
+            return None if index is None else [(head, index, *rest)]
+        return [path]
 
     def _manifest_path(self, path: FieldPath) -> FieldPath:
         if not path or path[0] == "hrid":

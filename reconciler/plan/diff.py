@@ -37,6 +37,14 @@ class FieldChange:
     sensitive: bool = False
     position: Position | None = field(default=None, compare=False)
     """Where the field is written in the manifest (its nearest written ancestor), when known."""
+    filled_in: frozenset[FieldPath] | None = field(default=None, compare=False)
+    """For a creation: the paths inside the new value (relative to `path`; `()` for all of it) that
+    the manifest does not write, the reconciler did (derived ids, GKO's defaults). None: not told."""
+
+    @property
+    def written(self) -> bool:
+        """False when the reconciler set the whole field: the manifest does not write it."""
+        return self.filled_in is None or () not in self.filled_in
 
     @property
     def path_text(self) -> str:

@@ -153,3 +153,6 @@ class Outcome:
     detail: str | None = None
     """What happened, when it is not simply "applied" (a deletion that found nothing: "already gone")."""
     interrupted: bool = False  # not run, or cut off in flight, because the sync was stopped
+    dry_run: bool = False
+    """Sent with `dryRun=true` (`diff --server-side`), or, for a deletion, not sent at all: whatever
+    APIM answered, nothing was stored, so it is never reported as applied."""

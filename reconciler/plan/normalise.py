@@ -420,6 +420,20 @@ def _key_collections(kind: str, body: dict[str, JSON]) -> None:
         body["plans"] = _keyed(body["plans"], lambda i: i.get("name") or i.get("id"))
 
 
+def collection_identity(kind: str, field: str, item: JSON) -> str | None:
+    """The key under which `_key_collections` files an item of the list `field` (None: not keyed)."""
+    if not isinstance(item, Mapping):
+        return None
+    if field == "metadata":
+        return _metadata_identity(item)
+    if field == "members":
+        return _member_identity(item)
+    if field == "plans" and kind == API_DEFINITION:
+        identity = item.get("name") or item.get("id")
+        return identity if isinstance(identity, str) else None
+    return None
+
+
 def _metadata_identity(item: Mapping[str, JSON]) -> str | None:
     key = item.get("key")
     if isinstance(key, str) and key:

@@ -17,11 +17,17 @@ read (docs/plan.md) is what catches any drift whatever the records say.
 `sensitive` lists fingerprints of the fields that held secret values when the object was written,
 so that a report can mask the value APIM still holds after the secret is removed from git.
 
+`view` (`vh`) is a short digest of what APIM should hold once the write is done (the comparable
+form of the body, see `applied_view`): a later sync that reads the object tells from it whether
+anybody else changed what we manage since, whatever APIM's `updatedAt` says. Without it (records of
+earlier versions) a report can only say that APIM's clock moved.
+
 The value is compact JSON, for example::
 
     {"v":2,"owner":"apim-reconciler","kind":"ApiV4Definition","namespace":"default","name":"my-api",
      "context":"default/ctx","hrid":"default-my-api","id":"0b7c...","commit":"3f2a...","ct":1795000000,
-     "hash":"sha256:...","appliedAt":"2026-11-23T11:00:00.000Z","s":["1a2b3c4d"],"sig":"9f..."}
+     "hash":"sha256:...","appliedAt":"2026-11-23T11:00:00.000Z","s":["1a2b3c4d"],
+     "vh":"5e0c...","sig":"9f..."}
 
 `ct` is when `commit` was committed (git sources): a sync of a commit committed earlier than the
 one an object was last written from is a rollback, and is refused unless asked for.
@@ -41,6 +47,7 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler.manifests.model import FieldPath, ResourceId
+from reconciler.plan.canonical import canonical_json
 
 OWNERSHIP_KEY = "apim-reconciler"
 """The metadata key of the record, on every object we manage."""
@@ -76,6 +83,8 @@ class OwnershipRecord:
     """`path_fingerprint`s of the fields that held secret values in what was applied."""
     commit_time: datetime | None = None
     """When `commit` was committed (git sources), to the second: what tells a rollback."""
+    view: str | None = None
+    """`view_digest` of what APIM holds right after this write (None in records of earlier versions)."""
     version: int = RECORD_VERSION
 
     def belongs_to(self, context: ResourceId) -> bool:
@@ -112,6 +121,8 @@ class OwnershipRecord:
         payload.update(hash=self.spec_hash, appliedAt=format_instant(self.applied_at))
         if self.sensitive:
             payload["s"] = sorted(self.sensitive)
+        if self.view is not None:
+            payload["vh"] = self.view
         return payload
 
     def to_value(self) -> str:
@@ -241,6 +252,7 @@ def parse_record(value: JSON, our_owner: str) -> ParsedRecord:
         if isinstance(sensitive, list)
         else frozenset(),
         commit_time=_epoch(data.get("ct")),
+        view=_text(data.get("vh")),
         version=version,
     )
     ownership = Ownership.OURS if record.owner == our_owner else Ownership.FOREIGN
@@ -290,6 +302,24 @@ def with_record(body: Mapping[str, JSON], record: OwnershipRecord) -> dict[str, 
         if not (isinstance(m, Mapping) and m.get("key") == OWNERSHIP_KEY)
     ]
     return {**body, "metadata": [*metadata, record.metadata_entry()]}
+
+
+def view_digest(comparable_body: JSON) -> str:
+    """A short digest of the comparable form of a body (`normalise.comparable`): equal for two bodies
+    that no diff tells apart. Numbers are compared as values (APIM may echo `1` as `1.0`); secret
+    values go in, as into the spec hash, and only a digest comes out."""
+    text = canonical_json(_numbers_as_values(comparable_body))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _numbers_as_values(value: JSON) -> JSON:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: _numbers_as_values(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_numbers_as_values(v) for v in value]
+    return value
 
 
 def sensitive_fingerprints(paths: Iterable[FieldPath]) -> frozenset[str]:

@@ -50,6 +50,7 @@ from reconciler.plan.ownership import (
     OwnershipRecord,
     ParsedRecord,
     format_instant,
+    view_digest,
 )
 from reconciler.plan.state import FullStates, ReadRequest, RemoteSummary
 from reconciler.secrets.value import Secret
@@ -382,10 +383,16 @@ def _choose(pair: _Pair, full_states: FullStates, options: PlanOptions, placemen
         return _with(base, ActionKind.UPDATE, reason + unread, changes, d, record)
     if ours.spec_hash != d.spec_hash:
         # The listing shows what was applied, which differs from a changed manifest by definition:
-        # only APIM's own clock can say that somebody else wrote in between.
+        # what APIM holds is compared with what we last wrote (the record's view), and only when that
+        # cannot be done is APIM's clock mentioned, as what it is: a hint, not a finding.
         reason = "manifest changed since last apply"
-        if _touched(summary, parsed, options) and since:
-            reason += f"; APIM was also modified{since} and those edits are overwritten"
+        edited = _edited_since_apply(d.kind, actual, ours)
+        if edited:
+            reason += (
+                f"; APIM was also modified{since or ' since last apply'}, and those edits are overwritten"
+            )
+        elif edited is None and _touched(summary, parsed, options) and since:
+            reason += f"; {_clock_hint(summary, ours)}, so it may have been edited there too: whatever differs is overwritten"
         if actual is not None and not changes:
             reason += " (only fields that APIM does not echo)"
         return _with(base, ActionKind.UPDATE, reason + unread, changes, d, record)
@@ -405,8 +412,11 @@ def _choose(pair: _Pair, full_states: FullStates, options: PlanOptions, placemen
             record,
         )
     if not changes:
-        why = "no managed field differs" + (f" (touched in APIM{since})" if touched and since else "")
-        return _with(base, ActionKind.UNCHANGED, why)
+        return _with(
+            base,
+            ActionKind.UNCHANGED,
+            "no managed field differs" + _why_read(summary, parsed, d.body, options),
+        )
     if options.revert_drift:
         return _with(base, ActionKind.DRIFTED, f"modified in APIM{since}; reverting", changes, d, record)
     return _with(
@@ -443,7 +453,7 @@ def _record_too_long(record: OwnershipRecord, options: PlanOptions) -> str | Non
     """Why the record cannot be written (over the JDBC metadata limit), or None."""
     if options.now is None:
         return None
-    length = len(record.stamped(options.now).to_value())
+    length = len(replace(record, view="0" * 16).stamped(options.now).to_value())  # the view as written
     if length <= MAX_RECORD_LENGTH:
         return None
     return (
@@ -629,7 +639,10 @@ class CreationChanges(Sequence[FieldChange]):
 
     def _changes(self) -> tuple[FieldChange, ...]:
         d = self._desired
-        return diff(hashable(d.kind, d.body), {}, locate=d.position_of)
+        return tuple(
+            replace(c, filled_in=_filled_in(d, c.path, c.new))
+            for c in diff(hashable(d.kind, d.body), {}, locate=d.position_of)
+        )
 
     @overload
     def __getitem__(self, index: int) -> FieldChange: ...
@@ -658,6 +671,56 @@ class CreationChanges(Sequence[FieldChange]):
         return f"CreationChanges({self._desired.id})"
 
 
+def _edited_since_apply(kind: str, actual: Mapping[str, JSON] | None, record: OwnershipRecord) -> bool | None:
+    """Whether what APIM holds differs from what we last wrote; None when that cannot be told (the
+    object was not read, or its record is from a version that kept no view)."""
+    if actual is None or record.view is None:
+        return None
+    return view_digest(comparable(kind, actual)) != record.view
+
+
+def _why_read(
+    summary: RemoteSummary, parsed: ParsedRecord, body: Mapping[str, JSON], options: PlanOptions
+) -> str:
+    """Why an object that turned out unchanged was read, in facts (APIM's clock, the listing), never as
+    an edit: nothing that we manage differs, whoever touched it."""
+    record = parsed.record
+    if _touched(summary, parsed, options) and record and summary.updated_at and record.applied_at:
+        return f" (read because {_clock_hint(summary, record)})"
+    if _listing_disagrees(summary, body):
+        return " (read because the listing differed from the manifest)"
+    return ""
+
+
+def _filled_in(desired: DesiredResource, path: FieldPath, value: JSON) -> frozenset[FieldPath]:
+    """The topmost paths under `path` (relative to it) that the manifest does not write."""
+    if not desired.was_written(path):
+        return frozenset({()})
+    found: set[FieldPath] = set()
+
+    def walk(node: JSON, relative: FieldPath) -> None:
+        children = (
+            node.items() if isinstance(node, Mapping) else enumerate(node) if isinstance(node, list) else ()
+        )
+        for key, child in children:
+            sub = (*relative, key)
+            if desired.was_written((*path, *sub)):
+                walk(child, sub)
+            else:
+                found.add(sub)
+
+    walk(value, ())
+    return frozenset(found)
+
+
+def _clock_hint(summary: RemoteSummary, record: OwnershipRecord) -> str:
+    assert summary.updated_at and record.applied_at  # callers check both (type narrowing)  # nosec B101
+    return (
+        f"APIM's updatedAt {format_instant(summary.updated_at)} is later than the last apply at "
+        f"{format_instant(record.applied_at)}"
+    )
+
+
 def _since(summary: RemoteSummary, record: OwnershipRecord) -> str:
     if summary.updated_at is None or record.applied_at is None:
         return ""
@@ -674,13 +737,17 @@ def _with(
     desired: DesiredResource | None = None,
     record: OwnershipRecord | None = None,
 ) -> Action:
+    if desired is None or record is None:
+        return replace(base, kind=kind, reason=reason, changes=changes, body=None, record=None)
+    # What APIM will hold once written, so that a later sync can tell whether anybody else changed it.
+    view = view_digest(comparable(desired.kind, desired.body))
     return replace(
         base,
         kind=kind,
         reason=reason,
         changes=changes,
-        body=desired.body if desired is not None else None,
-        record=record if desired is not None else None,
+        body=desired.body,
+        record=replace(record, view=view),
     )
 
 

@@ -7,8 +7,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from reconciler.manifests.model import format_field_path
+from reconciler.plan.diff import FieldChange
 from reconciler.plan.model import Action, Outcome, Plan
-from reconciler.report.common import outcome_summary, outcomes_by_action, show
+from reconciler.report.changes import show
+from reconciler.report.common import NotRead, OutcomeCounts, outcome_summary, outcomes_by_action, summary_text
 from reconciler.secrets.redaction import default_redactor
 from reconciler.secrets.value import REDACTED
 from reconciler.textsafe import json_text
@@ -16,30 +19,36 @@ from reconciler.textsafe import json_text
 VERSION = 1
 
 
-def report_data(plan: Plan, outcomes: Sequence[Outcome] | None = None) -> dict[str, Any]:
-    """The report as plain data (what `render_json` serialises)."""
+def report_data(
+    plan: Plan, outcomes: Sequence[Outcome] | None = None, *, not_read: Sequence[NotRead] = ()
+) -> dict[str, Any]:
+    """The report as plain data (what `render_json` serialises). `not_read`: the contexts the run
+    could not read, whose absence makes the plan incomplete (and an error)."""
     done = outcomes_by_action(plan.actions, outcomes)
     counts = plan.counts()
     data: dict[str, Any] = {
         "version": VERSION,
         "summary": {
             **counts,
-            "text": plan.summary(),
+            "text": summary_text(plan, not_read),
             "hasChanges": plan.has_changes,
-            "hasErrors": plan.has_errors,
+            "hasErrors": plan.has_errors or bool(not_read),
+            "complete": not not_read,
+            "notRead": [{"context": str(n.context), "file": n.file} for n in not_read],
         },
         "actions": [_action(a, done.get(i)) for i, a in enumerate(plan.actions)],
     }
     if outcomes is not None:
-        interrupted = sum(1 for o in outcomes if o.interrupted)
-        failed = sum(1 for o in outcomes if not o.ok) - interrupted
+        applied = OutcomeCounts.of(outcomes)
         data["applied"] = {
-            "succeeded": len(outcomes) - failed - interrupted,
-            "failed": failed,
+            "succeeded": applied.succeeded,
+            "failed": applied.failed,
             "text": outcome_summary(outcomes),
         }
-        if interrupted:  # a stopped sync (docs/report-json.md); absent otherwise
-            data["applied"]["interrupted"] = interrupted
+        if applied.interrupted:  # a stopped sync (docs/report-json.md); absent otherwise
+            data["applied"]["interrupted"] = applied.interrupted
+        if applied.dry_run:  # diff --server-side: validated, nothing stored
+            data["applied"].update(dryRun=True, notSent=applied.not_sent)
     return data
 
 
@@ -62,18 +71,7 @@ def _action(action: Action, outcome: Outcome | None) -> dict[str, Any]:
         "remoteId": action.remote_id,
         "reason": action.reason,
         "position": str(action.position) if action.position else None,
-        "changes": [
-            {
-                "op": str(c.op),
-                "path": c.path_text,
-                "old": _value(c.shown_old()),
-                "new": _value(c.shown_new()),
-                "sensitive": c.sensitive,
-                "diff": c.text_diff(),
-                "position": str(c.position) if c.position else None,
-            }
-            for c in action.changes
-        ],
+        "changes": [_change(c) for c in action.changes],
     }
     if action.refused is not None:
         out["refused"] = str(action.refused)
@@ -81,10 +79,33 @@ def _action(action: Action, outcome: Outcome | None) -> dict[str, Any]:
         out["outcome"] = {"ok": outcome.ok, "error": outcome.error, "detail": outcome.detail}
         if outcome.interrupted:
             out["outcome"]["interrupted"] = True
+        if outcome.dry_run:
+            out["outcome"]["dryRun"] = True
+    return out
+
+
+def _change(change: FieldChange) -> dict[str, Any]:
+    old, new = _value(change.shown_old()), _value(change.shown_new())
+    # A value can be hidden without being a Secret: the scrubber finds a known secret value in it (a
+    # config map that holds the same string, say). Whatever the output hides is flagged sensitive.
+    shown = json.dumps([old, new], ensure_ascii=False)
+    sensitive = change.sensitive or default_redactor().scrub(shown) != shown
+    out = {
+        "op": str(change.op),
+        "path": change.path_text,
+        "old": old,
+        "new": new,
+        "sensitive": sensitive,
+        "diff": None if sensitive else change.text_diff(),
+        "position": str(change.position) if change.position else None,
+    }
+    if change.filled_in is not None:  # a creation: what the manifest writes, and what we fill in
+        out["written"] = change.written
+        out["filledIn"] = sorted(format_field_path((*change.path, *hole)) for hole in change.filled_in)
     return out
 
 
 def _value(value: Any) -> Any:
     if value == REDACTED:
         return REDACTED
-    return json.loads(show(value, limit=None))
+    return json.loads(show(value))

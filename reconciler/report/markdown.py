@@ -12,7 +12,16 @@ import re
 from collections.abc import Sequence
 
 from reconciler.plan.model import Action, ActionKind, Outcome, Plan
-from reconciler.report.common import change_lines, outcome_summary, outcomes_by_action, title
+from reconciler.report.changes import action_lines
+from reconciler.report.common import (
+    NotRead,
+    incomplete_line,
+    no_changes,
+    outcome_summary,
+    outcomes_by_action,
+    summary_text,
+    title,
+)
 from reconciler.secrets.redaction import default_redactor
 from reconciler.textsafe import printable
 
@@ -34,15 +43,24 @@ def _result(outcome: Outcome) -> str:
     return f"{'⏹' if outcome.interrupted else '❌'} {cell(outcome.error or '')}"
 
 
-def render_markdown(plan: Plan, outcomes: Sequence[Outcome] | None = None, *, verbose: bool = False) -> str:
+def render_markdown(
+    plan: Plan,
+    outcomes: Sequence[Outcome] | None = None,
+    *,
+    verbose: bool = False,
+    not_read: Sequence[NotRead] = (),
+) -> str:
+    """The plan as a pull-request comment; with `not_read`, it opens by saying the plan is incomplete."""
     done = outcomes_by_action(plan.actions, outcomes)
     shown = [(i, a) for i, a in enumerate(plan.actions) if verbose or a.kind is not ActionKind.UNCHANGED]
-    lines = ["### apim-reconciler plan", "", f"**{plan.summary()}**"]
+    incomplete = incomplete_line(not_read)
+    lines = [f"### ⚠️ {cell(incomplete)}", ""] if incomplete else ["### apim-reconciler plan", ""]
+    lines.append(f"**{cell(summary_text(plan, not_read))}**")
     applied = outcome_summary(outcomes)
     if applied:
         lines += ["", f"**{applied}**"]
     if not shown:
-        lines += ["", "No changes. APIM matches the repository."]
+        lines += ["", no_changes(not_read)]
         return default_redactor().scrub("\n".join(lines) + "\n")
     header = "| Action | Resource | HRID | Context | Reason |"
     rule = "| --- | --- | --- | --- | --- |"
@@ -63,12 +81,13 @@ def render_markdown(plan: Plan, outcomes: Sequence[Outcome] | None = None, *, ve
         if not action.changes:
             continue
         count = len(action.changes)
-        diff = [_diff_line(line) for change in action.changes for line in change_lines(change)]
+        diff = [_diff_line(line) for line in action_lines(action, verbose=verbose)]
         lines += [
             "",
             "<details>",
             f"<summary><code>{_html(printable(title(action)))}</code> "
-            f"({count} change{'s' if count != 1 else ''})</summary>",
+            f"({count} {'field' if action.kind is ActionKind.CREATE else 'change'}{'s' if count != 1 else ''})"
+            "</summary>",
             "",
             *fenced(diff, "diff"),
             "",

@@ -11,7 +11,7 @@ PROBLEMS_JSON_VERSION = 1
 
 
 def summary_line(manifests: ManifestSet) -> str:
-    with_errors = {p.resource for p in manifests.errors if p.resource is not None}
+    with_errors = manifests.with_errors
     ok = sum(1 for r in manifests.resources if r.id not in with_errors)
     errors, warnings = len(manifests.errors), len(manifests.warnings)
     return (
@@ -37,11 +37,12 @@ def problem_json(problem: Problem) -> dict[str, object]:
         "message": problem.message,
         "resource": {"kind": rid.kind, "namespace": rid.namespace, "name": rid.name} if rid else None,
         "field": format_field_path(problem.field) or None,
+        "involves": [{"kind": r.kind, "namespace": r.namespace, "name": r.name} for r in problem.involves],
     }
 
 
 def render_json(manifests: ManifestSet) -> str:
-    with_errors = {p.resource for p in manifests.errors if p.resource is not None}
+    with_errors = manifests.with_errors
     document = {
         "version": PROBLEMS_JSON_VERSION,
         "ok": manifests.ok,

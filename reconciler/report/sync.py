@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.report.common import NotRead
 from reconciler.report.json_report import VERSION, report_data
 from reconciler.report.markdown import fenced
 from reconciler.report.markdown import render_markdown as render_plan_markdown
@@ -48,11 +49,20 @@ def _interruption(result: SyncResult) -> str | None:
     )
 
 
+def not_read(result: SyncResult) -> tuple[NotRead, ...]:
+    """The contexts left out of the plan (not connected, not read), each with its manifest's file."""
+    files = {r.id: r.position.file for r in result.manifests.resources}
+    seen: dict[object, NotRead] = {}
+    for failure in result.failures:
+        seen.setdefault(failure.context, NotRead(failure.context, files.get(failure.context)))
+    return tuple(seen.values())
+
+
 def render_text(result: SyncResult, *, colour: bool = False, verbose: bool = False) -> str:
     if result.plan is None:
         return _not_planned(result) + "\n"
     outcomes = result.outcomes if result.outcomes else None
-    text = render_plan_text(result.plan, outcomes, colour=colour, verbose=verbose)
+    text = render_plan_text(result.plan, outcomes, colour=colour, verbose=verbose, not_read=not_read(result))
     if result.failures:
         text += f"{len(result.failures)} context(s) could not be planned: see the errors above.\n"
     interruption = _interruption(result)
@@ -66,7 +76,10 @@ def render_markdown(result: SyncResult, *, verbose: bool = False) -> str:
     if result.plan is None:
         lines += ["### apim-reconciler plan", "", f"**{_not_planned(result)}**"]
     else:
-        lines.append(render_plan_markdown(result.plan, result.outcomes or None, verbose=verbose).rstrip("\n"))
+        rendered = render_plan_markdown(
+            result.plan, result.outcomes or None, verbose=verbose, not_read=not_read(result)
+        )
+        lines.append(rendered.rstrip("\n"))
     interruption = _interruption(result)
     if interruption:
         lines += ["", f"**{interruption}**"]
@@ -79,7 +92,7 @@ def render_markdown(result: SyncResult, *, verbose: bool = False) -> str:
 def result_data(result: SyncResult) -> dict[str, Any]:
     """The JSON report (docs/report-json.md) with the run's own fields added at the top level."""
     data: dict[str, Any] = (
-        report_data(result.plan, result.outcomes or None)
+        report_data(result.plan, result.outcomes or None, not_read=not_read(result))
         if result.plan is not None
         else {"version": VERSION, "summary": None, "actions": []}
     )

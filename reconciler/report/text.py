@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconciler.plan.model import ActionKind, Outcome, Plan
-from reconciler.report.common import change_lines, outcome_summary, outcomes_by_action, title
+from reconciler.report.changes import action_lines
+from reconciler.report.common import (
+    NotRead,
+    incomplete_line,
+    no_changes,
+    outcome_summary,
+    outcomes_by_action,
+    summary_text,
+    title,
+)
 from reconciler.secrets.redaction import default_redactor
 from reconciler.textsafe import printable
 
@@ -23,14 +32,23 @@ _COLOUR = {
     ActionKind.UNCHANGED: "\x1b[2m",
     ActionKind.SKIPPED: "\x1b[2m",
 }
-_LINE_COLOUR = {"+": "\x1b[32m", "-": "\x1b[31m", "~": "\x1b[33m", "@": "\x1b[36m"}
+_LINE_COLOUR = {"+": "\x1b[32m", "-": "\x1b[31m", "~": "\x1b[33m", "@": "\x1b[36m", "#": "\x1b[2m"}
 _RESET = "\x1b[0m"
 
 
 def render_text(
-    plan: Plan, outcomes: Sequence[Outcome] | None = None, *, colour: bool = False, verbose: bool = False
+    plan: Plan,
+    outcomes: Sequence[Outcome] | None = None,
+    *,
+    colour: bool = False,
+    verbose: bool = False,
+    not_read: Sequence[NotRead] = (),
 ) -> str:
-    """The plan as text. Unchanged resources are listed only when `verbose`; colour only when asked."""
+    """The plan as text. Unchanged resources are listed only when `verbose`; colour only when asked.
+
+    `not_read` names the contexts the run could not read: the report then opens by saying so, and
+    neither claims that APIM matches nor shows its counts as if they covered everything.
+    """
 
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if colour else text
@@ -50,10 +68,9 @@ def render_text(
             lines.append(f"      # {printable(action.reason)}")
         if action.position is not None:
             lines.append(f"      # at {printable(str(action.position))}")
-        for change in action.changes:
-            for line in map(printable, change_lines(change)):
-                code = _LINE_COLOUR.get(line.strip()[:1], "")
-                lines.append("      " + (paint(line, code) if code else line))
+        for line in map(printable, action_lines(action, verbose=verbose)):
+            code = _LINE_COLOUR.get(line.strip()[:1], "")
+            lines.append("      " + (paint(line, code) if code else line))
         outcome = done.get(index)
         if outcome is not None:
             if outcome.interrupted:
@@ -62,12 +79,15 @@ def render_text(
                 status = (
                     printable(outcome.detail or "applied")
                     if outcome.ok
-                    else f"FAILED: {printable(outcome.error or 'unknown error')}"
+                    else f"FAILED{' (dry run)' if outcome.dry_run else ''}: {printable(outcome.error or 'unknown error')}"
                 )
                 lines.append("      => " + paint(status, "\x1b[32m" if outcome.ok else "\x1b[1;31m"))
     if not lines:
-        lines.append("No changes. APIM matches the repository.")
-    lines += ["", plan.summary()]
+        lines.append(no_changes(not_read))
+    incomplete = incomplete_line(not_read)
+    if incomplete:
+        lines = [paint(incomplete, "\x1b[1;31m"), "", *lines]
+    lines += ["", summary_text(plan, not_read)]
     applied = outcome_summary(outcomes)
     if applied:
         lines.append(applied)

@@ -267,6 +267,7 @@ def test_server_side_dry_run_validates_writes_and_stores_nothing(
         "ok": True,
         "error": None,
         "detail": "validated by APIM (dry run): nothing stored",
+        "dryRun": True,
     }
     assert not outcomes["clash"]["ok"] and "/taken/" in outcomes["clash"]["error"]
     assert json.dumps(emulator.dump_state(), sort_keys=True) == before

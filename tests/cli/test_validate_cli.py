@@ -59,8 +59,23 @@ def test_broken_repository_gives_one_precise_error_per_problem(tmp_path: Path) -
         "ref.yaml:7:5: error: contextRef default/nope names no ManagementContext in the repository (known: "
         "default/ctx) (ApiV4Definition/default/ref at spec.contextRef.name)",
         "syntax.yaml:3:1: error: while parsing a flow node: expected the node content, but found '<stream end>'",
-        "2 resources OK, 4 errors, 0 warnings in 5 files",
+        "1 resource OK, 4 errors, 0 warnings in 5 files",  # clash.yaml holds the path enum.yaml claims
     ]
+
+
+def test_both_sides_of_a_cross_file_error_are_counted_as_not_ok(tmp_path: Path) -> None:
+    write(tmp_path, "ctx.yaml", CONTEXT)
+    write(tmp_path, "first.yaml", api_v4("first", "/same"))
+    write(tmp_path, "second.yaml", api_v4("second", "/same"))
+    text = run("validate", ".", cwd=tmp_path)
+    assert text.returncode == 1
+    assert text.stdout.splitlines()[-1] == "1 resource OK, 1 error, 0 warnings in 3 files"
+    report = json.loads(run("validate", "--output", "json", ".", cwd=tmp_path).stdout)
+    assert report["summary"]["resources_ok"] == 1
+    assert {r["name"]: r["ok"] for r in report["resources"]} == {"ctx": True, "first": False, "second": False}
+    (problem,) = report["problems"]
+    assert problem["resource"]["name"] == "second"
+    assert problem["involves"] == [{"kind": "ApiV4Definition", "namespace": "default", "name": "first"}]
 
 
 def test_json_output_is_the_same_report(tmp_path: Path) -> None:
@@ -81,6 +96,7 @@ def test_json_output_is_the_same_report(tmp_path: Path) -> None:
         "message": "contextRef default/nope names no ManagementContext in the repository (known: default/ctx)",
         "resource": {"kind": "ApiV4Definition", "namespace": "default", "name": "echo"},
         "field": "spec.contextRef.name",
+        "involves": [],
     }
     assert {r["name"]: r["ok"] for r in report["resources"]} == {"ctx": True, "echo": False}
 

@@ -72,6 +72,18 @@ def test_reset_fault(emulator: RunningEmulator) -> None:
     assert _get(emulator).status_code == 200
 
 
+def test_empty_success_faults_answer_without_the_object_and_store_nothing(
+    emulator: RunningEmulator, api_spec: dict[str, Any]
+) -> None:
+    emulator.set_faults([Fault.parse("PUT */apis=empty:1"), Fault.parse("PUT */apis=nocontent:1")])
+    empty = httpx.put(emulator.base_url + AUTO + "/apis", json=api_spec, auth=AUTH)
+    assert (empty.status_code, empty.json()) == (200, {})
+    none = httpx.put(emulator.base_url + AUTO + "/apis", json=api_spec, auth=AUTH)
+    assert (none.status_code, none.content) == (204, b"")
+    assert emulator.dump_state()["apis"] == []  # neither request was processed
+    assert httpx.put(emulator.base_url + AUTO + "/apis", json=api_spec, auth=AUTH).json()["hrid"]
+
+
 def test_hang_fault(emulator: RunningEmulator) -> None:
     emulator.set_faults([Fault.parse("GET */environments/DEFAULT=hang")])
     start = time.perf_counter()

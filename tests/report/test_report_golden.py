@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.manifests.model import Position, Positions, Resource
 from reconciler.plan import ActionKind, Outcome, Plan, make_plan
 from reconciler.report import render_json, render_markdown, render_text
 from reconciler.secrets.value import Secret
@@ -22,6 +23,23 @@ SECRET_OLD, SECRET_NEW = "old-redis-password", "new-redis-password"
 
 def _redis(password: str) -> list[dict[str, Any]]:
     return [{"name": "cache", "type": "cache-redis", "configuration": {"password": Secret(password)}}]
+
+
+def as_written(resource: Resource) -> Resource:
+    """The resource with a position for every field of its spec, as the loader gives: a creation's
+    report can then tell the fields the manifest writes from those the reconciler fills in."""
+    paths: dict[tuple[str | int, ...], Position] = {}
+
+    def walk(value: Any, path: tuple[str | int, ...]) -> None:
+        paths[path] = Position(resource.position.file, 4 + len(paths), 1 + 2 * len(path))
+        items = (
+            value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        )
+        for key, child in items:
+            walk(child, (*path, key))
+
+    walk(dict(resource.spec), ("spec",))
+    return replace(resource, positions=Positions(paths, resource.position))
 
 
 def sample_plan() -> Plan:
@@ -54,9 +72,9 @@ def sample_plan() -> Plan:
         api("billing", ctx="prod"),
         api("inventory", ctx="prod"),
         api("search", ctx="prod"),
-        api("payments", ctx="prod"),
+        as_written(api("payments", ctx="prod")),
         app("mobile", ctx="prod", domain="m.example"),
-        api("s3", ctx="staging"),
+        as_written(api("s3", ctx="staging")),
         contexts=(prod, staging),
     )
     pairs = {
