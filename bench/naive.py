@@ -80,11 +80,11 @@ async def naive_sync(
                 )
                 body = with_record(desired.body, record.stamped(datetime.now(UTC)))
                 if desired.kind == APPLICATION:
-                    await client.put_application(body)
+                    await client.put_automation("applications", body)
                 elif desired.kind == API_DEFINITION:
                     await client.import_api_definition(body)
                 else:
-                    await client.put_api(body)
+                    await client.put_automation("apis", body)
                 writes += 1
             if options.prune:
                 deletes += await _prune(client, desired_ids, options.owner_id)
@@ -94,8 +94,8 @@ async def naive_sync(
 
 async def _get(client: ApimClient, desired: DesiredResource) -> Any:
     if desired.kind == APPLICATION:
-        return await client.get_application(desired.hrid)
-    return await client.get_api(desired.hrid)
+        return await client.get_automation("applications", desired.hrid)
+    return await client.get_automation("apis", desired.hrid)
 
 
 async def _prune(client: ApimClient, desired_ids: set[str], owner: str) -> int:
@@ -108,16 +108,16 @@ async def _prune(client: ApimClient, desired_ids: set[str], owner: str) -> int:
     deletes = 0
     for resource in doomed_apis:
         # Through the Automation API by HRID, as our executor deletes (it closes the plans too).
-        await client.delete_api(resource_hrid(resource.namespace, resource.name))
+        await client.delete_automation("apis", resource_hrid(resource.namespace, resource.name))
         deletes += 1
     candidates = [item async for item in client.list_applications()]
     for item in candidates:
         hrid = item.get("hrid")
         if item.get("id") in desired_ids or not isinstance(hrid, str):
             continue
-        state = await client.get_application(hrid)
+        state = await client.get_automation("applications", hrid)
         if isinstance(state, Mapping) and _ours(state.get("metadata"), owner):
-            await client.delete_application(hrid)
+            await client.delete_automation("applications", hrid)
             deletes += 1
     return deletes
 

@@ -29,6 +29,16 @@ WALLS: dict[str, tuple[str, ...]] = {
         "reconciler.report",
         "reconciler.source",
     ),
+    # The kind registry is data: the planner may read it, so it reads nothing that does I/O.
+    "reconciler.kinds": (
+        *IO_MODULES,
+        "reconciler.apim",
+        "reconciler.apply",
+        "reconciler.cli",
+        "reconciler.daemon",
+        "reconciler.plan",
+        "reconciler.sync",
+    ),
     # The HTTP client knows neither manifests nor plans.
     "reconciler.apim": (
         "reconciler.plan",

@@ -432,13 +432,19 @@ class ApimClient:
 
     # ----------------------------------------------------------------- Automation API
 
-    async def put_api(self, spec: Mapping[str, Any], *, dry_run: bool = False) -> Any:
-        """Create or update a v4 API (`ApiV4Spec`, keyed by its `hrid`); returns the `ApiV4State`."""
-        return await self._json("PUT", f"{self.target.automation_env}/apis", params=_dry(dry_run), body=spec)
+    async def put_automation(self, collection: str, spec: Mapping[str, Any], *, dry_run: bool = False) -> Any:
+        """Create or update an object of an Automation API collection (`apis`, `applications`, ...):
+        an upsert keyed by the spec's `hrid`; returns its state (`ApiV4State`, `ApplicationState`...)."""
+        url = f"{self.target.automation_env}/{collection}"
+        return await self._json("PUT", url, params=_dry(dry_run), body=spec)
 
-    async def get_api(self, hrid: str) -> Any | None:
-        """The `ApiV4State` of an API, or None when there is none with this HRID."""
-        return await self._get_or_none(f"{self.target.automation_env}/apis/{segment(hrid)}")
+    async def get_automation(self, collection: str, hrid: str) -> Any | None:
+        """The state of the object with this HRID, or None when there is none."""
+        return await self._get_or_none(f"{self.target.automation_env}/{collection}/{segment(hrid)}")
+
+    async def delete_automation(self, collection: str, hrid: str) -> bool:
+        """True when deleted, False when it did not exist."""
+        return await self._delete(f"{self.target.automation_env}/{collection}/{segment(hrid)}")
 
     async def get_api_by_uuid(self, api_id: str) -> Any | None:
         """The `ApiV4State` of an API addressed by its id (`hridContainsUUID=true`), or None.
@@ -450,18 +456,6 @@ class ApimClient:
         response = await self.request("GET", url, params=_BY_UUID_API, allow_statuses=(404,))
         return None if response.status_code == 404 else _parse_json(response, "GET")
 
-    async def delete_api(self, hrid: str) -> bool:
-        """True when deleted, False when it did not exist."""
-        return await self._delete(f"{self.target.automation_env}/apis/{segment(hrid)}")
-
-    async def put_application(self, spec: Mapping[str, Any], *, dry_run: bool = False) -> Any:
-        return await self._json(
-            "PUT", f"{self.target.automation_env}/applications", params=_dry(dry_run), body=spec
-        )
-
-    async def get_application(self, hrid: str) -> Any | None:
-        return await self._get_or_none(f"{self.target.automation_env}/applications/{segment(hrid)}")
-
     async def get_application_by_uuid(self, application_id: str) -> Any | None:
         """The `ApplicationState` of an application addressed by its id (`hridContainsUUID=true`).
 
@@ -471,9 +465,6 @@ class ApimClient:
         url = f"{self.target.automation_env}/applications/{segment(application_id)}"
         response = await self.request("GET", url, params=_BY_UUID, allow_statuses=(404,))
         return None if response.status_code == 404 else _parse_json(response, "GET")
-
-    async def delete_application(self, hrid: str) -> bool:
-        return await self._delete(f"{self.target.automation_env}/applications/{segment(hrid)}")
 
     # ----------------------------------------------------------------- mAPI v2
 

@@ -16,8 +16,8 @@ import structlog
 
 from reconciler.apim.client import ApimClient, ListingPage
 from reconciler.apim.errors import ApimError
+from reconciler.kinds import AutomationEndpoints, full_reader
 from reconciler.manifests.model import ResourceId
-from reconciler.plan.kinds import RemoteKind
 from reconciler.plan.state import ReadRequest, RemoteSummary
 
 _log = structlog.get_logger(__name__)
@@ -77,7 +77,7 @@ async def read_listing(
     async def application(item: Mapping[str, Any]) -> tuple[RemoteSummary, Mapping[str, Any] | None]:
         app_id = str(item["id"])
         hrid = known.get(app_id)
-        read = client.get_application(hrid) if hrid else client.get_application_by_uuid(app_id)
+        read = client.get_automation("applications", hrid) if hrid else client.get_application_by_uuid(app_id)
         state = await gated(read)
         if not isinstance(state, Mapping):
             return RemoteSummary.from_application(item), None
@@ -206,9 +206,9 @@ async def read_full_states(
 async def _read_one(client: ApimClient, request: ReadRequest) -> Any:
     if request.hrid is None:
         return None
-    if request.kind is RemoteKind.APPLICATION:
-        return await client.get_application(request.hrid)
-    return await client.get_api(request.hrid)
+    endpoints = full_reader(request.kind).endpoints
+    assert isinstance(endpoints, AutomationEndpoints)  # what reads full states (kinds)  # nosec B101
+    return await client.get_automation(endpoints.collection, request.hrid)
 
 
 async def bounded(limit: int, tasks: Iterable[Awaitable[T]]) -> list[T]:

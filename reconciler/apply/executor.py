@@ -26,10 +26,11 @@ from typing import Any
 
 import structlog
 
+from reconciler import kinds
 from reconciler.apim.client import ApimClient
 from reconciler.apim.errors import ApimError, ConflictError, PermissionDeniedError
-from reconciler.manifests.model import API_DEFINITION, ResourceId
-from reconciler.plan.kinds import RemoteKind
+from reconciler.kinds import PHASES, AutomationEndpoints, kind
+from reconciler.manifests.model import ResourceId
 from reconciler.plan.model import Action, ActionKind, Outcome, Plan
 from reconciler.plan.ownership import metadata_map, record_from_metadata
 
@@ -44,14 +45,6 @@ Progress = Callable[[int, int], None]
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _phase(action: Action) -> int:
-    """Writes of APIs, then of applications; then deletions of applications, then of APIs."""
-    api = action.remote_kind is RemoteKind.API
-    if action.kind is ActionKind.DELETE:
-        return 3 if api else 2
-    return 0 if api else 1
 
 
 class _NotWritten(ApimError):
@@ -105,8 +98,8 @@ async def execute(
             return outcome
 
     try:
-        for phase in range(4):
-            batch = [i for i, a in enumerate(actions) if _phase(a) == phase]
+        for phase in PHASES:
+            batch = [i for i, a in enumerate(actions) if a.phase == phase]
             for index, outcome in zip(batch, await asyncio.gather(*(run(i) for i in batch)), strict=True):
                 outcomes[index] = outcome
         # A listener path can move from a deleted API to a new one (a rename): the creation fails until
@@ -190,12 +183,11 @@ async def _apply(
     if action.kind is ActionKind.CREATE:
         await _check_absent(action, client, owner_id)
     body = action.request_body(clock())
-    if action.remote_kind is RemoteKind.APPLICATION:
-        response = await client.put_application(body, dry_run=dry_run)
-    elif action.resource.kind == API_DEFINITION:
-        response = await client.import_api_definition(body, dry_run=dry_run)
+    endpoints = kind(action.resource.kind).endpoints
+    if isinstance(endpoints, AutomationEndpoints):
+        response = await client.put_automation(endpoints.collection, body, dry_run=dry_run)
     else:
-        response = await client.put_api(body, dry_run=dry_run)
+        response = await client.import_api_definition(body, dry_run=dry_run)
     if dry_run:
         _raise_severe(response, action)
         return "validated by APIM (dry run): nothing stored"
@@ -236,13 +228,12 @@ def _confirm(response: Any, action: Action, body: Mapping[str, Any]) -> None:
 
 async def _check_absent(action: Action, client: ApimClient, owner_id: str | None) -> None:
     """Refuse a creation whose HRID APIM already holds, unless what it holds is ours (see module doc)."""
+    endpoints = kind(action.resource.kind).endpoints
     try:
-        if action.remote_kind is RemoteKind.APPLICATION:
-            found = await client.get_application(action.hrid)
-        elif action.resource.kind == API_DEFINITION:
-            found = await client.find_api_by_id(action.remote_id) if action.remote_id else None
+        if isinstance(endpoints, AutomationEndpoints):
+            found = await client.get_automation(endpoints.collection, action.hrid)
         else:
-            found = await client.get_api(action.hrid)
+            found = await client.find_api_by_id(action.remote_id) if action.remote_id else None
     except PermissionDeniedError:
         # APIM answers 403 to an account that is not organization ADMIN for an HRID it is not a
         # member of, whether that HRID exists or not: it cannot tell us that nothing is there.
@@ -257,8 +248,9 @@ async def _check_absent(action: Action, client: ApimClient, owner_id: str | None
     if found is None:
         return
     state = found if isinstance(found, Mapping) else {}
-    if action.remote_kind is RemoteKind.APPLICATION and state.get("status") == "ARCHIVED":
-        # APIM's DELETE archives an application (its members and metadata gone); a PUT brings it back.
+    archived = kind(action.resource.kind).archived_status
+    if archived is not None and state.get("status") == archived:
+        # APIM's DELETE archived it (its members and metadata gone); a PUT brings it back.
         return
     parsed = record_from_metadata(metadata_map(state.get("metadata")), owner_id or "").on_carrier(
         str(state.get("id") or "")
@@ -276,11 +268,13 @@ async def _check_absent(action: Action, client: ApimClient, owner_id: str | None
 
 async def _delete(action: Action, client: ApimClient) -> bool:
     """True when APIM deleted something, False when it found nothing."""
-    if action.remote_kind is RemoteKind.APPLICATION:
-        return await client.delete_application(action.hrid)
-    if action.resource.kind == API_DEFINITION and action.remote_id:
+    endpoints = kinds.named_or_remote(action.resource.kind, action.remote_kind).endpoints
+    if isinstance(endpoints, AutomationEndpoints):
+        return await client.delete_automation(endpoints.collection, action.hrid)
+    if action.remote_id:
         return await client.delete_api_definition(action.remote_id)
-    return await client.delete_api(action.hrid)
+    # A v2 API without a known id: the Automation API finds it by HRID, as GKO's DeleteV2 falls back.
+    return await client.delete_automation("apis", action.hrid)
 
 
 class DryRunRejected(ApimError):

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from reconciler.plan.kinds import MANAGED_KINDS
+from reconciler.kinds import MANAGED_KINDS
 from reconciler.plan.model import ActionKind
 from reconciler.sync.result import SyncResult
 

@@ -9,9 +9,9 @@ The apply engine and CLI use:
 * `Action.request_body(applied_at)` -> the body to PUT, with our ownership record
 """
 
+from reconciler.kinds import RemoteKind
 from reconciler.plan.desired import DesiredBuild, DesiredResource, DesiredState, build_desired
 from reconciler.plan.diff import ChangeOp, FieldChange
-from reconciler.plan.kinds import RemoteKind
 from reconciler.plan.model import Action, ActionKind, Outcome, Plan, PlanOptions
 from reconciler.plan.ownership import OWNERSHIP_KEY, Ownership, OwnershipRecord, record_from_metadata
 from reconciler.plan.planner import make_plan, reads_needed

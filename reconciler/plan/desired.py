@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler import kinds
+from reconciler.kinds import MANAGED_KINDS, RemoteKind
 from reconciler.manifests.hrid import key_hrid, resource_hrid
 from reconciler.manifests.model import (
     API_DEFINITION,
@@ -29,7 +31,6 @@ from reconciler.manifests.model import (
 from reconciler.plan import ids
 from reconciler.plan.canonical import spec_hash
 from reconciler.plan.defaults import GKO_DEFAULTS, apply_rules
-from reconciler.plan.kinds import MANAGED_KINDS, RemoteKind, remote_kind
 from reconciler.plan.normalise import (
     APP_ECHOED,
     V4_ECHOED,
@@ -93,7 +94,7 @@ class DesiredResource:
 
     @property
     def remote_kind(self) -> RemoteKind:
-        return remote_kind(self.id.kind)
+        return kinds.kind(self.id.kind).remote
 
     def position_of(self, path: FieldPath) -> Position:
         """The manifest position of a field given by its path in the comparable form of the body."""

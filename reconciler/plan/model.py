@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from reconciler import kinds
+from reconciler.kinds import RemoteKind
 from reconciler.manifests.model import Position, ResourceId
 from reconciler.plan.diff import FieldChange
-from reconciler.plan.kinds import RemoteKind
 from reconciler.plan.ownership import DEFAULT_OWNER, OwnershipRecord, with_record
 
 JSON = Any
@@ -74,6 +75,15 @@ class Action:
     after: ResourceId | None = None
     """For a deletion that moves a resource (to another context, or to a new HRID): the context whose
     write of the same resource must have succeeded in this sync before this object is deleted."""
+
+    @property
+    def phase(self) -> int:
+        """When it runs (and where it is listed): its kind's place in the dependency order, every
+        write before any deletion (kinds.phase); a refused or skipped deletion is listed with them."""
+        removing = (self.refused or self.kind) in (ActionKind.DELETE, ActionKind.SKIPPED)
+        return kinds.phase(
+            kinds.named_or_remote(self.resource.kind, self.remote_kind).name, deleting=removing
+        )
 
     @property
     def writes(self) -> bool:

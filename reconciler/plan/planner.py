@@ -35,13 +35,14 @@ from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from typing import overload
 
+from reconciler import kinds
+from reconciler.kinds import RemoteKind
 from reconciler.manifests.hrid import resource_hrid
-from reconciler.manifests.model import API_DEFINITION, JSON, FieldPath, ResourceId
+from reconciler.manifests.model import JSON, FieldPath, ResourceId
 from reconciler.plan import ids
 from reconciler.plan.desired import DesiredResource, DesiredState, with_server_ids
 from reconciler.plan.diff import ChangeOp, FieldChange, diff
 from reconciler.plan.guards import block, guard_deletions, hold_growth
-from reconciler.plan.kinds import RemoteKind, remote_kind
 from reconciler.plan.model import Action, ActionKind, Plan, PlanOptions
 from reconciler.plan.normalise import apim_text, comparable, hashable
 from reconciler.plan.ownership import (
@@ -82,7 +83,7 @@ def reads_needed(
     for context in sorted(set(desired) | set(summaries)):
         pairs, _ = _match(desired.get(context), summaries.get(context, ()), options)
         for pair in pairs:
-            if pair.summary is None or pair.desired.kind == API_DEFINITION:
+            if pair.summary is None or not kinds.kind(pair.desired.kind).reads_full_state:
                 # No read gives a v2 API back in the shape it is written (the Automation API refuses
                 # v2 APIs; mAPI's views are another model): v2 APIs are planned from their listing.
                 continue
@@ -293,7 +294,11 @@ def _decide(pair: _Pair, full_states: FullStates, options: PlanOptions, placemen
         return replace(
             action, kind=ActionKind.CONFLICT, reason=f"{action.reason}; {refused}", body=None, record=None
         )
-    if action.body is not None and summary is not None and pair.desired.kind == API_DEFINITION:
+    if (
+        action.body is not None
+        and summary is not None
+        and kinds.kind(pair.desired.kind).updated_under_server_ids
+    ):
         # A v2 API is updated under the ids APIM holds, its plans' included (see `with_server_ids`).
         actual = full_states.get((pair.desired.context, summary.id))
         action = replace(action, body=with_server_ids(action.body, actual, summary.id, summary.cross_id))
@@ -751,11 +756,6 @@ def _with(
     )
 
 
-_PHASE = {RemoteKind.API: (0, 3), RemoteKind.APPLICATION: (1, 2)}
-
-
 def _order(action: Action) -> tuple[int, str, str, str]:
-    removing = (action.refused or action.kind) in (ActionKind.DELETE, ActionKind.SKIPPED)
-    phases = _PHASE.get(action.remote_kind) or _PHASE[remote_kind(action.resource.kind)]
     r = action.resource  # its fields in ResourceId's order: plain tuples compare faster than dataclasses
-    return (phases[1] if removing else phases[0], r.kind, r.namespace, r.name)
+    return (action.phase, r.kind, r.namespace, r.name)

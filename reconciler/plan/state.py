@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from reconciler.kinds import RemoteKind
 from reconciler.manifests.model import ResourceId
-from reconciler.plan.kinds import RemoteKind
 from reconciler.plan.ownership import ParsedRecord, metadata_map, parse_instant, record_from_metadata
 
 JSON = Any

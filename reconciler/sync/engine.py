@@ -28,6 +28,7 @@ from reconciler.apply.executor import Progress, execute
 from reconciler.apply.interrupt import Interrupted, Stop
 from reconciler.apply.scope import Scope
 from reconciler.contexts import auth_origins, open_client, prepare_context
+from reconciler.kinds import MANAGED_KINDS
 from reconciler.manifests.model import (
     MANAGEMENT_CONTEXT,
     ManifestSet,
@@ -38,7 +39,6 @@ from reconciler.manifests.model import (
 )
 from reconciler.manifests.schema import validate_resolved
 from reconciler.plan.desired import application_hrids, build_desired
-from reconciler.plan.kinds import MANAGED_KINDS
 from reconciler.plan.model import Outcome, PlanOptions
 from reconciler.plan.ownership import Ownership
 from reconciler.plan.planner import make_plan, reads_needed

@@ -91,15 +91,15 @@ def test_automation_api_round_trip_and_dry_run(emulator: RunningEmulator) -> Non
     async def go() -> None:
         async with client(emulator.base_url) as c:
             assert await c.has_automation_route("apis") is True
-            assert await c.get_api("default-echo") is None
-            state = await c.put_api(api_spec(), dry_run=True)
+            assert await c.get_automation("apis", "default-echo") is None
+            state = await c.put_automation("apis", api_spec(), dry_run=True)
             assert state["hrid"] == "default-echo"
-            assert await c.get_api("default-echo") is None  # dry run stored nothing
-            created = await c.put_api(api_spec())
-            fetched = await c.get_api("default-echo")
+            assert await c.get_automation("apis", "default-echo") is None  # dry run stored nothing
+            created = await c.put_automation("apis", api_spec())
+            fetched = await c.get_automation("apis", "default-echo")
             assert fetched is not None and fetched["id"] == created["id"]
-            assert await c.delete_api("default-echo") is True
-            assert await c.delete_api("default-echo") is False
+            assert await c.delete_automation("apis", "default-echo") is True
+            assert await c.delete_automation("apis", "default-echo") is False
             assert c.stats.by_method == {"PUT": 3, "GET": 3, "DELETE": 2}
 
     run(go())
@@ -111,7 +111,7 @@ def test_validation_error_keeps_details_for_mapping_to_fields(emulator: RunningE
             body = api_spec()
             del body["name"]
             with pytest.raises(ValidationError) as info:
-                await c.put_api(body)
+                await c.put_automation("apis", body)
             assert info.value.status == 400
             assert any(d.location and d.location.endswith("name") for d in info.value.details)
 
@@ -121,9 +121,9 @@ def test_validation_error_keeps_details_for_mapping_to_fields(emulator: RunningE
 def test_path_already_in_use_is_a_conflict(emulator: RunningEmulator) -> None:
     async def go() -> None:
         async with client(emulator.base_url) as c:
-            await c.put_api(api_spec("default-a", "/same"))
+            await c.put_automation("apis", api_spec("default-a", "/same"))
             with pytest.raises(ConflictError, match="already exists"):
-                await c.put_api(api_spec("default-b", "/same"))
+                await c.put_automation("apis", api_spec("default-b", "/same"))
 
     run(go())
 
@@ -132,7 +132,7 @@ def test_the_listing_iterates_over_every_page(emulator: RunningEmulator) -> None
     async def go() -> None:
         async with client(emulator.base_url) as c:
             for i in range(5):
-                await c.put_api(api_spec(f"default-api-{i}", f"/p{i}"))
+                await c.put_automation("apis", api_spec(f"default-api-{i}", f"/p{i}"))
             before = c.stats.by_method.get("GET", 0)
             found = [api async for api in c.list_apis(per_page=2)]
             assert len(found) == 5 and len({a["id"] for a in found}) == 5
@@ -148,8 +148,8 @@ def test_secret_values_in_a_body_are_revealed_only_on_the_wire(emulator: Running
         async with client(emulator.base_url) as c:
             body = api_spec()
             body["description"] = Secret("sent in clear to the server only")
-            await c.put_api(body)
-            state = await c.get_api("default-echo")
+            await c.put_automation("apis", body)
+            state = await c.get_automation("apis", "default-echo")
             assert state is not None and state["description"] == "sent in clear to the server only"
 
     run(go())
@@ -159,13 +159,14 @@ def test_applications_listing_via_mapi_v1(emulator: RunningEmulator) -> None:
     async def go() -> None:
         async with client(emulator.base_url) as c:
             for i in range(3):
-                await c.put_application(
+                await c.put_automation(
+                    "applications",
                     {
                         "hrid": f"default-app-{i}",
                         "name": f"app {i}",
                         "description": "d",
                         "settings": {"app": {}},
-                    }
+                    },
                 )
             names = sorted([a["name"] async for a in c.list_applications(per_page=2)])
             assert names == ["app 0", "app 1", "app 2"]

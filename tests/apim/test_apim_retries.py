@@ -85,10 +85,10 @@ def test_a_429_pauses_every_request_to_the_server(emulator: RunningEmulator) -> 
 
             async def other() -> float:
                 await asyncio.sleep(0.2)  # by now the first request has been told to wait 1 s
-                await c.get_api("default-other")
+                await c.get_automation("apis", "default-other")
                 return time.monotonic() - started
 
-            _, elapsed = await asyncio.gather(c.get_api("default-limited"), other())
+            _, elapsed = await asyncio.gather(c.get_automation("apis", "default-limited"), other())
             return elapsed
 
     assert run(go()) >= 0.9
@@ -100,7 +100,7 @@ def test_a_500_on_put_is_reported_not_retried(emulator: RunningEmulator) -> None
     async def go(config: ClientConfig) -> None:
         async with client(emulator.base_url, config=config) as c:
             with pytest.raises(ServerError) as info:
-                await c.put_api(api_spec())
+                await c.put_automation("apis", api_spec())
             assert info.value.status == 500
 
     run(go(FAST))
@@ -156,7 +156,7 @@ def test_a_dead_server_does_not_stall() -> None:
                 await c.check_context()
             for _ in range(20):
                 with pytest.raises(TransportError):
-                    await c.get_api("x")
+                    await c.get_automation("apis", "x")
             # No clock (the machine is shared): what would stall is retrying, so attempts are counted.
             # The retries stay within the budget, so each call is sent once, bar those retries.
             assert c.stats.retries <= FAST_RETRY.budget

@@ -100,7 +100,7 @@ def test_http_proxy_from_the_environment(emulator: RunningEmulator, monkeypatch:
         async def go(config: ClientConfig) -> None:
             async with client(emulator.base_url, config=config) as c:
                 await c.check_context()
-                await c.get_api("default-x")
+                await c.get_automation("apis", "default-x")
 
         run(go(FAST))
         assert len(proxy.requests) == 2

@@ -133,12 +133,12 @@ def test_no_canary_in_logs_errors_or_reprs(
             texts.append(repr(c))
             body = api_spec()
             body["description"] = Secret(CANARY_PASSWORD)
-            await c.put_api(body)
+            await c.put_automation("apis", body)
             bad = api_spec("default-bad")
             bad["name"] = None
             bad["description"] = Secret(CANARY_PASSWORD)
             try:
-                await c.put_api(bad)
+                await c.put_automation("apis", bad)
             except ApimError as exc:
                 errors.append(exc)
             texts.append(repr(c.stats))

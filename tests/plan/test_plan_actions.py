@@ -6,9 +6,9 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from reconciler.kinds import RemoteKind
 from reconciler.plan import ActionKind, ChangeOp, Plan, PlanOptions, make_plan, reads_needed
 from reconciler.plan.diff import diff
-from reconciler.plan.kinds import RemoteKind
 from reconciler.plan.normalise import hashable
 from reconciler.plan.planner import CreationChanges
 from tests.plan.plan_helpers import CTX, OPTIONS, T0, api, app, applied, desired, one, remote

@@ -1,0 +1,54 @@
+"""The kinds we reconcile, one module each; `kind(name)` is the one lookup everything else uses.
+
+Adding a kind is one module here (its `KIND`), its schema, its body in `plan/`, its emulator
+handler and its tests; the planner's order, the executor's requests and the readers come from it.
+"""
+
+from reconciler.kinds import api_v2, api_v4, application
+from reconciler.kinds.base import AutomationEndpoints, Endpoints, Kind, MapiV1ImportEndpoints, RemoteKind
+
+KINDS: tuple[Kind, ...] = (api_v4.KIND, api_v2.KIND, application.KIND)
+_BY_NAME = {k.name: k for k in KINDS}
+MANAGED_KINDS: tuple[str, ...] = tuple(k.name for k in KINDS)
+
+
+def kind(name: str) -> Kind:
+    """The `Kind` of a managed manifest kind; KeyError for any other."""
+    return _BY_NAME[name]
+
+
+def named_or_remote(name: str, remote: RemoteKind) -> Kind:
+    """The kind of this name; for a name we do not manage (a record written by another version),
+    the first kind of the same APIM object, so that it is still ordered with its peers."""
+    return _BY_NAME.get(name) or next(k for k in KINDS if k.remote is remote)
+
+
+def full_reader(remote: RemoteKind) -> Kind:
+    """The kind whose endpoints read the full state of this APIM object (v4 APIs, applications)."""
+    return next(k for k in KINDS if k.remote is remote and k.reads_full_state)
+
+
+def phase(name: str, *, deleting: bool) -> int:
+    """The phase of a write or deletion of this kind: every write before any deletion, writes by
+    increasing level, deletions by decreasing level (dependants go first)."""
+    top = max(k.level for k in KINDS)
+    level = _BY_NAME[name].level
+    return top + 1 + (top - level) if deleting else level
+
+
+PHASES = range(2 * (max(k.level for k in KINDS) + 1))
+
+__all__ = [
+    "KINDS",
+    "MANAGED_KINDS",
+    "PHASES",
+    "AutomationEndpoints",
+    "Endpoints",
+    "Kind",
+    "MapiV1ImportEndpoints",
+    "RemoteKind",
+    "full_reader",
+    "kind",
+    "named_or_remote",
+    "phase",
+]

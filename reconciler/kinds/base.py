@@ -1,0 +1,58 @@
+"""What a kind is, for everything after loading: where it lives in APIM and how it is reached.
+
+One `Kind` value per manifest kind (one module each in this package) holds the facts that the
+planner, the executor and the readers would otherwise each keep: which APIM object it is, in which
+order it is written and deleted, through which endpoints, and what reading it costs. Pure data: no
+module here does I/O, so the planner may use it; the executor turns `Endpoints` into requests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class RemoteKind(StrEnum):
+    """What a resource is in APIM; v2 and v4 APIs share one listing, applications have theirs."""
+
+    API = "API"
+    APPLICATION = "APPLICATION"
+
+
+@dataclass(frozen=True, slots=True)
+class AutomationEndpoints:
+    """The Automation API's shape, the same for every kind it has: `PUT {env}/{collection}` with the
+    spec (an upsert keyed by its `hrid`, `dryRun` honoured), `GET` and `DELETE {env}/{collection}/{hrid}`."""
+
+    collection: str
+
+
+@dataclass(frozen=True, slots=True)
+class MapiV1ImportEndpoints:
+    """A v2 API, the way GKO writes it: mAPI v1 `PUT .../apis/import-crd` (keyed by the ids in the
+    body), found by its id, deleted by its id with `closePlans=true`."""
+
+
+Endpoints = AutomationEndpoints | MapiV1ImportEndpoints
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    name: str
+    """The manifest's `kind`, and the name of its JSON Schema (schemas/<name>.json)."""
+    remote: RemoteKind
+    level: int
+    """Its place in the dependency order: writes go by increasing level (what others refer to goes
+    first), deletions by decreasing level after every write."""
+    endpoints: Endpoints
+    reads_full_state: bool
+    """Whether its full state can be read from APIM to detect drift beyond what the listing shows
+    (a v2 API cannot: the Automation API has no v2, so it is planned from the listing alone)."""
+    listing: str
+    """How the objects of the environment are found, and what that costs per sync (README)."""
+    updated_under_server_ids: bool = False
+    """Whether an update must carry the ids APIM holds (its own and its children's) rather than
+    the derived ones: a v2 API's import-crd matches plans by id (plan/ids.with_server_ids)."""
+    archived_status: str | None = None
+    """The status of an object that APIM's DELETE archived rather than removed (an application):
+    a creation finds it there, and the PUT brings it back."""
