@@ -4,11 +4,14 @@ One `Kind` value per manifest kind (one module each in this package) holds the f
 planner, the executor and the readers would otherwise each keep: which APIM object it is, in which
 order it is written and deleted, through which endpoints, and what reading it costs. Pure data: no
 module here does I/O, so the planner may use it; the executor turns `Endpoints` into requests.
+The fields are APIM's Automation API schemas as the server's mappers apply them (for v4 APIs
+`ApiV4Spec`/`ApiV4State`, for applications `ApplicationSpec`/`ApplicationState`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -37,6 +40,30 @@ Endpoints = AutomationEndpoints | MapiV1ImportEndpoints
 
 
 @dataclass(frozen=True, slots=True)
+class Fields:
+    """Which fields of the body APIM keeps, echoes and assigns: what drift is compared on (plan/
+    normalise.py) and what a body may carry (plan/desired.py)."""
+
+    echoed: frozenset[str] | None
+    """The top-level fields that APIM's state echoes, and so the only ones compared; None when the
+    state has no schema to project on (a v2 CRD spec): then everything but `assigned` is compared."""
+    assigned: frozenset[str] = frozenset()
+    """What APIM assigns itself (ids, dates, owner): never compared."""
+    write_only: frozenset[str] = frozenset()
+    """Sent, never echoed (`notifyMembers`)."""
+    children_echoed: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Per collection of children (plans, pages): the fields their states echo."""
+    children_assigned: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Per collection of children: what APIM assigns them, dropped before comparing."""
+    keyed_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Lists whose order carries no meaning, compared as maps keyed by the first of these fields
+    that an item has (a v4 API's plans by HRID, a v2 API's by name, or id)."""
+    normalised_by_server: bool = False
+    """Whether APIM normalises what it stores (trailing `/` on paths, enum case, defaults: see
+    docs/emulator-fidelity.md), so that both sides are compared in that stored form."""
+
+
+@dataclass(frozen=True, slots=True)
 class Kind:
     name: str
     """The manifest's `kind`, and the name of its JSON Schema (schemas/<name>.json)."""
@@ -45,6 +72,7 @@ class Kind:
     """Its place in the dependency order: writes go by increasing level (what others refer to goes
     first), deletions by decreasing level after every write."""
     endpoints: Endpoints
+    fields: Fields
     reads_full_state: bool
     """Whether its full state can be read from APIM to detect drift beyond what the listing shows
     (a v2 API cannot: the Automation API has no v2, so it is planned from the listing alone)."""

@@ -32,8 +32,6 @@ from reconciler.plan import ids
 from reconciler.plan.canonical import spec_hash
 from reconciler.plan.defaults import GKO_DEFAULTS, apply_rules
 from reconciler.plan.normalise import (
-    APP_ECHOED,
-    V4_ECHOED,
     collection_identity,
     comparable,
     hashable,
@@ -47,19 +45,26 @@ JSON = Any
 # Manifest-only fields: Kubernetes references that GKO resolves itself, and ids APIM derives.
 _MANIFEST_ONLY = frozenset(("contextRef", "groupRefs", "notificationsRefs"))
 _V4_DERIVED = frozenset(("id", "crossId", "definitionVersion", "hrid"))
-# What the Automation API takes: what it echoes (normalise.py), less the HRID we set ourselves, plus
+
+
+def _accepted(kind: str) -> frozenset[str]:
+    fields = kinds.kind(kind).fields
+    return ((fields.echoed or frozenset()) - {"hrid"}) | fields.write_only
+
+
+# What the Automation API takes: what it echoes (the kind's fields), less the HRID we set ourselves, plus
 # write-only fields. Not `definitionContext` nor `primaryOwner`: `ApiV4Spec` has no definition context
 # (the server always applies its own: origin kubernetes, mode fully managed, sync from management) and
 # never maps the primary owner (the caller owns what it creates); both would be silently dropped by
 # APIM, so they are reported as not sent instead.
-_V4_ACCEPTED = (V4_ECHOED - {"hrid"}) | {"notifyMembers"}
+_V4_ACCEPTED = _accepted(API_V4_DEFINITION)
 _NOT_SENT = {
     "definitionContext": "definitionContext is not sent: APIM's Automation API has no such field and "
     "always sets its own (origin kubernetes, sync from management)",
     "primaryOwner": "primaryOwner is not sent: APIM's Automation API ignores it (the account that "
     "creates an API owns it)",
 }
-_APP_ACCEPTED = (APP_ECHOED - {"hrid"}) | {"notifyMembers"}
+_APP_ACCEPTED = _accepted(APPLICATION)
 _PLAN_DERIVED = frozenset(("id", "crossId", "hrid", "definitionVersion", "order"))
 _PAGE_DERIVED = frozenset(("id", "crossId", "hrid", "api", "parentId", "order", "parent"))
 _RENAMED = {"generalConditionsHrid": "generalConditions", "parentHrid": "parent"}

@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from reconciler.manifests.model import API_DEFINITION, API_V4_DEFINITION, APPLICATION
+from reconciler import kinds
 from reconciler.plan.canonical import canonical_json
 from reconciler.plan.defaults import NO_RULES, SERVER_DEFAULTS, apply_rules
 from reconciler.plan.ownership import OWNERSHIP_KEY
@@ -44,125 +44,8 @@ from reconciler.secrets.value import Secret
 
 JSON = Any
 
-# Fields of ApiV4Spec that ApiV4State echoes (notifyMembers is write-only; hrid is the identity).
-V4_ECHOED = frozenset(
-    [
-        "hrid",
-        "name",
-        "version",
-        "type",
-        "description",
-        "tags",
-        "listeners",
-        "endpointGroups",
-        "analytics",
-        "failover",
-        "properties",
-        "resources",
-        "plans",
-        "flowExecution",
-        "flows",
-        "responseTemplates",
-        "services",
-        "groups",
-        "visibility",
-        "state",
-        "labels",
-        "metadata",
-        "lifecycleState",
-        "categories",
-        "members",
-        "pages",
-        "allowedInApiProducts",
-        "allowMultiJwtOauth2Subscriptions",
-        "portalNavigation",
-        "consoleNotification",
-    ]
-)
-_PLAN_ECHOED = frozenset(
-    [
-        "hrid",
-        "name",
-        "description",
-        "security",
-        "characteristics",
-        "excludedGroups",
-        "selectionRule",
-        "status",
-        "tags",
-        "type",
-        "validation",
-        "flows",
-        "mode",
-        "generalConditionsHrid",
-        "bootstrapPort",
-        "brokerRangeStart",
-        "brokerRangeEnd",
-    ]
-)
-_PAGE_ECHOED = frozenset(
-    [
-        "hrid",
-        "name",
-        "type",
-        "content",
-        "published",
-        "visibility",
-        "source",
-        "configuration",
-        "homepage",
-        "parentHrid",
-    ]
-)
-APP_ECHOED = frozenset(
-    [
-        "hrid",
-        "name",
-        "description",
-        "domain",
-        "groups",
-        "pictureUrl",
-        "background",
-        "settings",
-        "metadata",
-        "members",
-        "status",
-    ]
-)
 _METADATA_ECHOED = frozenset(["key", "name", "format", "value", "defaultValue"])
 
-# v2 bodies are CRD specs: no schema to project on, so drop what the server assigns.
-_V2_SERVER_ASSIGNED = frozenset(
-    [
-        "id",
-        "crossId",
-        "createdAt",
-        "updatedAt",
-        "deployedAt",
-        "created_at",
-        "updated_at",
-        "deployed_at",
-        "primaryOwner",
-        "environmentId",
-        "organizationId",
-        "errors",
-        "notifyMembers",
-    ]
-)
-_V2_CHILD_ASSIGNED = frozenset(
-    [
-        "id",
-        "crossId",
-        "api",
-        "apiId",
-        "createdAt",
-        "updatedAt",
-        "parentId",
-        "order",
-        "created_at",
-        "updated_at",
-    ]
-)
 
 _SET_FIELDS = frozenset(
     [
@@ -193,21 +76,21 @@ def comparable(kind: str, body: Mapping[str, JSON]) -> dict[str, JSON]:
     # A shallow copy is enough: only top-level fields are replaced here, `apply_rules` copies what it
     # fills, and `_clean` builds new containers.
     out: dict[str, JSON] = dict(body)
-    if kind == API_V4_DEFINITION:
-        out = _project(out, V4_ECHOED)
-        out = _project_children(out, "plans", _PLAN_ECHOED)
-        out = _project_children(out, "pages", _PAGE_ECHOED)
-    elif kind == APPLICATION:
-        out = _project(out, APP_ECHOED)
-    elif kind == API_DEFINITION:
-        out = {k: v for k, v in out.items() if k not in _V2_SERVER_ASSIGNED}
-        for child in ("plans",):
-            if isinstance(out.get(child), list):
-                out[child] = [_drop(p, _V2_CHILD_ASSIGNED) for p in out[child]]
-        if isinstance(out.get("pages"), Mapping):
-            out["pages"] = {k: _drop(p, _V2_CHILD_ASSIGNED) for k, p in out["pages"].items()}
+    fields = kinds.kind(kind).fields
+    if fields.echoed is not None:
+        out = _project(out, fields.echoed)
+    else:
+        out = {k: v for k, v in out.items() if k not in fields.assigned}
+    for child, keep in fields.children_echoed.items():
+        out = _project_children(out, child, keep)
+    for child, drop in fields.children_assigned.items():
+        items = out.get(child)
+        if isinstance(items, list):
+            out[child] = [_drop(p, drop) for p in items]
+        elif isinstance(items, Mapping):
+            out[child] = {k: _drop(p, drop) for k, p in items.items()}
     out = _project_children(out, "metadata", _METADATA_ECHOED)
-    if kind in (API_V4_DEFINITION, APPLICATION):
+    if fields.normalised_by_server:
         out = _as_stored(out)
     out = apply_rules(out, SERVER_DEFAULTS.get(kind, NO_RULES))
     _key_collections(kind, out)
@@ -412,12 +295,9 @@ def _key_collections(kind: str, body: dict[str, JSON]) -> None:
         body["metadata"] = _keyed(entries, _metadata_identity)
     if "members" in body:
         body["members"] = _keyed(body["members"], _member_identity)
-    if kind == API_V4_DEFINITION:
-        for field in ("plans", "pages"):
-            if field in body:
-                body[field] = _keyed(body[field], lambda i: i.get("hrid"))
-    elif kind == API_DEFINITION and "plans" in body:
-        body["plans"] = _keyed(body["plans"], lambda i: i.get("name") or i.get("id"))
+    for field in kinds.kind(kind).fields.keyed_by:
+        if field in body:
+            body[field] = _keyed(body[field], lambda i, field=field: collection_identity(kind, field, i))
 
 
 def collection_identity(kind: str, field: str, item: JSON) -> str | None:
@@ -428,10 +308,9 @@ def collection_identity(kind: str, field: str, item: JSON) -> str | None:
         return _metadata_identity(item)
     if field == "members":
         return _member_identity(item)
-    if field == "plans" and kind == API_DEFINITION:
-        identity = item.get("name") or item.get("id")
-        return identity if isinstance(identity, str) else None
-    return None
+    names = kinds.kind(kind).fields.keyed_by.get(field, ())
+    identity = next((item[n] for n in names if item.get(n)), None)
+    return identity if isinstance(identity, str) else None
 
 
 def _metadata_identity(item: Mapping[str, JSON]) -> str | None:
