@@ -94,11 +94,12 @@ def test_query_parameters(client: httpx.Client) -> None:
 def test_a_missing_crossid_is_given_and_saved(emulator: RunningEmulator, client: httpx.Client) -> None:
     api_id = _import(client, v2_definition())
     state = emulator.dump_state()
-    state["apis"][0]["cross_id"] = ""
+    state["apis"][0]["crossId"] = ""
     del state["apis"][0]["spec"]["plans"][0]["crossId"]
     emulator.load_state(state)
     first = _export(client, api_id)["spec"]
-    assert first["crossId"] and first["plans"][0]["crossId"]
+    assert first["crossId"] not in ("", "v2-cross") and first["plans"][0]["crossId"]
+    assert emulator.dump_state()["apis"][0]["crossId"] == first["crossId"]  # saved
     second = _export(client, api_id)["spec"]
     assert (second["crossId"], second["plans"][0]["crossId"]) == (
         first["crossId"],
