@@ -22,9 +22,9 @@ from tests.docs.setups import prepare
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _block(reference: str) -> Block:
+def _block(reference: str, root: Path) -> Block:
     document, _, line = reference.rpartition(":")
-    for block in parse_blocks((REPO / document).read_text(), document):
+    for block in parse_blocks((root / document).read_text(), document):
         if block.line == int(line):
             return block
     raise SystemExit(f"no fenced block opens at {reference}")
@@ -49,8 +49,8 @@ def _session(block: Block, scene: Scene) -> tuple[list[str], bool]:
     return lines, agrees
 
 
-def main(reference: str, write: bool = False) -> int:
-    block = _block(reference)
+def main(reference: str, write: bool = False, root: Path = REPO) -> int:
+    block = _block(reference, root)
     if block.language != "console" or block.marker is None or not block.marker.runnable:
         raise SystemExit(f"{reference} is not a runnable console block")
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,7 +66,7 @@ def main(reference: str, write: bool = False) -> int:
         return 0 if agrees else 1
     if not agrees:
         return 1
-    path = REPO / block.document
+    path = root / block.document
     text = path.read_text().split("\n")
     start = block.line  # the fence is on line `block.line` (1-based): the body starts at that index
     text[start : start + len(block.body)] = lines

@@ -288,3 +288,19 @@ def test_commands_of_blocks_not_run_can_be_refused() -> None:
     with pytest.raises(_Refused, match="no-such-flag"):
         _parse(["sync", ".", "--no-such-flag"])
     _parse(["validate", "."])
+
+
+def test_show_writes_what_the_block_prints_today(tmp_path: Path) -> None:
+    """`python -m tests.docs.show --write` puts today's output in place of a block's stale one."""
+    from tests.docs import show
+
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "Intro.\n\n<!-- runnable -->\n```console\n$ apim-reconciler validate samples/\nstale output\n"
+        "$ echo done\n```\n\nAfter.\n"
+    )
+    assert show.main("doc.md:4", write=True, root=tmp_path) == 0
+    assert doc.read_text() == (
+        "Intro.\n\n<!-- runnable -->\n```console\n$ apim-reconciler validate samples/\n"
+        "6 resources OK, 0 errors, 0 warnings in 6 files\n$ echo done\ndone\n```\n\nAfter.\n"
+    )
