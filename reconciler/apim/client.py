@@ -564,6 +564,18 @@ class ApimClient:
         )
         return response.status_code != 404
 
+    async def export_api_definition(self, api_id: str) -> str | None:
+        """A v2 API as GKO's `ApiDefinition`, the YAML text of mAPI v1 `GET .../apis/{id}/crd`, or None
+        on a 404 (for `export`). APIM produces only `application/yaml` there (406 for a JSON `Accept`);
+        it gives an API or plan without a crossId a random one, and saves it."""
+        response = await self.request(
+            "GET",
+            f"{self.target.mapi_v1_env}/apis/{segment(api_id)}/crd",
+            headers={"Accept": "application/yaml"},
+            allow_statuses=(404,),
+        )
+        return None if response.status_code == 404 else response.text
+
     async def list_applications(
         self, *, per_page: int = 100, status: str | None = None
     ) -> AsyncIterator[Any]:

@@ -118,7 +118,8 @@ def api_view(
         "updatedAt": iso(record.updated_at),
         "state": spec.get("state", "STOPPED"),
         "visibility": spec.get("visibility", "PRIVATE"),
-        "lifecycleState": spec.get("lifecycleState", "CREATED"),
+        # a v2 definition spells it lifecycle_state (io.gravitee.definition.model.Api, the v2 model)
+        "lifecycleState": spec.get("lifecycleState") or spec.get("lifecycle_state") or "CREATED",
         "disableMembershipNotifications": False,
         "primaryOwner": primary_owner(record, ctx),
         "definitionContext": {"origin": record.origin, "mode": "FULLY_MANAGED", "syncFrom": record.sync_from},

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from . import automation, mapi_v1, mapi_v1_roles, mapi_v1_users, mapi_v2, node
+from . import automation, mapi_v1, mapi_v1_export, mapi_v1_roles, mapi_v1_users, mapi_v2, node
 from .auth import Directory
 from .config import EmulatorConfig
 from .context import Call, Context, Route
@@ -55,6 +55,7 @@ ROUTES: list[Route] = [
     *automation.ROUTES,
     *mapi_v2.ROUTES,
     *mapi_v1.ROUTES,
+    *mapi_v1_export.ROUTES,
     *mapi_v1_users.ROUTES,
     *mapi_v1_roles.ROUTES,
 ]

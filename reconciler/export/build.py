@@ -2,12 +2,17 @@
 
 Pure. What is exported and what is skipped is decided here, each skip with a reason for people:
 
-* v2 APIs: no documented endpoint returns their full definition (see `reader`); a partial manifest
-  would make `sync` delete what it does not show (plans), so none is written.
-* objects without an HRID (made in the console, or by GKO before the Automation API): the planner
-  finds APIM objects by HRID (or the ids derived from it), so a manifest of such an object would be
-  planned as a *new* object, a duplicate, not adopted. They are skipped unless asked for
-  (`include_without_hrid`), and then flagged in a note.
+* v4 APIs and applications without an HRID (made in the console, or by GKO before the Automation
+  API): the planner finds them by HRID (or the ids derived from it), so a manifest of such an object
+  would be planned as a *new* object, a duplicate, not adopted. They are skipped unless asked for
+  (`include_without_hrid`), and then flagged in a note. v2 APIs have no HRID at all: the planner
+  finds them by crossId, which their manifest keeps (see `mapping.api_v2_manifest`).
+* APIs of another definition version (FEDERATED...): not a kind apim-reconciler manages.
+
+Names: a v4 API or an application is named after its HRID; a v2 API after the manifest its ownership
+record names (so that a repository exported from an environment that apim-reconciler manages plans
+nothing), else after its name. APIs of both kinds share `apis/` and GKO's HRID rule, so their names
+are made unique together.
 """
 
 from __future__ import annotations
@@ -17,11 +22,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.export.mapping import (
+    K8S_NAME,
+    MAX_NAME,
     ContextRef,
     Manifest,
+    api_v2_manifest,
     api_v4_manifest,
     application_manifest,
     manifest_name,
+    slug,
     unique_names,
 )
 from reconciler.export.reader import EnvironmentContents, RemoteObject
@@ -56,22 +65,26 @@ def build_manifests(
     namespace: str,
     context: ContextRef,
     *,
+    environment_id: str = "DEFAULT",
     include_without_hrid: bool = False,
     owner_id: str = DEFAULT_OWNER,
 ) -> Selection:
-    """One manifest per exportable API and application, named uniquely per kind."""
+    """One manifest per exportable API and application, named uniquely per folder.
+
+    `environment_id` is the context's, as `reconciler.plan.desired` reads it: the ids it derives
+    from a manifest's name are left out of the v2 manifests that would give them back.
+    """
     skipped: list[Skipped] = []
     apis: list[RemoteObject] = []
     for api in contents.apis:
-        if api.definition_version != "V4":
-            reason = (
-                f"{api.definition_version or 'unknown'} API: no documented endpoint returns its full "
-                "definition; write its ApiDefinition by hand (see docs/export.md)"
-            )
+        version = api.definition_version
+        if version not in ("V4", "V2"):
+            reason = f"{version or 'unknown'} API: not a kind apim-reconciler manages"
             skipped.append(Skipped("API", api.name, api.id, reason))
         elif api.state is None:
-            skipped.append(Skipped("API", api.name, api.id, "the Automation API does not know it (404)"))
-        elif api.hrid is None and not include_without_hrid:
+            where = "the Automation API" if version == "V4" else "APIM's export (mAPI v1 .../crd)"
+            skipped.append(Skipped("API", api.name, api.id, f"{where} does not know it (404)"))
+        elif version == "V4" and api.hrid is None and not include_without_hrid:
             skipped.append(Skipped("API", api.name, api.id, _NO_HRID))
         else:
             apis.append(api)
@@ -82,25 +95,39 @@ def build_manifests(
         else:
             apps.append(app)
 
+    def an_api(state: Mapping[str, JSON], name: str, version: str | None) -> Manifest:
+        if version == "V2":
+            return api_v2_manifest(state, namespace, name, context, environment_id)
+        return api_v4_manifest(state, namespace, name, context)
+
+    def an_application(state: Mapping[str, JSON], name: str, version: str | None) -> Manifest:
+        return application_manifest(state, namespace, name, context)
+
     manifests: list[Manifest] = []
-    for objects, make in ((apis, api_v4_manifest), (apps, application_manifest)):
+    for objects, make in ((apis, an_api), (apps, an_application)):
         ordered = sorted(objects, key=lambda o: (o.hrid or "~", o.name.lower(), o.id))
-        wanted = [manifest_name(o.hrid, o.name, namespace) for o in ordered]
-        exact = [
-            o.hrid is not None and o.hrid == resource_hrid(namespace, w)
-            for o, w in zip(ordered, wanted, strict=True)
-        ]
-        names = unique_names(zip(wanted, exact, strict=True))
+        names = unique_names(_wanted_name(o, namespace) for o in ordered)
         for obj, name in zip(ordered, names, strict=True):
             assert obj.state is not None  # objects without a state were skipped above (type narrowing)  # nosec B101
-            manifest = make(obj.state, namespace, name, context)
-            manifests.append(_annotated(manifest, obj, owner_id))
+            manifests.append(_annotated(make(obj.state, name, obj.definition_version), obj, owner_id))
     return Selection(tuple(manifests), tuple(skipped))
+
+
+def _wanted_name(obj: RemoteObject, namespace: str) -> tuple[str, bool]:
+    """The name a manifest of `obj` asks for, and whether it must keep it (it gives the object's own
+    identity back: its HRID, or for a v2 API the manifest its ownership record names)."""
+    if obj.definition_version == "V2":
+        recorded = obj.record_name
+        if recorded and len(recorded) <= MAX_NAME and K8S_NAME.match(recorded):
+            return recorded, True
+        return slug(obj.name) or "unnamed", False
+    wanted = manifest_name(obj.hrid, obj.name, namespace)
+    return wanted, obj.hrid is not None and obj.hrid == resource_hrid(namespace, wanted)
 
 
 def _annotated(manifest: Manifest, obj: RemoteObject, owner_id: str) -> Manifest:
     notes = list(manifest.notes)
-    if obj.hrid is None:
+    if obj.hrid is None and obj.definition_version != "V2":
         notes.append(
             "no HRID in APIM: sync will plan this as a new object, not adopt the existing one "
             f"(id {obj.id}); delete one of the two afterwards"

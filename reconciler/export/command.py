@@ -102,10 +102,12 @@ async def run_export(
     namespace = options.namespace or context.namespace
     async with connect_context(context, store, client_config, live=True) as client:
         contents = await read_environment(client, per_page=options.per_page, concurrency=options.concurrency)
+        environment_id = client.target.environment_id
     selection = build_manifests(
         contents,
         namespace,
         ContextRef(context.namespace, context.name),
+        environment_id=environment_id,
         include_without_hrid=options.include_without_hrid,
         owner_id=options.owner_id,
     )

@@ -1,6 +1,7 @@
 """APIM's model -> GKO manifests. Pure: plain data in, plain data out, no I/O.
 
-The input is what the Automation API returns (`ApiV4State`, `ApplicationState`): the same shape as
+The input is what the Automation API returns (`ApiV4State`, `ApplicationState`) and, for v2 APIs,
+the spec of APIM's own `ApiDefinition` export (mAPI v1 `GET .../apis/{id}/crd`): the same shapes as
 the bodies that `reconciler.plan.desired` builds from manifests, so the mapping is that module's
 inverse, and a manifest exported here plans to *no change* against the object it came from. That is
 the whole point of an export meant for adoption: the first `sync --adopt` must only write the
@@ -13,7 +14,9 @@ What is left out, and why:
   planner ignores them too (`reconciler.plan.normalise`), and a manifest carrying ids would pin it to
   one environment;
 * the HRID, when it is the `<namespace>-<name>` that the manifest's identity already gives
-  (`spec.hrid` is written only when it differs, so the identity is kept either way);
+  (`spec.hrid` is written only when it differs, so the identity is kept either way); likewise a v2
+  API's `crossId` and `id` and its plans' `crossId` and `id`, written only when they differ from the
+  ids GKO (and `reconciler.plan.desired`) derive from the manifest's namespace, name and plan names;
 * our own ownership metadata entry (it is rewritten on every apply);
 * fields that the manifest schemas do not accept (reported as notes, never silently).
 """
@@ -27,7 +30,8 @@ from typing import Any
 
 from reconciler.export.secrets import SecretRef, extract_secrets
 from reconciler.manifests.hrid import key_hrid, resource_hrid
-from reconciler.manifests.model import API_V4_DEFINITION, API_VERSION, APPLICATION
+from reconciler.manifests.model import API_DEFINITION, API_V4_DEFINITION, API_VERSION, APPLICATION
+from reconciler.plan import ids
 from reconciler.plan.defaults import SERVER_DEFAULTS, Rules, apply_rules
 from reconciler.plan.normalise import metadata_key
 from reconciler.plan.ownership import OWNERSHIP_KEY
@@ -87,6 +91,83 @@ _V4_ASSIGNED = frozenset(
 _PLAN_ASSIGNED = frozenset(("id", "crossId", "hrid", "definitionVersion", "apiId", "createdAt", "updatedAt"))
 _PAGE_ASSIGNED = frozenset(("id", "crossId", "hrid", "api", "parentId", "order", "createdAt", "updatedAt"))
 
+# ApiDefinition (v2) spec fields, in the order they are written; `crossId` and `id` come first when kept.
+V2_FIELDS = (
+    "name",
+    "version",
+    "description",
+    "state",
+    "lifecycle_state",
+    "visibility",
+    "labels",
+    "tags",
+    "categories",
+    "groups",
+    "proxy",
+    "flow_mode",
+    "execution_mode",
+    "gravitee",
+    "flows",
+    "plans",
+    "properties",
+    "resources",
+    "services",
+    "response_templates",
+    "path_mappings",
+    "metadata",
+    "members",
+    "pages",
+    "consoleNotificationConfiguration",
+    "notifyMembers",
+)
+# What APIM's v2 export carries that a manifest must not: its own bookkeeping, never echoed back.
+_V2_ASSIGNED = frozenset(
+    [
+        "crossId",
+        "id",
+        "definition_context",
+        "primaryOwner",
+        "createdAt",
+        "updatedAt",
+        "deployedAt",
+        "contextRef",
+    ]
+)
+_V2_PLAN_ASSIGNED = frozenset(
+    [
+        "api",
+        "created_at",
+        "updated_at",
+        "published_at",
+        "definitionVersion",
+        "environmentId",
+        "comment_message",
+    ]
+)
+_V2_PLAN_FIELDS = frozenset(
+    [
+        "id",
+        "crossId",
+        "name",
+        "description",
+        "security",
+        "securityDefinition",
+        "status",
+        "type",
+        "validation",
+        "order",
+        "characteristics",
+        "tags",
+        "paths",
+        "flows",
+        "excluded_groups",
+        "comment_required",
+        "selection_rule",
+    ]
+)
+# APIM gives every v2 API this entry when it creates it (ApiServiceImpl), and again on every import.
+_EMAIL_SUPPORT = ("email-support", "${(api.primaryOwner.email)!''}")
+
 APPLICATION_FIELDS = (
     "name",
     "description",
@@ -134,7 +215,7 @@ _REQUIRED_DEFAULTS = Rules(
     *(r for r in SERVER_DEFAULTS[API_V4_DEFINITION] if r[0][-1] == "inheritConfiguration")
 )
 
-_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 MAX_NAME = 63
 
 
@@ -175,7 +256,7 @@ def manifest_name(hrid: str | None, display_name: str, namespace: str) -> str:
     prefix = f"{namespace}-"
     if hrid and hrid.startswith(prefix):
         rest = hrid[len(prefix) :]
-        if len(rest) <= MAX_NAME and _K8S_NAME.match(rest):
+        if len(rest) <= MAX_NAME and K8S_NAME.match(rest):
             return rest
     return slug(display_name) or slug(hrid or "") or "unnamed"
 
@@ -220,6 +301,82 @@ def api_v4_manifest(state: Mapping[str, JSON], namespace: str, name: str, contex
         spec[key] = value
     _note_unknown(state, set(V4_FIELDS) | _V4_ASSIGNED, notes)
     return _finish(API_V4_DEFINITION, namespace, name, hrid, apply_rules(spec, _REQUIRED_DEFAULTS), notes)
+
+
+def api_v2_manifest(
+    state: Mapping[str, JSON], namespace: str, name: str, context: ContextRef, environment_id: str
+) -> Manifest:
+    """An `ApiDefinition` from the spec of APIM's v2 export (`lifecycle_state` added from the listing).
+
+    Ids are kept only where the manifest would not give them back: `reconciler.plan.desired` gives an
+    API without a `crossId` GKO's `<namespace>/<name>` one and the id APIM derives from it, and each
+    plan GKO's ids from the API id and the plan name. So an API that apim-reconciler or GKO created
+    from a manifest of this name exports without ids, and any other keeps the ids APIM matches it by.
+    """
+    notes: list[str] = []
+    derived_cross = ids.gko_uuid(f"{namespace}/{name}")
+    cross = state.get("crossId") if isinstance(state.get("crossId"), str) else None
+    cross = cross or derived_cross
+    api_id = state.get("id") if isinstance(state.get("id"), str) else None
+    api_id = api_id or ids.name_uuid(cross + environment_id)
+    spec: dict[str, JSON] = {"contextRef": _context_ref(context, namespace)}
+    if cross != derived_cross:
+        spec["crossId"] = cross
+    if api_id != ids.name_uuid(cross + environment_id):
+        spec["id"] = api_id
+    for key in V2_FIELDS:
+        value = state.get(key)
+        if key == "plans":
+            value = _v2_plans(value, api_id, notes)
+        elif key == "metadata":
+            value = _v2_metadata(value)
+        elif key == "notifyMembers" and value is True:
+            continue  # GKO's default: written only when APIM was told not to notify
+        if value is None or value in ([], {}):
+            continue
+        spec[key] = value
+    _note_unknown(state, set(V2_FIELDS) | _V2_ASSIGNED, notes)
+    return _finish(API_DEFINITION, namespace, name, None, spec, notes)
+
+
+def _v2_plans(plans: JSON, api_id: str, notes: list[str]) -> JSON:
+    """APIM's plans, without what it assigns; their ids kept only where GKO's would differ."""
+    if not isinstance(plans, list):
+        return plans
+    out = []
+    unknown: set[str] = set()
+    for plan in plans:
+        if not isinstance(plan, Mapping):
+            continue
+        body = {k: v for k, v in plan.items() if k not in _V2_PLAN_ASSIGNED and v is not None}
+        unknown |= set(body) - _V2_PLAN_FIELDS
+        body = {k: v for k, v in body.items() if k in _V2_PLAN_FIELDS}
+        name = str(body["name"]) if isinstance(body.get("name"), str) else ""
+        body.setdefault("description", "")  # required by the CRD; APIM may hold none
+        cross = body.get("crossId") or ids.gko_uuid(api_id, "/", name)
+        if cross == ids.gko_uuid(api_id, "/", name):
+            body.pop("crossId", None)
+        if body.get("id") == ids.gko_uuid(str(cross), "/", name):
+            body.pop("id", None)
+        out.append(body)
+    if unknown:
+        notes.append(f"plans: {', '.join(sorted(unknown))} not exported (not in the manifest schema)")
+    return out
+
+
+def _v2_metadata(entries: JSON) -> JSON:
+    """The API's own entries: not ours, not the environment's defaults (entries without a value of
+    their own), not the `email-support` entry that APIM adds to every v2 API itself."""
+    if not isinstance(entries, list):
+        return entries
+    out = []
+    for entry in entries:
+        if not isinstance(entry, Mapping) or entry.get("key") == OWNERSHIP_KEY or "value" not in entry:
+            continue
+        if (entry.get("key"), entry.get("value")) == _EMAIL_SUPPORT:
+            continue
+        out.append({k: v for k, v in entry.items() if k != "apiId"})
+    return out
 
 
 def application_manifest(

@@ -1,11 +1,11 @@
 """Reading an environment for export: every API and application, in the shape the mapping takes.
 
-Why these endpoints. mAPI v2 search lists every API (v2 and v4) with its metadata, hence any
-ownership record, but never shows an API's HRID; the Automation API state does, and it is the very
-shape GKO's spec is mapped to, so each v4 API is read there by its id (`hridContainsUUID=true`).
-APIM's `GET /apis/{apiId}/_export/crd` would answer the same question in one request, but it is not
-in the published OpenAPI specs this project is held to (see docs/export.md), so it is not used.
-v2 APIs have no Automation API state and no documented full read: they are listed and skipped.
+Why these endpoints. mAPI v2 `GET .../apis?expands=metadata` lists every API (v2 and v4) with its
+metadata, hence any ownership record, but never shows an API's HRID; the Automation API state does,
+and it is the very shape GKO's spec is mapped to, so each v4 API is read there by its id
+(`hridContainsUUID=true`). A v2 API has no Automation API state: it is read through APIM's own GKO
+export, mAPI v1 `GET .../apis/{id}/crd` (an `ApiDefinition` in YAML; mAPI v2's `_export/crd` refuses
+v2 APIs), whose spec leaves out `lifecycle_state`, taken from the listing instead.
 Applications are listed through mAPI v1 `_paged` and read through the Automation API by HRID;
 those without an HRID only have their listing item.
 """
@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.apim.client import ApimClient
+from reconciler.apim.errors import UnexpectedResponseError
 from reconciler.apply.actual import bounded
+from reconciler.manifests.yamlparse import YamlError, parse_documents
 from reconciler.plan.ownership import OWNERSHIP_KEY, metadata_map, parse_record
 
 JSON = Any
@@ -34,6 +36,8 @@ class RemoteObject:
     state: Mapping[str, JSON] | None
     record_owner: str | None = None
     """The owner id of an ownership record found on it (another reconciler's, or ours)."""
+    record_name: str | None = None
+    """The `metadata.name` of the manifest that its ownership record names (the one that wrote it)."""
 
 
 @dataclass(frozen=True)
@@ -52,14 +56,19 @@ async def read_environment(
 
     async def api(item: Mapping[str, JSON]) -> RemoteObject:
         version = item.get("definitionVersion")
-        state = await client.get_api_by_uuid(str(item["id"])) if version == "V4" else None
-        return _object(item, state if isinstance(state, Mapping) else None, _owner(item.get("metadata")))
+        state: JSON = None
+        if version == "V4":
+            state = await client.get_api_by_uuid(str(item["id"]))
+        elif version == "V2":
+            state = await _v2_state(client, item)
+        return _object(item, state if isinstance(state, Mapping) else None, item.get("metadata"))
 
     async def application(item: Mapping[str, JSON]) -> RemoteObject:
         state = await client.get_application_by_uuid(str(item["id"]))  # the listing shows no HRID
         full = state if isinstance(state, Mapping) else None
-        owner = _owner(metadata_map(full.get("metadata")) if full else item.get("metadata"))
-        return _object(item, full or item, owner)
+        return _object(
+            item, full or item, metadata_map(full.get("metadata")) if full else item.get("metadata")
+        )
 
     return EnvironmentContents(
         tuple(await bounded(concurrency, (api(i) for i in listed))),
@@ -67,8 +76,31 @@ async def read_environment(
     )
 
 
-def _object(item: Mapping[str, JSON], state: Mapping[str, JSON] | None, owner: str | None) -> RemoteObject:
+async def _v2_state(client: ApimClient, item: Mapping[str, JSON]) -> JSON:
+    """The spec of APIM's `ApiDefinition` export of a v2 API, with the listing's lifecycle state."""
+    api_id = str(item["id"])
+    text = await client.export_api_definition(api_id)
+    if text is None:
+        return None
+    where = f"APIM's export of API {api_id}"
+    try:
+        documents = [d.body for d in parse_documents(text, where)]
+    except YamlError as exc:
+        raise UnexpectedResponseError(
+            f"{where} is not YAML: {exc.message}", method="GET", path=where
+        ) from None
+    spec = documents[0].get("spec") if len(documents) == 1 and isinstance(documents[0], Mapping) else None
+    if not isinstance(spec, Mapping):
+        raise UnexpectedResponseError(f"{where} is not an ApiDefinition", method="GET", path=where)
+    lifecycle = item.get("lifecycleState")
+    if spec.get("lifecycle_state") is None and isinstance(lifecycle, str):
+        spec = {**spec, "lifecycle_state": lifecycle}
+    return spec
+
+
+def _object(item: Mapping[str, JSON], state: Mapping[str, JSON] | None, metadata: JSON) -> RemoteObject:
     object_id = str(item["id"])
+    owner, name = _record(metadata, object_id)
     hrid = (state or {}).get("hrid") or item.get("hrid")
     if hrid == object_id:
         # A legacy object read by UUID may echo the UUID as its HRID (the schema requires one): it is
@@ -81,12 +113,18 @@ def _object(item: Mapping[str, JSON], state: Mapping[str, JSON] | None, owner: s
         definition_version=item.get("definitionVersion"),
         state=state,
         record_owner=owner,
+        record_name=name,
     )
 
 
-def _owner(metadata: JSON) -> str | None:
+def _record(metadata: JSON, object_id: str) -> tuple[str | None, str | None]:
+    """The owner of the ownership record on an object, and the name of the manifest it names (only
+    from a record written onto this very object)."""
     value = metadata.get(OWNERSHIP_KEY) if isinstance(metadata, Mapping) else None
     if value is None:
-        return None
-    parsed = parse_record(value, "")
-    return parsed.record.owner if parsed.record else "(unreadable record)"
+        return None, None
+    record = parse_record(value, "").record
+    if record is None:
+        return "(unreadable record)", None
+    on_this_object = record.carrier_id is None or record.carrier_id == object_id
+    return record.owner, record.resource.name if on_this_object else None

@@ -15,6 +15,7 @@ OTHER_TOOLS = {
     "--retry", "--retry-connrefused", "--strict",  # curl, mypy
     "--build-arg", "--from-literal", "--read-only", "--rm", "--tmpfs",  # docker, kubectl
     "--connectivity-only", "--depth", "--symref",  # git
+    "--write",  # python -m tests.docs.show
 }  # fmt: skip
 
 

@@ -119,6 +119,20 @@ def test_flags_can_come_from_the_environment(tmp_path: Path) -> None:
     assert json.loads(env_run.stdout)["resources"][0]["namespace"] == "platform"
 
 
+def test_a_flag_on_the_command_line_wins_over_its_variable(tmp_path: Path) -> None:
+    write(tmp_path, "ctx.yaml", CONTEXT)
+    result = subprocess.run(
+        [sys.executable, "-m", "reconciler", "validate", "--output", "text", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={"RECONCILER_OUTPUT": "json", "PATH": "/usr/bin:/bin"},
+        cwd=REPO,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "1 resource OK, 0 errors, 0 warnings in 1 file\n"
+
+
 @pytest.mark.parametrize(
     "args",
     [(), ("validate",), ("nosuchcommand",), ("validate", "--output", "yaml", "x"), ("schema", "Ingress")],

@@ -11,6 +11,7 @@ import httpx
 from ruamel.yaml import YAML
 
 from reconciler.emulator import RunningEmulator
+from reconciler.plan import ids
 from reconciler.plan.ownership import OWNERSHIP_KEY
 
 AUTO = "/automation/organizations/DEFAULT/environments/DEFAULT"
@@ -78,3 +79,71 @@ def mount_secrets(root: Path, namespace: str, values: Mapping[tuple[str, str], s
 
 def all_text(folder: Path) -> str:
     return "\n".join(p.read_text() for p in sorted(folder.rglob("*")) if p.is_file())
+
+
+def v2_state(emulator: RunningEmulator, api_id: str) -> Any:
+    with apim(emulator) as client:
+        response = client.get(f"{V1}/apis/{api_id}/crd")
+        assert response.status_code == 200, response.text
+    return load_yaml_text(response.text)["spec"]
+
+
+def load_yaml_text(text: str) -> Any:
+    return YAML(typ="safe", pure=True).load(text)
+
+
+def v2_contents(emulator: RunningEmulator) -> dict[str, Any]:
+    """Every v2 API as APIM exports it, ids included, without our ownership record (and without empty
+    lists and maps: the emulator keeps a body as sent, where APIM's model holds an empty one anyway)."""
+    out = {}
+    for api in emulator.dump_state()["apis"]:
+        if api["definitionVersion"] == "V2":
+            spec = v2_state(emulator, api["id"])
+            spec["metadata"] = [m for m in spec.get("metadata", []) if m["key"] != OWNERSHIP_KEY]
+            out[api["id"]] = without_empties(spec)
+    return out
+
+
+def differences(before: Any, after: Any, path: str = "") -> list[str]:
+    """Where two JSON values differ, as `path: before -> after` lines."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        return [
+            d
+            for k in sorted(set(before) | set(after))
+            for d in differences(before.get(k), after.get(k), f"{path}.{k}")
+        ]
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [
+            d
+            for i, (a, b) in enumerate(zip(before, after, strict=True))
+            for d in differences(a, b, f"{path}[{i}]")
+        ]
+    return [] if before == after else [f"{path}: {before!r} -> {after!r}"]
+
+
+def without_empties(value: Any) -> Any:
+    if isinstance(value, dict):
+        kept = {k: without_empties(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v not in ([], {})}
+    if isinstance(value, list):
+        return [without_empties(v) for v in value]
+    return value
+
+
+def mount_exported_secrets(emulator: RunningEmulator, out: Path, secrets: Path) -> None:
+    """The values that the export replaced by templates, mounted as the user would after reading its
+    output: read from APIM where each template stands (v4 APIs and applications from the Automation
+    API, v2 APIs from APIM's export)."""
+    by_cross = {api["crossId"]: api["id"] for api in emulator.dump_state()["apis"]}
+    with apim(emulator) as client:
+        for path in sorted(out.rglob("*.yaml")):
+            doc = load_yaml(path)
+            spec, name = doc["spec"], doc["metadata"]["name"]
+            if doc["kind"] == "ApiDefinition":
+                state = v2_state(emulator, by_cross[spec.get("crossId") or ids.gko_uuid(f"default/{name}")])
+            elif doc["kind"] in ("ApiV4Definition", "Application"):
+                folder = "apis" if doc["kind"] == "ApiV4Definition" else "applications"
+                state = client.get(f"{AUTO}/{folder}/{spec.get('hrid') or 'default-' + name}").json()
+            else:
+                continue
+            mount_secrets(secrets, "default", secret_values(spec, state))

@@ -9,6 +9,7 @@ import pytest
 from reconciler.export.build import build_manifests, context_manifest
 from reconciler.export.mapping import (
     ContextRef,
+    api_v2_manifest,
     api_v4_manifest,
     application_manifest,
     manifest_name,
@@ -19,6 +20,7 @@ from reconciler.export.reader import EnvironmentContents, RemoteObject
 from reconciler.export.secrets import extract_secrets, looks_secret
 from reconciler.export.writer import render_yaml
 from reconciler.manifests.model import Position, Positions, Resource, ResourceId
+from reconciler.plan import ids
 from reconciler.plan.ownership import OWNERSHIP_KEY
 
 CTX = ContextRef("default", "apim")
@@ -215,26 +217,134 @@ def test_secrets_become_templates_with_readable_unique_keys() -> None:
     assert len({r.key for r in again}) == 2
 
 
-def test_build_skips_v2_apis_and_objects_without_hrid() -> None:
+def test_build_selects_and_names_apis_of_both_kinds() -> None:
     contents = EnvironmentContents(
         apis=(
             RemoteObject("1", "Orders", "default-orders", "V4", api_state()),
-            RemoteObject("2", "Old", None, "V2", None),
+            RemoteObject("2", "Gone", None, "V2", None),
             RemoteObject("3", "Console", None, "V4", api_state(hrid=None, name="Console")),
             RemoteObject("4", "Theirs", "default-theirs", "V4", api_state(hrid="default-theirs"), "gko-prod"),
+            RemoteObject("6", "Orders", None, "V2", v2_state()),  # its slug is taken by the v4 API
+            RemoteObject("7", "Renamed in the console", None, "V2", v2_state(), "apim-reconciler", "billing"),
+            RemoteObject("8", "Federated", None, "FEDERATED", {}),
         ),
         applications=(RemoteObject("5", "App", None, None, {"id": "5", "name": "App"}),),
     )
     selection = build_manifests(contents, "default", CTX)
-    assert [m.name for m in selection.manifests] == ["orders", "theirs"]
+    assert [(m.kind, m.name) for m in selection.manifests] == [
+        ("ApiV4Definition", "orders"),
+        ("ApiV4Definition", "theirs"),
+        ("ApiDefinition", "orders-2"),  # v2 and v4 APIs share apis/ and GKO's HRID rule
+        ("ApiDefinition", "billing"),  # the manifest its ownership record names
+    ]
     assert "another reconciler ('gko-prod')" in selection.manifests[1].notes[0]
+    assert selection.manifests[2].notes == ()  # a v2 API has no HRID, and needs none: its crossId is kept
     assert [(s.id, s.reason.split(":")[0]) for s in selection.skipped] == [
-        ("2", "V2 API"),
+        ("2", "APIM's export (mAPI v1 .../crd) does not know it (404)"),
         ("3", "no HRID in APIM"),
+        ("8", "FEDERATED API"),
         ("5", "no HRID in APIM"),
     ]
     everything = build_manifests(contents, "default", CTX, include_without_hrid=True)
-    assert sorted(m.name for m in everything.manifests) == ["app", "console", "orders", "theirs"]
+    assert sorted(m.name for m in everything.manifests) == [
+        "app",
+        "billing",
+        "console",
+        "orders",
+        "orders-2",
+        "theirs",
+    ]
+
+
+def v2_state(**overrides: Any) -> dict[str, Any]:
+    """The spec of APIM's ApiDefinition export of a v2 API that GKO created from `default/legacy`."""
+    cross = ids.gko_uuid("default/legacy")
+    api_id = ids.name_uuid(cross + "DEFAULT")
+    plan_cross = ids.gko_uuid(api_id, "/", "Free")
+    state: dict[str, Any] = {
+        "name": "Legacy",
+        "crossId": cross,
+        "version": "1",
+        "execution_mode": "v4-emulation-engine",
+        "description": "The old one",
+        "visibility": "PRIVATE",
+        "flows": [],
+        "gravitee": "2.0.0",
+        "flow_mode": "DEFAULT",
+        "resources": [],
+        "properties": [],
+        "members": [],
+        "pages": {},
+        "plans": [
+            {
+                "id": ids.gko_uuid(plan_cross, "/", "Free"),
+                "crossId": plan_cross,
+                "name": "Free",
+                "security": "KEY_LESS",
+                "status": "PUBLISHED",
+                "api": api_id,
+                "created_at": 1,
+            }
+        ],
+        "metadata": [
+            {
+                "key": "email-support",
+                "name": "email-support",
+                "format": "MAIL",
+                "value": "${(api.primaryOwner.email)!''}",
+            },
+            {"key": "region", "name": "region", "format": "STRING", "defaultValue": "eu"},
+            {"key": OWNERSHIP_KEY, "name": OWNERSHIP_KEY, "format": "STRING", "value": "{}"},
+            {"key": "team", "name": "team", "format": "STRING", "value": "payments", "apiId": api_id},
+        ],
+        "id": api_id,
+        "proxy": {"virtual_hosts": [{"path": "/legacy/"}]},
+        "state": "STARTED",
+        "notifyMembers": True,
+        "lifecycle_state": "PUBLISHED",
+    }
+    state.update(overrides)
+    return state
+
+
+def test_v2_ids_are_left_out_where_the_manifest_gives_them_back() -> None:
+    spec = api_v2_manifest(v2_state(), "default", "legacy", CTX, "DEFAULT").document["spec"]
+    assert list(spec)[:4] == ["contextRef", "name", "version", "description"]
+    assert {"crossId", "id", "notifyMembers"}.isdisjoint(spec)
+    assert spec["plans"] == [
+        {"name": "Free", "security": "KEY_LESS", "status": "PUBLISHED", "description": ""}
+    ]
+    assert spec["metadata"] == [{"key": "team", "name": "team", "format": "STRING", "value": "payments"}]
+    assert spec["lifecycle_state"] == "PUBLISHED"
+    assert {"members", "pages", "resources", "properties", "flows"}.isdisjoint(spec)  # empty
+
+
+def test_v2_ids_that_the_manifest_would_not_give_are_kept() -> None:
+    # Another namespace, another environment, or ids of its own: the same object is addressed either way.
+    elsewhere = api_v2_manifest(v2_state(), "shop", "legacy", CTX, "DEFAULT").document["spec"]
+    assert elsewhere["crossId"] == ids.gko_uuid("default/legacy") and "id" not in elsewhere
+    assert elsewhere["contextRef"] == {"name": "apim", "namespace": "default"}
+    other_env = api_v2_manifest(v2_state(), "default", "legacy", CTX, "prod").document["spec"]
+    assert "crossId" not in other_env and other_env["id"] == ids.name_uuid(
+        ids.gko_uuid("default/legacy") + "DEFAULT"
+    )
+    plan = {"id": "p1", "crossId": "c1", "name": "Gold", "description": "d", "security": "API_KEY"}
+    own = api_v2_manifest(v2_state(plans=[plan], notifyMembers=False), "default", "legacy", CTX, "DEFAULT")
+    assert own.document["spec"]["plans"] == [plan]
+    assert own.document["spec"]["notifyMembers"] is False
+
+
+def test_v2_fields_the_schema_refuses_are_noted_not_written() -> None:
+    plans = [{"name": "Free", "description": "", "security": "KEY_LESS", "flavour": "x"}]
+    manifest = api_v2_manifest(
+        v2_state(apiMedia=[{"a": 1}], plans=plans), "default", "legacy", CTX, "DEFAULT"
+    )
+    assert "apiMedia" not in manifest.document["spec"]
+    assert "flavour" not in manifest.document["spec"]["plans"][0]
+    assert manifest.notes == (
+        "plans: flavour not exported (not in the manifest schema)",
+        "apiMedia not exported (not in the manifest schema)",
+    )
 
 
 def test_context_credentials_move_to_a_secret_ref() -> None:

@@ -208,7 +208,7 @@ def seed(emulator: RunningEmulator) -> None:
         ]
         for app in apps:
             ok(client.put(f"{AUTO}/applications", json=app))
-        # Made in the console long ago: no HRID. And a v2 API. Both are skipped, with a reason.
+        # Made in the console long ago: no HRID, skipped with a reason. And a v2 API, exported.
         console_app = {
             "name": "Console app",
             "description": "made by hand",
@@ -263,12 +263,18 @@ def test_export_then_adopt_changes_nothing_but_ownership(
     assert files == [
         "apis/billing-api.yaml",
         "apis/catalog.yaml",
+        "apis/old-v2.yaml",
         "apis/orders.yaml",
         "applications/mobile.yaml",
         "applications/partner-portal.yaml",
         "contexts/apim.yaml",
     ]
-    assert "skipped API 'Old v2'" in stdout and "skipped Application 'Console app'" in stdout
+    assert "skipped API" not in stdout and "skipped Application 'Console app'" in stdout
+    old_v2 = load_yaml(out / "apis" / "old-v2.yaml")
+    assert (
+        old_v2["kind"] == "ApiDefinition"
+        and old_v2["spec"]["crossId"] == "6c1f3a2e-0000-4000-8000-00000000c05e"
+    )
 
     # Secrets: templates in the files, names and keys on stdout, values nowhere.
     for canary in CANARIES:
@@ -304,12 +310,13 @@ def test_export_then_adopt_changes_nothing_but_ownership(
     assert set(actions(report).values()) == {"conflict"}, actions(report)
     assert emulator.dump_state() == before
 
-    # With --adopt: five updates that only write the ownership record.
+    # With --adopt: six updates that only write the ownership record.
     code, report = run_json(capsys, "sync", str(out), "--adopt", *flags)
     assert code == 0, report["failures"]
     assert actions(report) == {
         "billing-api": "update",
         "catalog": "update",
+        "old-v2": "update",
         "orders": "update",
         "mobile": "update",
         "partner-portal": "update",

@@ -191,3 +191,35 @@ def test_secret_manifest_output(tmp_path: Path, emulator: RunningEmulator) -> No
     assert token not in result.stdout and token not in result.stderr  # only base64, in the manifest
     assert "context:      default/apim: ok" in result.stderr  # the summary stays off stdout
     assert not secrets.exists()
+
+
+def test_a_personal_user_of_that_name_is_never_made_the_service_account(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    import httpx
+
+    person = {"firstname": "Robert", "lastname": "robot", "email": "robert@example.com"}
+    httpx.post(
+        f"{emulator.base_url}/management/organizations/DEFAULT/users",
+        json=person,
+        auth=("admin", "admin"),
+        timeout=5,
+    ).raise_for_status()
+    context, secrets = make_repo(tmp_path, emulator.base_url), tmp_path / "secrets"
+    result = sa("create", context, secrets, "--name", "robot", env=ADMIN_ENV)
+    assert result.returncode == 1
+    assert "a personal user named 'robot' exists already" in result.stdout + result.stderr
+    [user] = admin_get(emulator.base_url, "/users", q="robot")["data"]
+    assert admin_get(emulator.base_url, f"/users/{user['id']}/tokens") == [] and not secrets.exists()
+
+
+def test_a_token_that_cannot_be_written_is_revoked_at_once(tmp_path: Path, emulator: RunningEmulator) -> None:
+    context, secrets = make_repo(tmp_path, emulator.base_url), tmp_path / "secrets"
+    (secrets / SECRET / "tokenId" / "in-the-way").mkdir(parents=True)  # a folder where a key goes
+    result = sa("create", context, secrets, "--name", "apim-reconciler", env=ADMIN_ENV)
+    assert result.returncode == 1, result.stdout + result.stderr
+    [user] = admin_get(emulator.base_url, "/users", q="apim-reconciler")["data"]
+    assert admin_get(emulator.base_url, f"/users/{user['id']}/tokens") == []
+    requests = emulator.stats()["requests"]  # it was created, then revoked
+    assert requests["POST /management/organizations/{orgId}/users/{userId}/tokens"] == 1
+    assert requests["DELETE /management/organizations/{orgId}/users/{userId}/tokens/{tokenId}"] == 1

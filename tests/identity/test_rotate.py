@@ -106,3 +106,22 @@ def test_rotate_refuses_a_token_that_is_not_a_file(tmp_path: Path, emulator: Run
     assert result.returncode == 1
     assert "comes from env APIM_SECRET_DEFAULT_APIM_TOKEN_BEARERTOKEN" in result.stderr
     assert whoami(emulator.base_url, "emulator-token").status_code == 200
+
+
+def test_a_new_token_that_fails_verification_is_revoked_and_the_old_one_written_back(
+    tmp_path: Path, emulator: RunningEmulator
+) -> None:
+    from reconciler.emulator import Fault
+
+    context, secrets = make_repo(tmp_path, emulator.base_url), tmp_path / "secrets"
+    assert sa("create", context, secrets, "--name", "apim-reconciler", env=ADMIN_ENV).returncode == 0
+    old, old_id = read_token(secrets), (secrets / SECRET / "tokenId").read_text()
+    # The verification reaches the environment with the new token (the first read of it in a rotation).
+    emulator.set_faults([Fault.parse("GET /management/v2/organizations/DEFAULT/environments/DEFAULT=500:1")])
+    rotated = sa("rotate", context, secrets)
+    assert rotated.returncode == 1, rotated.stdout + rotated.stderr
+    steps = [line for line in rotated.stderr.splitlines() if line.startswith("rotate: ")]
+    assert steps == ["rotate: created", "rotate: written"]  # written, then not verified
+    assert read_token(secrets) == old and (secrets / SECRET / "tokenId").read_text() == old_id
+    assert whoami(emulator.base_url, old).status_code == 200
+    assert _tokens_of(emulator.base_url, old) == [old_id]  # the new one is revoked

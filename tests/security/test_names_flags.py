@@ -90,6 +90,17 @@ def test_an_export_namespace_that_is_no_kubernetes_namespace_is_a_usage_error(
     assert not out.exists()
 
 
+@pytest.mark.parametrize("path", ["../elsewhere", "/etc"])
+def test_a_path_that_leaves_the_repository_is_a_usage_error(
+    path: str, repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["diff", str(repo), "--path", path])
+    assert code == 64
+    assert (
+        f"the sub-folder must be relative and stay inside the repository: {path!r}" in capsys.readouterr().err
+    )
+
+
 @pytest.mark.parametrize("size", ["0", "-1"])
 def test_a_max_file_size_below_one_byte_is_a_usage_error(
     size: str, repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
