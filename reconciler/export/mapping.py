@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler import kinds
 from reconciler.export.secrets import SecretRef, extract_secrets
 from reconciler.manifests.hrid import key_hrid, resource_hrid
 from reconciler.manifests.model import API_DEFINITION, API_V4_DEFINITION, API_VERSION, APPLICATION
@@ -37,6 +38,11 @@ from reconciler.plan.normalise import metadata_key
 from reconciler.plan.ownership import OWNERSHIP_KEY
 
 JSON = Any
+
+# What APIM's states (and its v2 export) carry that a manifest must not: the kinds' own facts.
+_V4 = kinds.kind(API_V4_DEFINITION).fields
+_V2 = kinds.kind(API_DEFINITION).fields
+_APP = kinds.kind(APPLICATION).fields
 
 # ApiV4Definition spec fields, in the order they are written (what people look for first, first).
 V4_FIELDS = (
@@ -70,26 +76,6 @@ V4_FIELDS = (
     "allowedInApiProducts",
     "allowMultiJwtOauth2Subscriptions",
 )
-# Server-assigned or write-only: never exported, never reported.
-_V4_ASSIGNED = frozenset(
-    [
-        "id",
-        "crossId",
-        "hrid",
-        "organizationId",
-        "environmentId",
-        "errors",
-        "primaryOwner",
-        "definitionContext",
-        "notifyMembers",
-        "definitionVersion",
-        "createdAt",
-        "updatedAt",
-        "deployedAt",
-    ]
-)
-_PLAN_ASSIGNED = frozenset(("id", "crossId", "hrid", "definitionVersion", "apiId", "createdAt", "updatedAt"))
-_PAGE_ASSIGNED = frozenset(("id", "crossId", "hrid", "api", "parentId", "order", "createdAt", "updatedAt"))
 
 # ApiDefinition (v2) spec fields, in the order they are written; `crossId` and `id` come first when kept.
 V2_FIELDS = (
@@ -119,30 +105,6 @@ V2_FIELDS = (
     "pages",
     "consoleNotificationConfiguration",
     "notifyMembers",
-)
-# What APIM's v2 export carries that a manifest must not: its own bookkeeping, never echoed back.
-_V2_ASSIGNED = frozenset(
-    [
-        "crossId",
-        "id",
-        "definition_context",
-        "primaryOwner",
-        "createdAt",
-        "updatedAt",
-        "deployedAt",
-        "contextRef",
-    ]
-)
-_V2_PLAN_ASSIGNED = frozenset(
-    [
-        "api",
-        "created_at",
-        "updated_at",
-        "published_at",
-        "definitionVersion",
-        "environmentId",
-        "comment_message",
-    ]
 )
 _V2_PLAN_FIELDS = frozenset(
     [
@@ -178,29 +140,6 @@ APPLICATION_FIELDS = (
     "settings",
     "metadata",
     "members",
-)
-_APP_ASSIGNED = frozenset(
-    [
-        "id",
-        "hrid",
-        "organizationId",
-        "environmentId",
-        "errors",
-        "primaryOwner",
-        "owner",
-        "notifyMembers",
-        "status",
-        "origin",
-        "type",
-        "createdAt",
-        "updatedAt",
-        "created_at",
-        "updated_at",
-        "api_key_mode",
-        "apiKeyMode",
-        "disable_membership_notifications",
-        "disableMembershipNotifications",
-    ]
 )
 _APP_SETTINGS = {
     "app": ("type", "clientId"),
@@ -291,15 +230,15 @@ def api_v4_manifest(state: Mapping[str, JSON], namespace: str, name: str, contex
         if value is None:
             continue
         if key == "plans":
-            value = _keyed(value, _PLAN_ASSIGNED, "plan", notes)
+            value = _keyed(value, _V4.children_state_only["plans"], "plan", notes)
         elif key == "pages":
-            value = _keyed(value, _PAGE_ASSIGNED, "page", notes)
+            value = _keyed(value, _V4.children_state_only["pages"], "page", notes)
         elif key == "metadata":
             value = _api_metadata(value)
         if value in ([], {}):
             continue
         spec[key] = value
-    _note_unknown(state, set(V4_FIELDS) | _V4_ASSIGNED, notes)
+    _note_unknown(state, set(V4_FIELDS) | _V4.state_only, notes)
     return _finish(API_V4_DEFINITION, namespace, name, hrid, apply_rules(spec, _REQUIRED_DEFAULTS), notes)
 
 
@@ -335,7 +274,7 @@ def api_v2_manifest(
         if value is None or value in ([], {}):
             continue
         spec[key] = value
-    _note_unknown(state, set(V2_FIELDS) | _V2_ASSIGNED, notes)
+    _note_unknown(state, set(V2_FIELDS) | _V2.state_only, notes)
     return _finish(API_DEFINITION, namespace, name, None, spec, notes)
 
 
@@ -348,7 +287,7 @@ def _v2_plans(plans: JSON, api_id: str, notes: list[str]) -> JSON:
     for plan in plans:
         if not isinstance(plan, Mapping):
             continue
-        body = {k: v for k, v in plan.items() if k not in _V2_PLAN_ASSIGNED and v is not None}
+        body = {k: v for k, v in plan.items() if k not in _V2.children_state_only["plans"] and v is not None}
         unknown |= set(body) - _V2_PLAN_FIELDS
         body = {k: v for k, v in body.items() if k in _V2_PLAN_FIELDS}
         name = str(body["name"]) if isinstance(body.get("name"), str) else ""
@@ -399,7 +338,7 @@ def application_manifest(
         if value is None or value in ([], {}):
             continue
         spec[key] = value
-    _note_unknown(state, set(APPLICATION_FIELDS) | _APP_ASSIGNED | {"picture"}, notes)
+    _note_unknown(state, set(APPLICATION_FIELDS) | _APP.state_only | {"picture"}, notes)
     return _finish(APPLICATION, namespace, name, hrid, spec, notes)
 
 

@@ -27,16 +27,12 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString, SingleQuotedScalarString
 
-from reconciler.manifests.model import API_DEFINITION, API_V4_DEFINITION, APPLICATION, MANAGEMENT_CONTEXT
+from reconciler import kinds
+from reconciler.manifests.model import MANAGEMENT_CONTEXT
 
 JSON = Any
 
-FOLDERS = {
-    API_V4_DEFINITION: "apis",
-    API_DEFINITION: "apis",
-    APPLICATION: "applications",
-    MANAGEMENT_CONTEXT: "contexts",
-}
+FOLDERS = {**{k.name: k.folder for k in kinds.KINDS}, MANAGEMENT_CONTEXT: "contexts"}
 
 
 # Plain scalars that YAML 1.1 readers (kubectl, GKO) would not read as strings, though YAML 1.2

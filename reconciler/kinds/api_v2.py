@@ -46,8 +46,34 @@ KIND = Kind(
         assigned=ASSIGNED,
         children_assigned={"plans": CHILD_ASSIGNED, "pages": CHILD_ASSIGNED},
         keyed_by={"plans": ("name", "id")},
+        state_only=frozenset(
+            [
+                "crossId",
+                "id",
+                "definition_context",
+                "primaryOwner",
+                "createdAt",
+                "updatedAt",
+                "deployedAt",
+                "contextRef",
+            ]
+        ),
+        children_state_only={
+            "plans": frozenset(
+                [
+                    "api",
+                    "created_at",
+                    "updated_at",
+                    "published_at",
+                    "definitionVersion",
+                    "environmentId",
+                    "comment_message",
+                ]
+            )
+        },
     ),
     reads_full_state=False,
+    folder="apis",
     updated_under_server_ids=True,
     listing="mAPI v2 GET /apis?expands=metadata, one request per page (shared with v4 APIs); never "
     "read in full (the Automation API has no v2): planned from the listing",

@@ -85,8 +85,34 @@ KIND = Kind(
         children_echoed={"plans": PLAN_ECHOED, "pages": PAGE_ECHOED},
         keyed_by={"plans": ("hrid",), "pages": ("hrid",)},
         normalised_by_server=True,
+        state_only=frozenset(
+            [
+                "id",
+                "crossId",
+                "hrid",
+                "organizationId",
+                "environmentId",
+                "errors",
+                "primaryOwner",
+                "definitionContext",
+                "notifyMembers",
+                "definitionVersion",
+                "createdAt",
+                "updatedAt",
+                "deployedAt",
+            ]
+        ),
+        children_state_only={
+            "plans": frozenset(
+                ("id", "crossId", "hrid", "definitionVersion", "apiId", "createdAt", "updatedAt")
+            ),
+            "pages": frozenset(
+                ("id", "crossId", "hrid", "api", "parentId", "order", "createdAt", "updatedAt")
+            ),
+        },
     ),
     reads_full_state=True,
+    folder="apis",
     listing="mAPI v2 GET /apis?expands=metadata, one request per page (shared with v2 APIs); a full "
     "read (Automation GET) only for what the listing shows changed, or every object with --full-read",
 )

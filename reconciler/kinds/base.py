@@ -55,6 +55,11 @@ class Fields:
     """Per collection of children (plans, pages): the fields their states echo."""
     children_assigned: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Per collection of children: what APIM assigns them, dropped before comparing."""
+    state_only: frozenset[str] = frozenset()
+    """What APIM's state (or its export) carries that a manifest must not: ids, dates, owner,
+    bookkeeping; `export` leaves it out and reports nothing about it."""
+    children_state_only: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """The same, per collection of children."""
     keyed_by: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Lists whose order carries no meaning, compared as maps keyed by the first of these fields
     that an item has (a v4 API's plans by HRID, a v2 API's by name, or id)."""
@@ -73,6 +78,8 @@ class Kind:
     first), deletions by decreasing level after every write."""
     endpoints: Endpoints
     fields: Fields
+    folder: str
+    """Where `export` writes its manifests, under the output folder."""
     reads_full_state: bool
     """Whether its full state can be read from APIM to detect drift beyond what the listing shows
     (a v2 API cannot: the Automation API has no v2, so it is planned from the listing alone)."""
