@@ -12,6 +12,9 @@ whole run. Each request:
    budget allows. A connect error is retried for any
    method, since nothing was sent. A 500 is not retried by default: APIM answers 500 for bugs that a
    second identical PUT hits again (`RetryPolicy.retry_server_error_once` allows one retry).
+
+Why one long module: every endpoint is a short method over the same request machinery (retries,
+budgets, deadlines, size caps, error mapping); split, each part would need all of it.
 """
 
 from __future__ import annotations
@@ -149,7 +152,8 @@ class ApimClient:
         tls = self.config.tls_for(context_key)
         if tls.insecure_skip_verify:
             _log.warning(
-                "TLS verification disabled for this context: its credentials could be intercepted",
+                "apim.tls_verification_disabled",
+                why="its credentials could be intercepted",
                 server=target.base_url,
                 context=context_key,
             )
@@ -285,7 +289,7 @@ class ApimClient:
                 sent = not isinstance(problem, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
                 failure = TransportError(_describe_transport(problem), method=method, path=path)
                 _log.debug(
-                    "apim request failed",
+                    "apim.request_failed",
                     method=method,
                     path=path,
                     error=failure.reason,
@@ -304,7 +308,7 @@ class ApimClient:
             elapsed_ms = round((time.monotonic() - started) * 1000)
             status = response.status_code
             _log.debug(
-                "apim request",
+                "apim.request",
                 method=method,
                 path=path,
                 status=status,
@@ -359,14 +363,14 @@ class ApimClient:
         if not state.take_retry():
             if not state.budget_warned:
                 state.budget_warned = True
-                _log.warning("apim retry budget spent", server=self.target.origin, error=error.reason)
+                _log.warning("apim.retry_budget_spent", server=self.target.origin, error=error.reason)
             return False
         self._retries += 1
         delay = backoff_delay(retry_number, policy, self._rng)
         if retry_after is not None:
             delay = max(delay, retry_after)
         _log.debug(
-            "apim retry", method=error.method, path=error.path, delay_s=round(delay, 3), error=error.reason
+            "apim.retry", method=error.method, path=error.path, delay_s=round(delay, 3), error=error.reason
         )
         await asyncio.sleep(delay)
         return True

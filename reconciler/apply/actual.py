@@ -130,7 +130,7 @@ async def consistent_listing(
         if not problem:
             return [item for page in pages for item in page.items]
         _log.warning(
-            "inconsistent listing, reading it again", listing=what, problem=problem, attempt=attempt + 1
+            "apply.listing_inconsistent_rereading", listing=what, problem=problem, attempt=attempt + 1
         )
     raise InconsistentListingError(
         f"the {what} listing did not add up in {LISTING_ATTEMPTS} reads ({problem}); nothing is planned "

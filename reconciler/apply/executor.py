@@ -138,11 +138,15 @@ async def _attempt(
     try:
         detail = await _apply(action, client, dry_run, clock, owner_id)
     except ApimError as exc:
-        _log.warning("apply failed", resource=str(action.resource), action=str(action.kind), error=str(exc))
+        _log.warning(
+            "apply.action_failed", resource=str(action.resource), action=str(action.kind), error=str(exc)
+        )
         conflict = isinstance(exc, ConflictError)
         return Outcome(action, ok=False, error=str(exc), conflict=conflict, dry_run=dry_run)
     except Exception as exc:  # a bug must fail this action, not the whole sync
-        _log.error("apply crashed", resource=str(action.resource), error=f"{type(exc).__name__}: {exc}")
+        _log.error(
+            "apply.action_crashed", resource=str(action.resource), error=f"{type(exc).__name__}: {exc}"
+        )
         error = f"unexpected error ({type(exc).__name__}); see the log"
         return Outcome(action, ok=False, error=error, dry_run=dry_run)
     return Outcome(action, ok=True, detail=detail, dry_run=dry_run)

@@ -28,19 +28,7 @@ def add_parser(commands: Any) -> None:
         "fields and our ownership record left out and secret-looking values replaced by [[ secret ]] "
         "templates (listed, never written). Then run sync --adopt once. See docs/export.md.",
     )
-    parser.add_argument(
-        "path",
-        nargs="?",
-        default=".",
-        metavar="PATH",
-        help="repository in which to look up --context by name (default: the current folder)",
-    )
-    parser.add_argument(
-        "--context",
-        required=True,
-        metavar="FILE_OR_NAME",
-        help="a ManagementContext manifest file, or the [namespace/]name of one under PATH",
-    )
+    options.add_context_lookup(parser)
     parser.add_argument("--out", required=True, metavar="DIR", help="folder to write the manifests into")
     parser.add_argument(
         "--namespace",

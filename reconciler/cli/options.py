@@ -2,6 +2,9 @@
 
 Each group is added by one function and read back by one builder, so that `sync`, `run`, `export`
 and `service-account` read secrets and talk to APIM in exactly the same way.
+
+Why one long module: it is the one home of every shared flag and of what it becomes; splitting it
+would put a flag and its builder in two places.
 """
 
 from __future__ import annotations
@@ -106,6 +109,23 @@ def add_load_options(parser: argparse.ArgumentParser) -> None:
         type=positive_int,
         metavar="BYTES",
         help="refuse manifest files larger than this",
+    )
+
+
+def add_context_lookup(parser: argparse.ArgumentParser) -> None:
+    """`--context` and the repository it is looked up in: `export` and `service-account` alike."""
+    parser.add_argument(
+        "path",
+        nargs="?",
+        default=".",
+        metavar="PATH",
+        help="repository in which to look up --context by name (default: the current folder)",
+    )
+    parser.add_argument(
+        "--context",
+        required=True,
+        metavar="FILE_OR_NAME",
+        help="a ManagementContext manifest file, or the [namespace/]name of one under PATH",
     )
 
 

@@ -126,19 +126,7 @@ def add_parser(commands: Any) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "path",
-        nargs="?",
-        default=".",
-        metavar="PATH",
-        help="repository in which to look up --context by name (default: the current folder)",
-    )
-    parser.add_argument(
-        "--context",
-        required=True,
-        metavar="FILE_OR_NAME",
-        help="a ManagementContext manifest file, or the [namespace/]name of one under PATH",
-    )
+    options.add_context_lookup(parser)
     options.add_load_options(parser)
     options.add_apim_options(parser)
     options.add_logging_options(parser)

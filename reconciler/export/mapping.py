@@ -19,6 +19,9 @@ What is left out, and why:
   ids GKO (and `reconciler.plan.desired`) derive from the manifest's namespace, name and plan names;
 * our own ownership metadata entry (it is rewritten on every apply);
 * fields that the manifest schemas do not accept (reported as notes, never silently).
+
+Long because it maps three kinds; each kind's facts (what its state carries that a manifest must
+not) are already in reconciler/kinds/, and its mapping function is the next thing to move there.
 """
 
 from __future__ import annotations

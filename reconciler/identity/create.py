@@ -113,7 +113,7 @@ async def create_service_account(
         user_id = str(user["id"])
         await client.update_user_roles(user_id, "ORGANIZATION", target.organization_id, [org_role])
         await client.update_user_roles(user_id, "ENVIRONMENT", env.id, [env_role])
-        _log.info("service account roles set", user_id=user_id, environment=env.id)
+        _log.info("identity.roles_set", user_id=user_id, environment=env.id)
         who = display_name(user) or request.name
         result = CreateResult(
             user_id=user_id,
@@ -140,7 +140,7 @@ async def create_service_account(
         token = Secret(value)
         store.register(token)
         token_id = str(answer.get("id"))
-        _log.info("token created", user_id=user_id, token_id=token_id, token_name=token_name)
+        _log.info("identity.token_created", user_id=user_id, token_id=token_id, token_name=token_name)
         if location is not None:
             try:
                 write_keys(location, {"bearerToken": token, TOKEN_ID_KEY: token_id, **binding})
@@ -168,7 +168,7 @@ async def _find_or_create(client: ApimClient, request: CreateRequest) -> tuple[d
             raise IdentityError(
                 f"a personal user named {request.name!r} exists already: choose another --name"
             )
-        _log.info("service account found", user_id=user.get("id"))
+        _log.info("identity.service_account_found", user_id=user.get("id"))
         return user, False
     body: dict[str, Any] = {"service": True, "lastname": request.name}
     if request.email:
@@ -176,7 +176,7 @@ async def _find_or_create(client: ApimClient, request: CreateRequest) -> tuple[d
     user = await client.create_user(body)
     if not isinstance(user, dict) or not isinstance(user.get("id"), str):
         raise IdentityError("APIM did not return the created user")
-    _log.info("service account created", user_id=user["id"])
+    _log.info("identity.service_account_created", user_id=user["id"])
     return user, True
 
 

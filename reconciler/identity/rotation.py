@@ -105,7 +105,7 @@ async def rotate_token(
         tokens = await client.list_user_tokens(user_id)
         old_entry, how = pick_token(tokens, hint)
         old_id = str(old_entry["id"]) if old_entry and old_entry.get("id") else None
-        _log.info("rotating token", user_id=user_id, old_token_id=old_id, identified_by=how)
+        _log.info("identity.token_rotating", user_id=user_id, old_token_id=old_id, identified_by=how)
 
         name = new_token_name()
         answer = await client.create_user_token(user_id, name)
@@ -140,7 +140,7 @@ async def rotate_token(
         async with client_with(new) as client:
             revoked = await client.revoke_user_token(user_id, old_id)
     step(RotationStep.REVOKED)
-    _log.info("token rotated", user_id=user_id, new_token_id=new_id, old_revoked=revoked)
+    _log.info("identity.token_rotated", user_id=user_id, new_token_id=new_id, old_revoked=revoked)
     return RotationResult(user_id, location.key_path("bearerToken"), new_id, name, old_id, revoked, new)
 
 

@@ -4,6 +4,9 @@
 `ApiDefinition` (v2) becomes the mAPI v1 `import-crd` body, i.e. the CRD spec as GKO sends it. GKO's
 defaults are applied first, and names follow GKO (HRID `<namespace>-<name>`, plan and page keys as
 HRIDs) so that a repository can move between GKO and this reconciler without APIM noticing.
+
+Long because it builds three kinds' bodies; each kind's field facts are in reconciler/kinds/, and its
+body builder is the next thing to move there.
 """
 
 from __future__ import annotations

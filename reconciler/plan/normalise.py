@@ -26,6 +26,9 @@ and the state APIM returns) go through the same function, so every rule is symme
 
 Opaque plugin configuration (`configuration`, `sharedConfiguration`, ...) is left alone except for
 rules 7 and 8: its lists may be ordered and its names significant.
+
+Long because each rule is one way APIM echoes a body back otherwise; which fields each kind echoes,
+assigns and keys by is in reconciler/kinds/.
 """
 
 from __future__ import annotations

@@ -26,6 +26,9 @@ What is never done on weak evidence:
   (`Action.after`).
 * An object written from a commit committed after this sync's is not updated or deleted (a
   rollback), unless `allow_rollback`.
+
+Why one long module: it is read top to bottom as one decision (match, read, decide, guard, order),
+like Flux's `reconcile()`; the guards and ids it uses live beside it (guards.py, ids.py).
 """
 
 from __future__ import annotations

@@ -227,7 +227,7 @@ class SecretStore:
         if 0 < len(value) < MIN_SCRUB_LENGTH and where not in self._warned_short:
             self._warned_short.add(where)
             _log.warning(
-                "secret value too short to be scrubbed from logs",
+                "secrets.value_too_short_to_scrub",
                 secret=where,
                 min_length=MIN_SCRUB_LENGTH,
             )

@@ -12,6 +12,9 @@ Each `GitSource.snapshot()`:
 Failures raise a `SourceError` subclass and leave the previous checkout as it was, so the caller
 can go on with `GitSource.last_good`. Network failures are retried with exponential backoff first.
 A cache that git cannot read (garbage HEAD, missing objects) is removed and cloned again.
+
+Why one long module: `GitSource` is one object whose steps (ls-remote, fetch, checkout, verify) share
+its cache, lock and credentials; each step is a method with its own safety notes.
 """
 
 from __future__ import annotations

@@ -270,7 +270,7 @@ def _stopped(
 
 def _unexpected(exc: Exception) -> str:
     """An exception nobody expected, as a message: its type (its text may hold anything; it is logged)."""
-    _log.error("unexpected error", error=f"{type(exc).__name__}: {exc}")
+    _log.error("sync.unexpected_error", error=f"{type(exc).__name__}: {exc}")
     return f"unexpected error ({type(exc).__name__}); see the log"
 
 
@@ -325,7 +325,7 @@ async def _read_context(
             context, client, settings.per_page, settings.concurrency, application_ids
         )
     except ApimError as exc:
-        _log.warning("cannot read context", context=str(context), error=str(exc))
+        _log.warning("sync.context_unreadable", context=str(context), error=str(exc))
         return ContextFailure(context, "read", str(exc), exc.status)
     except Exception as exc:  # one context's bug (or its server's oddity) must not stop the others
         return ContextFailure(context, "read", _unexpected(exc))

@@ -87,7 +87,7 @@ def test_insecure_skip_verify_works_and_warns(https_url: tuple[str, Path]) -> No
 
     with structlog.testing.capture_logs() as logs:
         run(go())
-    assert any("TLS verification disabled" in e["event"] and e["log_level"] == "warning" for e in logs)
+    assert any(e["event"] == "apim.tls_verification_disabled" and e["log_level"] == "warning" for e in logs)
 
 
 def test_http_proxy_from_the_environment(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -155,7 +155,7 @@ def test_no_canary_in_logs_errors_or_reprs(
     texts.append(captured.getvalue())
     texts.append(caplog.text)
     texts.extend(repr(r.__dict__) for r in caplog.records)
-    assert "apim request" in captured.getvalue()  # debug logging did happen
+    assert "apim.request" in captured.getvalue()  # debug logging did happen
     assert_clean(*texts)
 
 
