@@ -3,7 +3,7 @@
 `check-context` lives in `reconciler.contexts.check`, on top of `reconciler.contexts.connect_context`.
 """
 
-from reconciler.apim.client import ApimClient, EnvironmentInfo, RequestStats
+from reconciler.apim.client import ApimClient
 from reconciler.apim.config import ClientConfig, RetryPolicy, Timeouts, TlsOptions
 from reconciler.apim.endpoints import ApimTarget, EndpointError, normalise_base_url
 from reconciler.apim.errors import (
@@ -11,16 +11,11 @@ from reconciler.apim.errors import (
     AuthenticationError,
     ConflictError,
     ContextNotFoundError,
-    HttpError,
-    HttpErrorDetail,
-    NotFoundError,
     PermissionDeniedError,
-    PreconditionFailedError,
     RateLimitedError,
     RetryBudgetExhaustedError,
     ServerError,
     TransportError,
-    UnexpectedResponseError,
     ValidationError,
 )
 from reconciler.apim.retry import RetryCoordinator
@@ -34,14 +29,8 @@ __all__ = [
     "ConflictError",
     "ContextNotFoundError",
     "EndpointError",
-    "EnvironmentInfo",
-    "HttpError",
-    "HttpErrorDetail",
-    "NotFoundError",
     "PermissionDeniedError",
-    "PreconditionFailedError",
     "RateLimitedError",
-    "RequestStats",
     "RetryBudgetExhaustedError",
     "RetryCoordinator",
     "RetryPolicy",
@@ -49,7 +38,6 @@ __all__ = [
     "Timeouts",
     "TlsOptions",
     "TransportError",
-    "UnexpectedResponseError",
     "ValidationError",
     "normalise_base_url",
 ]

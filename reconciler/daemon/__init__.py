@@ -5,14 +5,13 @@ readiness, Prometheus metrics, a Flux-like status document, an authenticated web
 per cache directory, and a graceful shutdown. See docs/daemon.md.
 """
 
-from reconciler.daemon.config import DaemonConfig, Listen, parse_listen
+from reconciler.daemon.config import DaemonConfig, parse_listen
 from reconciler.daemon.lock import AlreadyRunningError, ProcessLock
 from reconciler.daemon.main import run_daemon, run_once
 
 __all__ = [
     "AlreadyRunningError",
     "DaemonConfig",
-    "Listen",
     "ProcessLock",
     "parse_listen",
     "run_daemon",

@@ -6,20 +6,10 @@ says who a context's credentials are and whether they can work (the daemon serve
 replaces the token without a moment when the context has none that works.
 """
 
-from reconciler.identity.create import CreateRequest, CreateResult, create_service_account
-from reconciler.identity.model import IdentityError, IdentityStatus, RotationStep, TokenInfo
-from reconciler.identity.rotation import RotationResult, rotate_token
+from reconciler.identity.model import IdentityStatus
 from reconciler.identity.status import check_identity
 
 __all__ = [
-    "CreateRequest",
-    "CreateResult",
-    "IdentityError",
     "IdentityStatus",
-    "RotationResult",
-    "RotationStep",
-    "TokenInfo",
     "check_identity",
-    "create_service_account",
-    "rotate_token",
 ]

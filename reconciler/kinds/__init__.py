@@ -5,7 +5,7 @@ handler and its tests; the planner's order, the executor's requests and the read
 """
 
 from reconciler.kinds import api_v2, api_v4, application
-from reconciler.kinds.base import AutomationEndpoints, Endpoints, Kind, MapiV1ImportEndpoints, RemoteKind
+from reconciler.kinds.base import AutomationEndpoints, Kind, RemoteKind
 
 KINDS: tuple[Kind, ...] = (api_v4.KIND, api_v2.KIND, application.KIND)
 _BY_NAME = {k.name: k for k in KINDS}
@@ -43,9 +43,6 @@ __all__ = [
     "MANAGED_KINDS",
     "PHASES",
     "AutomationEndpoints",
-    "Endpoints",
-    "Kind",
-    "MapiV1ImportEndpoints",
     "RemoteKind",
     "full_reader",
     "kind",

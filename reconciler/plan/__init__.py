@@ -10,33 +10,25 @@ The apply engine and CLI use:
 """
 
 from reconciler.kinds import RemoteKind
-from reconciler.plan.desired import DesiredBuild, DesiredResource, DesiredState, build_desired
+from reconciler.plan.desired import DesiredResource, DesiredState, build_desired
 from reconciler.plan.diff import ChangeOp, FieldChange
 from reconciler.plan.model import Action, ActionKind, Outcome, Plan, PlanOptions
-from reconciler.plan.ownership import OWNERSHIP_KEY, Ownership, OwnershipRecord, record_from_metadata
 from reconciler.plan.planner import make_plan, reads_needed
-from reconciler.plan.state import FullStates, ReadRequest, RemoteSummary
+from reconciler.plan.state import RemoteSummary
 
 __all__ = [
-    "OWNERSHIP_KEY",
     "Action",
     "ActionKind",
     "ChangeOp",
-    "DesiredBuild",
     "DesiredResource",
     "DesiredState",
     "FieldChange",
-    "FullStates",
     "Outcome",
-    "Ownership",
-    "OwnershipRecord",
     "Plan",
     "PlanOptions",
-    "ReadRequest",
     "RemoteKind",
     "RemoteSummary",
     "build_desired",
     "make_plan",
     "reads_needed",
-    "record_from_metadata",
 ]

@@ -3,9 +3,8 @@ returns a string; secrets are always shown as `(sensitive)` (the `Secret` type f
 process's redactor over the rendered text, for any value that came back in another form), and
 untrusted text is escaped for its format (`reconciler.textsafe`)."""
 
-from reconciler.report.json_report import VERSION as JSON_REPORT_VERSION
-from reconciler.report.json_report import render_json, report_data
+from reconciler.report.json_report import render_json
 from reconciler.report.markdown import render_markdown
 from reconciler.report.text import render_text
 
-__all__ = ["JSON_REPORT_VERSION", "render_json", "render_markdown", "render_text", "report_data"]
+__all__ = ["render_json", "render_markdown", "render_text"]

@@ -7,7 +7,6 @@
 
 from reconciler.source.backoff import Backoff, retry
 from reconciler.source.errors import (
-    CorruptCacheError,
     HostKeyVerificationError,
     RefNotFoundError,
     RepositoryNotFoundError,
@@ -17,9 +16,9 @@ from reconciler.source.errors import (
     SourceUnreachableError,
     SubPathError,
 )
-from reconciler.source.factory import Source, open_source
+from reconciler.source.factory import open_source
 from reconciler.source.folder import FolderSource, folder_fingerprint
-from reconciler.source.git import GitSource, default_cache_dir, looks_like_git_url
+from reconciler.source.git import GitSource, default_cache_dir
 from reconciler.source.gitauth import GitAuth
 from reconciler.source.redact import redact_url
 from reconciler.source.snapshot import Snapshot
@@ -27,7 +26,6 @@ from reconciler.source.watch import FileChange, watch
 
 __all__ = [
     "Backoff",
-    "CorruptCacheError",
     "FileChange",
     "FolderSource",
     "GitAuth",
@@ -36,7 +34,6 @@ __all__ = [
     "RefNotFoundError",
     "RepositoryNotFoundError",
     "Snapshot",
-    "Source",
     "SourceAuthError",
     "SourceError",
     "SourceTimeoutError",
@@ -44,7 +41,6 @@ __all__ = [
     "SubPathError",
     "default_cache_dir",
     "folder_fingerprint",
-    "looks_like_git_url",
     "open_source",
     "redact_url",
     "retry",
