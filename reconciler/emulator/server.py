@@ -37,7 +37,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from . import automation, mapi_v1, mapi_v1_export, mapi_v1_roles, mapi_v1_users, mapi_v2, node
+from . import (
+    automation,
+    mapi_v1,
+    mapi_v1_export,
+    mapi_v1_roles,
+    mapi_v1_users,
+    mapi_v2,
+    node,
+    portal_docs,
+    portals,
+)
 from .auth import Directory
 from .config import EmulatorConfig
 from .context import Call, Context, Route
@@ -53,6 +63,8 @@ MAX_BODY = 32 * 1024 * 1024
 HANG_MAX_SECONDS = 3600.0
 ROUTES: list[Route] = [
     *automation.ROUTES,
+    *portals.ROUTES,
+    *portal_docs.ROUTES,
     *mapi_v2.ROUTES,
     *mapi_v1.ROUTES,
     *mapi_v1_export.ROUTES,

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .portal_model import PortalData, dump_portal_data, load_portal_data
+
 STATE_FORMAT = "apim-emulator-state/1"
 
 
@@ -195,6 +197,7 @@ class EnvironmentData:
         self.app_by_hrid: dict[str, str] = {}
         self._sorted_api_ids: list[str] | None = None
         self._sorted_app_ids: list[str] | None = None
+        self.portal = PortalData()  # portals, listings, links, documentation pages (4.12+)
 
     # -- APIs -------------------------------------------------------------------------------------
     def put_api(self, record: ApiRecord, *, notify: bool = True) -> None:
@@ -346,6 +349,7 @@ class Store:
                 "format": STATE_FORMAT,
                 "apis": [r.to_json() for r in self.all_apis()],
                 "applications": [r.to_json() for r in self.all_apps()],
+                **dump_portal_data(d.portal for d in self._envs.values()),
             }
 
     def load(self, state: dict[str, Any]) -> None:
@@ -354,6 +358,7 @@ class Store:
             raise ValueError(f"state must be an object with format {STATE_FORMAT!r}")
         apis = [ApiRecord.from_json(a) for a in state.get("apis", [])]
         apps = [ApplicationRecord.from_json(a) for a in state.get("applications", [])]
+        portal_records = load_portal_data(state)
         with self.lock:
             self._envs = {}
             for api in apis:
@@ -362,6 +367,8 @@ class Store:
             for app in apps:
                 self.env(app.org_id, app.env_id).put_app(app)
                 self._last_ms = max(self._last_ms, app.updated_at)
+            for record in portal_records:
+                self.env(record.org_id, record.env_id).portal.put(record)
 
     def persist(self) -> None:
         """Write the state file atomically (temp file + rename) if persistence is on."""
