@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .records import KindRecords, dump_kinds, load_kinds
+
 STATE_FORMAT = "apim-emulator-state/1"
 
 
@@ -195,6 +197,7 @@ class EnvironmentData:
         self.app_by_hrid: dict[str, str] = {}
         self._sorted_api_ids: list[str] | None = None
         self._sorted_app_ids: list[str] | None = None
+        self.kinds = KindRecords()  # groups, dictionaries, shared policy groups, subscriptions
 
     # -- APIs -------------------------------------------------------------------------------------
     def put_api(self, record: ApiRecord, *, notify: bool = True) -> None:
@@ -346,6 +349,7 @@ class Store:
                 "format": STATE_FORMAT,
                 "apis": [r.to_json() for r in self.all_apis()],
                 "applications": [r.to_json() for r in self.all_apps()],
+                **dump_kinds(self._envs.values()),
             }
 
     def load(self, state: dict[str, Any]) -> None:
@@ -362,6 +366,7 @@ class Store:
             for app in apps:
                 self.env(app.org_id, app.env_id).put_app(app)
                 self._last_ms = max(self._last_ms, app.updated_at)
+            self._last_ms = max(self._last_ms, load_kinds(state, self.env))
 
     def persist(self) -> None:
         """Write the state file atomically (temp file + rename) if persistence is on."""
