@@ -185,6 +185,7 @@ def put_api(call: Call) -> Response:
         hrids = [str(p.get("hrid")) for p in body.get(field) or [] if isinstance(p, dict)]
         if len(hrids) != len(set(hrids)):
             raise HttpProblem(400, f"Duplicate hrid found in {field}", technical_code="invalid")
+    from . import groups  # it imports this module
 
     dry_run = call.request.flag("dryRun")
     data = call.ctx.store.env(call.org_id, call.env_id)
@@ -220,7 +221,7 @@ def put_api(call: Call) -> Response:
         echo,
         env_metadata=env.metadata,
         known_categories=frozenset(env.categories),
-        known_groups=frozenset(env.groups),
+        known_groups=frozenset(env.groups) | groups.known_group_refs(data),
         env_id=call.env_id,
         warnings=warnings,
         sanitize_path=normalize_path,
@@ -378,7 +379,20 @@ def get_api(call: Call) -> Response:
             "The definition versions 2.0.0 is not supported anymore.",
             technical_code="api.definitionVersionNotSupported",
         )
-    return Response.json(200, api_state(record))
+    return Response.json(200, _exported(call, data, api_state(record)))
+
+
+def _exported(call: Call, data: EnvironmentData, state: dict[str, Any]) -> dict[str, Any]:
+    """``ApiResource.getApiByHRID`` after the export: ``replaceGroupNamesWithHrids`` (4.12+, the API's
+    groups and its console notification's)."""
+    from . import groups  # it imports this module
+
+    if call.version.minor >= 12 and state.get("groups"):
+        state["groups"] = groups.export_group_refs(data, state["groups"])
+        notification = state.get("consoleNotification")
+        if isinstance(notification, dict) and isinstance(notification.get("groups"), list):
+            notification["groups"] = groups.export_group_refs(data, notification["groups"])
+    return state
 
 
 def delete_api(call: Call) -> Response:
