@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from . import automation, groups, mapi_v1, mapi_v1_roles, mapi_v1_users, mapi_v2, node
+from . import automation, dictionaries, groups, mapi_v1, mapi_v1_roles, mapi_v1_users, mapi_v2, node
 from .auth import Directory
 from .config import EmulatorConfig
 from .context import Call, Context, Route
@@ -58,6 +58,7 @@ ROUTES: list[Route] = [
     *mapi_v1_users.ROUTES,
     *mapi_v1_roles.ROUTES,
     *groups.ROUTES,
+    *dictionaries.ROUTES,
 ]
 _WWW_AUTHENTICATE = {"WWW-Authenticate": 'Basic realm="Gravitee.io Management API"'}
 
