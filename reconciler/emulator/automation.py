@@ -185,7 +185,10 @@ def put_api(call: Call) -> Response:
         hrids = [str(p.get("hrid")) for p in body.get(field) or [] if isinstance(p, dict)]
         if len(hrids) != len(set(hrids)):
             raise HttpProblem(400, f"Duplicate hrid found in {field}", technical_code="invalid")
-    from . import groups  # it imports this module
+    from . import groups, shared_policy_groups  # they import this module
+
+    if call.version.minor >= 9:  # SharedPolicyGroupIdHelper.addSharedPolicyGroupIdFromHrid
+        shared_policy_groups.add_ids_from_hrid(body, call.org_id)
 
     dry_run = call.request.flag("dryRun")
     data = call.ctx.store.env(call.org_id, call.env_id)
@@ -264,6 +267,8 @@ def put_api(call: Call) -> Response:
         except Exception as exc:  # ImportApiCRDUseCase.update: catch (Exception e) -> 500
             raise _technical(exc) from None
     call.ctx.store.persist()
+    if call.version.minor >= 9:  # removeSharedPolicyGroupId(spec) before the answer of a real PUT
+        echo_state = shared_policy_groups.without_ids(echo_state)
     return Response.json(200, _with_errors(echo_state, [], warnings, always=True))
 
 
@@ -383,10 +388,12 @@ def get_api(call: Call) -> Response:
 
 
 def _exported(call: Call, data: EnvironmentData, state: dict[str, Any]) -> dict[str, Any]:
-    """``ApiResource.getApiByHRID`` after the export: ``replaceGroupNamesWithHrids`` (4.12+, the API's
-    groups and its console notification's)."""
-    from . import groups  # it imports this module
+    """``ApiResource.getApiByHRID`` after the export: ``removeSharedPolicyGroupId`` (4.9+) and
+    ``replaceGroupNamesWithHrids`` (4.12+, the API's groups and its console notification's)."""
+    from . import groups, shared_policy_groups  # they import this module
 
+    if call.version.minor >= 9:
+        state = shared_policy_groups.without_ids(state)
     if call.version.minor >= 12 and state.get("groups"):
         state["groups"] = groups.export_group_refs(data, state["groups"])
         notification = state.get("consoleNotification")

@@ -37,7 +37,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from . import automation, dictionaries, groups, mapi_v1, mapi_v1_roles, mapi_v1_users, mapi_v2, node
+from . import (
+    automation,
+    dictionaries,
+    groups,
+    mapi_v1,
+    mapi_v1_roles,
+    mapi_v1_users,
+    mapi_v2,
+    node,
+    shared_policy_groups,
+)
 from .auth import Directory
 from .config import EmulatorConfig
 from .context import Call, Context, Route
@@ -59,6 +69,7 @@ ROUTES: list[Route] = [
     *mapi_v1_roles.ROUTES,
     *groups.ROUTES,
     *dictionaries.ROUTES,
+    *shared_policy_groups.ROUTES,
 ]
 _WWW_AUTHENTICATE = {"WWW-Authenticate": 'Basic realm="Gravitee.io Management API"'}
 
