@@ -41,7 +41,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import ids, normalise, roles
+from . import ids, normalise, roles, subscription_rules
 from .context import Call, Route, owner_view
 from .messages import AUTOMATION, HttpProblem, Response, parse_json_body
 from .store import ApiRecord, ApplicationRecord, EnvironmentData, normalize_path, valid_path
@@ -352,6 +352,7 @@ def _update_api(
     # plans missing from the spec are deleted, their subscriptions closed first (handlePlanUpdate)
     kept = {str(p.get("id")) for p in record.spec.get("plans") or []}
     record.subscriptions = {k: v for k, v in existing.subscriptions.items() if k in kept}
+    subscription_rules.close_plans_subscriptions(data, set(old_plans) - kept, call.user.id, now)
     if _deployable(record.spec):
         record.deployed_at = now
     if too_long is not None:  # the update, plans and deployment are done; importApiMetadata fails last
@@ -445,6 +446,7 @@ def delete_api_record(data: EnvironmentData, record: ApiRecord, *, close_plans: 
                 technical_code="api.notDeletable",
                 parameters={"plans": names},
             )
+    subscription_rules.delete_api_subscriptions(data, record.id)
     data.remove_api(record.id)
 
 
@@ -552,12 +554,14 @@ def delete_application(call: Call) -> Response:
     call.require_member(roles.APPLICATION, record.members if record else None, "DEFINITION", "D")
     if record is None:
         raise _hrid_not_found(ref)
+    now = call.ctx.store.now_ms()
+    subscription_rules.archive_application_subscriptions(data, record.id, call.user.id, now)
     archived = ApplicationRecord(
         **{
             **record.__dict__,
             "spec": {**record.spec, "status": "ARCHIVED", "metadata": []},
             "members": {},
-            "updated_at": call.ctx.store.now_ms(),
+            "updated_at": now,
         }
     )
     data.put_app(archived)

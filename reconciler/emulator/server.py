@@ -47,6 +47,7 @@ from . import (
     mapi_v2,
     node,
     shared_policy_groups,
+    subscriptions,
 )
 from .auth import Directory
 from .config import EmulatorConfig
@@ -70,6 +71,7 @@ ROUTES: list[Route] = [
     *groups.ROUTES,
     *dictionaries.ROUTES,
     *shared_policy_groups.ROUTES,
+    *subscriptions.ROUTES,
 ]
 _WWW_AUTHENTICATE = {"WWW-Authenticate": 'Basic realm="Gravitee.io Management API"'}
 
