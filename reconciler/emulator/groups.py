@@ -64,14 +64,19 @@ _ROLE_SCOPES = frozenset(roles.ROLE_SCOPES)
 
 
 def _echo(body: dict[str, Any]) -> dict[str, Any]:
-    """``GroupSpec`` as the generated model holds the request."""
-    members = []
-    for member in body.get("members") or []:
-        item = {k: member[k] for k in ("source", "sourceId", "roles") if k in member}
-        item.setdefault("roles", {})
-        members.append(item)
-    echo: dict[str, Any] = {"hrid": body["hrid"], "name": body["name"], "members": members}
-    echo["notifyMembers"] = body["notifyMembers"] if body.get("notifyMembers") is not None else True
+    """``GroupSpec`` as the generated model holds the request: an absent ``members`` is ``[]``, an absent
+    ``notifyMembers`` true, an explicit ``null`` stays null (and is not written)."""
+    echo: dict[str, Any] = {"hrid": body["hrid"], "name": body["name"]}
+    if "members" not in body or body["members"] is not None:
+        echo["members"] = []
+        for member in body.get("members") or []:
+            item = {k: member[k] for k in ("source", "sourceId", "roles") if k in member}
+            item.setdefault("roles", {})
+            echo["members"].append(item)
+    if "notifyMembers" not in body:
+        echo["notifyMembers"] = True
+    elif body["notifyMembers"] is not None:
+        echo["notifyMembers"] = body["notifyMembers"]
     return echo
 
 
@@ -184,7 +189,8 @@ def put_group(call: Call) -> Response:
         org_id=call.org_id,
         env_id=call.env_id,
         name=str(body["name"]),
-        disable_membership_notifications=not echo["notifyMembers"],
+        # GroupCRDSpec.notifyMembers is a primitive: a null one is false
+        disable_membership_notifications=not echo.get("notifyMembers", False),
         members={
             user_id: {scope: _stored_role(call, scope, role) for scope, role in scoped.items()}
             for user_id, scoped in members.items()

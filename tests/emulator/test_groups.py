@@ -141,6 +141,10 @@ def test_an_update_replaces_the_members(people: People) -> None:
     read = admin.get(f"{AUTO}/groups/default-developers").json()
     assert [m["sourceId"] for m in read["members"]] == ["user"]
     assert read["notifyMembers"] is True and read["memberCount"] == 1
+    # an explicit null: not echoed, and the import's primitive boolean reads it as false
+    echo = _put(admin, {**GROUP, "notifyMembers": None}).json()
+    assert "notifyMembers" not in echo
+    assert admin.get(f"{AUTO}/groups/default-developers").json()["notifyMembers"] is False
 
 
 def test_hrid_contains_uuid(people: People) -> None:

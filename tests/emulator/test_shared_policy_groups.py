@@ -130,6 +130,12 @@ def test_message_api_phases_are_valid(client: httpx.Client) -> None:
             "Unable to import because of errors [Invalid phase CONNECT for API type PROXY]",
         ),
         ("4.10.0", "ENTRYPOINT_CONNECT", 400, "Unexpected value 'ENTRYPOINT_CONNECT'"),
+        (
+            "4.8.0",
+            "INTERACT",
+            400,
+            "Unable to import because of errors [Invalid phase INTERACT for API type PROXY]",
+        ),
     ],
 )
 def test_removed_phases_per_version(
@@ -202,7 +208,7 @@ def test_body_errors(client: httpx.Client) -> None:
     assert r.json()["details"][0]["message"] == "size must be between 0 and 1024"
 
 
-def test_permissions_per_version(people: People, make_emulator: Any) -> None:
+def test_permissions(people: People) -> None:
     user = people.as_("user")  # ENVIRONMENT_SHARED_POLICY_GROUP[R]
     assert _put(people.as_("publisher"), SPG).status_code == 200  # API_PUBLISHER has it CRUD
     assert user.get(f"{AUTO}/shared-policy-groups/{SPG['hrid']}").status_code == 200

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +17,8 @@ from reconciler.emulator import RunningEmulator, ids
 from tests.emulator.conftest import People
 from tests.emulator.support import APP_SPEC, AUTO, AUTOMATION, V1, V2, SpecBook, api_body
 from tests.emulator.test_contract import v2_definition
+from tests.emulator.test_dictionaries import MANUAL
+from tests.emulator.test_shared_policy_groups import SPG
 
 API = "default-sub-api"
 KEY_1 = "my-custom-api-key-1-at-least-32c"
@@ -487,3 +490,24 @@ def test_mapi_v2_listing(client: httpx.Client, specs: SpecBook) -> None:
         "technicalCode": "subscription.notFound",
         "parameters": {"subscription": "nope"},
     }
+
+
+def test_every_kind_survives_a_restart_with_the_state_file(make_emulator: Any, tmp_path: Path) -> None:
+    state_file = tmp_path / "emulator.json"
+    first = make_emulator(state_file=state_file)
+    client = httpx.Client(base_url=first.base_url, auth=("admin", "admin"))
+    api_id = _setup(client)
+    sub_id = _put(client, _sub(apiKeys=[{"key": KEY_1}])).json()["id"]
+    assert client.put(f"{AUTO}/groups", json={"hrid": "default-g", "name": "g"}).status_code == 200
+    assert client.put(f"{AUTO}/dictionaries", json=MANUAL).status_code == 200
+    assert client.put(f"{AUTO}/shared-policy-groups", json=SPG).status_code == 200
+    first.close()
+    second = make_emulator(state_file=state_file)
+    again = httpx.Client(base_url=second.base_url, auth=("admin", "admin"))
+    assert again.get(f"{AUTO}/apis/{API}/subscriptions/default-sub").status_code == 200
+    assert list(_keys(again, api_id, sub_id)) == [KEY_1]
+    for path in ("groups/default-g", f"dictionaries/{MANUAL['hrid']}", f"shared-policy-groups/{SPG['hrid']}"):
+        assert again.get(f"{AUTO}/{path}").status_code == 200, path
+    # found by crossId after the restart: an update, not a second group
+    assert again.put(f"{AUTO}/shared-policy-groups", json=SPG).status_code == 200
+    assert again.get(f"{V2}/shared-policy-groups").json()["pagination"]["totalCount"] == 1
