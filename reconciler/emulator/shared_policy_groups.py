@@ -44,7 +44,7 @@ import uuid
 from typing import Any
 
 from . import ids
-from .automation import PREFIX, _hrid_not_found, _unable
+from .automation import PREFIX, _hrid_not_found, _unable, _uuid_flag
 from .context import Call, Route
 from .kind_schemas import shared_policy_group_spec
 from .kinds_common import SEVERE, Problem, errors_of, severe_messages, spec_body, unmapped_500
@@ -58,11 +58,6 @@ SHARED_POLICY_GROUP_POLICY = "shared-policy-group-policy"
 _STEP_PHASES = ("request", "response", "subscribe", "publish", "interact", "entrypointConnect")
 _VALID_PHASES = {"PROXY": ("REQUEST", "RESPONSE"), "MESSAGE": ("REQUEST", "RESPONSE", "PUBLISH", "SUBSCRIBE")}
 _SORTABLE = ("name", "apiType", "phase", "updatedAt", "deployedAt")
-
-
-def _uuid_flag(call: Call) -> bool:
-    flag = call.version.uuid_flag
-    return flag is not None and call.request.flag(flag)
 
 
 def _steps(steps: Any) -> list[dict[str, Any]]:
