@@ -41,7 +41,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import ids, normalise, roles
+from . import ids, normalise, roles, subscription_rules
 from .context import Call, Route, owner_view
 from .messages import AUTOMATION, HttpProblem, Response, parse_json_body
 from .store import ApiRecord, ApplicationRecord, EnvironmentData, normalize_path, valid_path
@@ -185,6 +185,10 @@ def put_api(call: Call) -> Response:
         hrids = [str(p.get("hrid")) for p in body.get(field) or [] if isinstance(p, dict)]
         if len(hrids) != len(set(hrids)):
             raise HttpProblem(400, f"Duplicate hrid found in {field}", technical_code="invalid")
+    from . import groups, shared_policy_groups  # they import this module
+
+    if call.version.minor >= 9:  # SharedPolicyGroupIdHelper.addSharedPolicyGroupIdFromHrid
+        shared_policy_groups.add_ids_from_hrid(body, call.org_id)
 
     dry_run = call.request.flag("dryRun")
     data = call.ctx.store.env(call.org_id, call.env_id)
@@ -220,7 +224,7 @@ def put_api(call: Call) -> Response:
         echo,
         env_metadata=env.metadata,
         known_categories=frozenset(env.categories),
-        known_groups=frozenset(env.groups),
+        known_groups=frozenset(env.groups) | groups.known_group_refs(data),
         env_id=call.env_id,
         warnings=warnings,
         sanitize_path=normalize_path,
@@ -263,6 +267,8 @@ def put_api(call: Call) -> Response:
         except Exception as exc:  # ImportApiCRDUseCase.update: catch (Exception e) -> 500
             raise _technical(exc) from None
     call.ctx.store.persist()
+    if call.version.minor >= 9:  # removeSharedPolicyGroupId(spec) before the answer of a real PUT
+        echo_state = shared_policy_groups.without_ids(echo_state)
     return Response.json(200, _with_errors(echo_state, [], warnings, always=True))
 
 
@@ -346,6 +352,7 @@ def _update_api(
     # plans missing from the spec are deleted, their subscriptions closed first (handlePlanUpdate)
     kept = {str(p.get("id")) for p in record.spec.get("plans") or []}
     record.subscriptions = {k: v for k, v in existing.subscriptions.items() if k in kept}
+    subscription_rules.close_plans_subscriptions(data, set(old_plans) - kept, call.user.id, now)
     if _deployable(record.spec):
         record.deployed_at = now
     if too_long is not None:  # the update, plans and deployment are done; importApiMetadata fails last
@@ -378,7 +385,22 @@ def get_api(call: Call) -> Response:
             "The definition versions 2.0.0 is not supported anymore.",
             technical_code="api.definitionVersionNotSupported",
         )
-    return Response.json(200, api_state(record))
+    return Response.json(200, _exported(call, data, api_state(record)))
+
+
+def _exported(call: Call, data: EnvironmentData, state: dict[str, Any]) -> dict[str, Any]:
+    """``ApiResource.getApiByHRID`` after the export: ``removeSharedPolicyGroupId`` (4.9+) and
+    ``replaceGroupNamesWithHrids`` (4.12+, the API's groups and its console notification's)."""
+    from . import groups, shared_policy_groups  # they import this module
+
+    if call.version.minor >= 9:
+        state = shared_policy_groups.without_ids(state)
+    if call.version.minor >= 12 and state.get("groups"):
+        state["groups"] = groups.export_group_refs(data, state["groups"])
+        notification = state.get("consoleNotification")
+        if isinstance(notification, dict) and isinstance(notification.get("groups"), list):
+            notification["groups"] = groups.export_group_refs(data, notification["groups"])
+    return state
 
 
 def delete_api(call: Call) -> Response:
@@ -424,6 +446,7 @@ def delete_api_record(data: EnvironmentData, record: ApiRecord, *, close_plans: 
                 technical_code="api.notDeletable",
                 parameters={"plans": names},
             )
+    subscription_rules.delete_api_subscriptions(data, record.id)
     data.remove_api(record.id)
 
 
@@ -531,12 +554,14 @@ def delete_application(call: Call) -> Response:
     call.require_member(roles.APPLICATION, record.members if record else None, "DEFINITION", "D")
     if record is None:
         raise _hrid_not_found(ref)
+    now = call.ctx.store.now_ms()
+    subscription_rules.archive_application_subscriptions(data, record.id, call.user.id, now)
     archived = ApplicationRecord(
         **{
             **record.__dict__,
             "spec": {**record.spec, "status": "ARCHIVED", "metadata": []},
             "members": {},
-            "updated_at": call.ctx.store.now_ms(),
+            "updated_at": now,
         }
     )
     data.put_app(archived)

@@ -43,3 +43,18 @@ def plan_cross_id(org_id: str, api_hrid: str, plan_hrid: str) -> str:
 def application_id(org_id: str, env_id: str, hrid: str) -> str:
     """application id = u(u(orgId + hrid) + envId)."""
     return name_uuid(name_uuid(org_id + hrid) + env_id)
+
+
+def top_level_id(org_id: str, env_id: str, hrid: str) -> str:
+    """``HRIDToUUID`` top-level id (dictionary, group, shared policy group): u(u(orgId + hrid) + envId)."""
+    return name_uuid(name_uuid(org_id + hrid) + env_id)
+
+
+def top_level_cross_id(org_id: str, hrid: str) -> str:
+    """``HRIDToUUID`` top-level crossId: u(orgId + hrid)."""
+    return name_uuid(org_id + hrid)
+
+
+def subscription_id(org_id: str, env_id: str, api_hrid: str, hrid: str) -> str:
+    """``HRIDToUUID.subscription()``: u(u(orgId + apiHrid) + envId + hrid), as a plan id."""
+    return name_uuid(name_uuid(org_id + api_hrid) + env_id + hrid)

@@ -51,6 +51,7 @@ from .mapi_v2 import primary_owner
 from .messages import MAPI_V1, HttpProblem, Response, forbidden, parse_json_body
 from .normalise import strip_html
 from .store import ApiRecord, EnvironmentData, normalize_path
+from .subscription_rules import count_plan_subscriptions
 from .validation import API_V2_DEFINITION, v1_body_problem, validate
 
 PREFIX = "/management/organizations/{orgId}/environments/{envId}"
@@ -200,7 +201,7 @@ def _delete_removed_plans(call: Call, data: EnvironmentData, existing: ApiRecord
         if (
             security_type != "KEY_LESS"
             and plan.get("status") in _OPEN
-            and existing.subscriptions.get(plan_id, 0) > 0
+            and existing.subscriptions.get(plan_id, 0) + count_plan_subscriptions(data, plan_id) > 0
         ):
             half = ApiRecord(**{**record.__dict__, "spec": {**record.spec, "plans": remaining}})
             half.subscriptions = dict(existing.subscriptions)

@@ -22,6 +22,7 @@ ORGANIZATION = "ORGANIZATION"
 ENVIRONMENT = "ENVIRONMENT"
 API = "API"
 APPLICATION = "APPLICATION"
+INTEGRATION = "INTEGRATION"
 # io.gravitee.rest.api.model.permissions.RoleScope: the values the rolescopes path accepts.
 ROLE_SCOPES = (
     "API",
@@ -137,6 +138,7 @@ APPLICATION_PERMISSIONS = (
     "ALERT",
     "METADATA",
 )
+INTEGRATION_PERMISSIONS = ("DEFINITION", "MEMBER")
 
 
 @dataclass(frozen=True)
@@ -311,12 +313,30 @@ DEFINITIONS: tuple[RoleDefinition, ...] = (
         False,
         _all(APPLICATION_PERMISSIONS),
     ),
+    # ROLE_INTEGRATION_OWNER / ROLE_INTEGRATION_USER; the system PRIMARY_OWNER of createOrUpdateSystemRoles
+    RoleDefinition(INTEGRATION, PRIMARY_OWNER, _SYSTEM, False, True, _all(INTEGRATION_PERMISSIONS)),
+    RoleDefinition(
+        INTEGRATION,
+        "OWNER",
+        "Integration Role. Created by Gravitee.io.",
+        False,
+        False,
+        _all(INTEGRATION_PERMISSIONS),
+    ),
+    RoleDefinition(
+        INTEGRATION, "USER", _DEFAULT.format("Integration"), True, False, {"DEFINITION": "R", "MEMBER": "R"}
+    ),
 )
 _BY_KEY = {(d.scope, d.name): d for d in DEFINITIONS}
 
 
 def definition(scope: str, name: str) -> RoleDefinition | None:
     return _BY_KEY.get((scope, name))
+
+
+def default_role(scope: str) -> str | None:
+    """The name of the scope's default role (``RoleService.findDefaultRoleByScopes``)."""
+    return next((d.name for d in DEFINITIONS if d.scope == scope and d.default), None)
 
 
 def permissions_of(scope: str, names: Iterable[str]) -> dict[str, str]:

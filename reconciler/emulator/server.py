@@ -39,6 +39,8 @@ from urllib.parse import parse_qs, unquote
 
 from . import (
     automation,
+    dictionaries,
+    groups,
     mapi_v1,
     mapi_v1_export,
     mapi_v1_roles,
@@ -47,6 +49,8 @@ from . import (
     node,
     portal_docs,
     portals,
+    shared_policy_groups,
+    subscriptions,
 )
 from .auth import Directory
 from .config import EmulatorConfig
@@ -70,6 +74,10 @@ ROUTES: list[Route] = [
     *mapi_v1_export.ROUTES,
     *mapi_v1_users.ROUTES,
     *mapi_v1_roles.ROUTES,
+    *groups.ROUTES,
+    *dictionaries.ROUTES,
+    *shared_policy_groups.ROUTES,
+    *subscriptions.ROUTES,
 ]
 _WWW_AUTHENTICATE = {"WWW-Authenticate": 'Basic realm="Gravitee.io Management API"'}
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .portal_model import PortalData, dump_portal_data, load_portal_data
+from .records import KindRecords, dump_kinds, load_kinds
 
 STATE_FORMAT = "apim-emulator-state/1"
 
@@ -198,6 +199,7 @@ class EnvironmentData:
         self._sorted_api_ids: list[str] | None = None
         self._sorted_app_ids: list[str] | None = None
         self.portal = PortalData()  # portals, listings, links, documentation pages (4.12+)
+        self.kinds = KindRecords()  # groups, dictionaries, shared policy groups, subscriptions
 
     # -- APIs -------------------------------------------------------------------------------------
     def put_api(self, record: ApiRecord, *, notify: bool = True) -> None:
@@ -350,6 +352,7 @@ class Store:
                 "apis": [r.to_json() for r in self.all_apis()],
                 "applications": [r.to_json() for r in self.all_apps()],
                 **dump_portal_data(d.portal for d in self._envs.values()),
+                **dump_kinds(self._envs.values()),
             }
 
     def load(self, state: dict[str, Any]) -> None:
@@ -369,6 +372,7 @@ class Store:
                 self._last_ms = max(self._last_ms, app.updated_at)
             for record in portal_records:
                 self.env(record.org_id, record.env_id).portal.put(record)
+            self._last_ms = max(self._last_ms, load_kinds(state, self.env))
 
     def persist(self) -> None:
         """Write the state file atomically (temp file + rename) if persistence is on."""

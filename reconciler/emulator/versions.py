@@ -19,6 +19,10 @@ _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 _METADATA_EXPAND_SINCE = {8: 25, 9: 18, 10: 13, 11: 5}
 # First patch of each minor whose mAPI v2 ApiResource has `POST /apis/{apiId}/_detach`.
 _DETACH_SINCE = {8: 20, 9: 13, 10: 5, 11: 0}
+# First patch of each minor whose Automation subscription DELETE closes instead of deleting, and whose
+# update guards the plan and application (SubscriptionCRDSpecDomainServiceImpl at each tag).
+_SUBSCRIPTION_CLOSE_SINCE = {9: 18, 10: 13, 11: 3}
+_SUBSCRIPTION_GUARDS_SINCE = {10: 9}
 
 OLD_HRID = r"^[a-zA-Z][a-zA-Z0-9_-]{2,}$"  # automation open-api.yaml `Hrid`, 4.9.0 .. 4.11.x
 NEW_HRID = r"^[a-zA-Z0-9][a-zA-Z0-9_-]+[a-zA-Z0-9]$"  # 4.12.0 and later
@@ -104,6 +108,53 @@ class ApimVersion:
         if self.minor <= 9:
             return ("MESSAGE", "PROXY", "NATIVE")
         return ("A2A_PROXY", "LLM_PROXY", "MCP_PROXY", "MESSAGE", "PROXY", "NATIVE")
+
+    # -- Automation API: groups, dictionaries, shared policy groups, subscriptions -----------------
+    @property
+    def has_subscriptions(self) -> bool:
+        """``ApiSubscriptionsResource`` exists from 4.9.0."""
+        return self.minor >= 9
+
+    @property
+    def has_groups_and_dictionaries(self) -> bool:
+        """``GroupsResource`` and ``DictionariesResource`` exist from 4.12.0 (no 4.11.x patch has them)."""
+        return self.minor >= 12
+
+    @property
+    def subscription_fields(self) -> tuple[str, ...]:
+        """``SubscriptionSpec`` properties besides hrid, applicationHrid, planHrid, endingAt: ``metadata``
+        from 4.11.0, ``apiKeys`` and ``consumerConfiguration`` from 4.12.0."""
+        if self.minor >= 12:
+            return ("metadata", "apiKeys", "consumerConfiguration")
+        return ("metadata",) if self.minor == 11 else ()
+
+    @property
+    def subscription_delete_closes(self) -> bool:
+        """A subscription DELETE closes (``DeleteSubscriptionSpecUseCase``) from 4.9.18, 4.10.13, 4.11.3;
+        before, ``subscriptionCrudService.delete`` removes the record."""
+        return self._since(_SUBSCRIPTION_CLOSE_SINCE, 12)
+
+    @property
+    def subscription_update_guards(self) -> bool:
+        """From 4.10.9 and 4.11.0 an update refuses a plan or application change and restores a CLOSED
+        subscription (``rejectImmutableFieldChanges``, ``restoreAsAccepted``)."""
+        return self._since(_SUBSCRIPTION_GUARDS_SINCE, 11)
+
+    @property
+    def spg_phases(self) -> tuple[str, ...]:
+        """Automation ``FlowPhase``: 4.8-4.10 has INTERACT and CONNECT, 4.11 ENTRYPOINT_CONNECT and
+        INTERACT (all refused by ``hasValidPhase``), 4.12 only the four valid ones."""
+        if self.minor >= 12:
+            return ("REQUEST", "RESPONSE", "PUBLISH", "SUBSCRIBE")
+        if self.minor == 11:
+            return ("REQUEST", "RESPONSE", "ENTRYPOINT_CONNECT", "INTERACT", "PUBLISH", "SUBSCRIBE")
+        return ("REQUEST", "RESPONSE", "INTERACT", "CONNECT", "PUBLISH", "SUBSCRIBE")
+
+    @property
+    def spg_api_types(self) -> tuple[str, ...]:
+        """``SharedPolicyGroupSpec.apiType``: ``SharedPolicyGroupApiType`` (PROXY, MESSAGE) from 4.12.0,
+        the API's ``ApiType`` before."""
+        return ("PROXY", "MESSAGE") if self.minor >= 12 else self.api_types
 
     # -- mAPI v2 ----------------------------------------------------------------------------------
     @property
