@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OTHER_TOOLS = {
     "--retry", "--retry-connrefused", "--strict",  # curl, mypy
     "--build-arg", "--from-literal", "--read-only", "--rm", "--tmpfs",  # docker, kubectl
-    "--connectivity-only", "--depth", "--symref",  # git
+    "--connectivity-only", "--depth", "--diff-filter", "--symref",  # git
     "--write",  # python -m tests.docs.show
 }  # fmt: skip
 
