@@ -43,6 +43,7 @@ from typing import Any
 
 from . import ids, normalise, roles, subscription_rules
 from .context import Call, Route, owner_view
+from .kinds_common import required_body
 from .messages import AUTOMATION, HttpProblem, Response, parse_json_body
 from .store import ApiRecord, ApplicationRecord, EnvironmentData, normalize_path, valid_path
 from .validation import api_v4_spec, application_spec, body_problem, validate
@@ -169,13 +170,7 @@ def put_api(call: Call) -> Response:
         call.require_env("SHARED_POLICY_GROUP", "C")
     else:
         call.require_env("API", "CU")
-    body = parse_json_body(call.request)
-    if not isinstance(body, dict):
-        raise HttpProblem(
-            400,
-            "Validation error",
-            details=[{"message": "must not be null", "location": "createOrUpdate.spec"}],
-        )
+    body = required_body(call)
     if call.version.automation_preview:
         body = _preview_body(body)
     errors = validate(body, api_v4_spec(call.version))
@@ -371,14 +366,21 @@ def _find_api(call: Call, data: EnvironmentData, ref: str) -> ApiRecord | None:
     return data.apis.get(api_id)
 
 
-def get_api(call: Call) -> Response:
+def _api_of_member(call: Call, data: EnvironmentData, permission: str) -> ApiRecord:
+    """The API the path names, once the caller's API-DEFINITION permission on it is checked (the
+    check comes first: a 403 tells nothing of whether the API exists)."""
     ref = call.request.params["hrid"]
-    data = call.ctx.store.env(call.org_id, call.env_id)
     target = data.apis.get(_api_permission_ref(call, ref))
-    call.require_member(roles.API, target.members if target else None, "DEFINITION", "R")
+    call.require_member(roles.API, target.members if target else None, "DEFINITION", permission)
     record = _find_api(call, data, ref)
     if record is None:
         raise _hrid_not_found(ref)
+    return record
+
+
+def get_api(call: Call) -> Response:
+    data = call.ctx.store.env(call.org_id, call.env_id)
+    record = _api_of_member(call, data, "R")
     if record.definition_version != "V4":
         raise HttpProblem(
             400,
@@ -404,13 +406,8 @@ def _exported(call: Call, data: EnvironmentData, state: dict[str, Any]) -> dict[
 
 
 def delete_api(call: Call) -> Response:
-    ref = call.request.params["hrid"]
     data = call.ctx.store.env(call.org_id, call.env_id)
-    target = data.apis.get(_api_permission_ref(call, ref))
-    call.require_member(roles.API, target.members if target else None, "DEFINITION", "D")
-    record = _find_api(call, data, ref)
-    if record is None:
-        raise _hrid_not_found(ref)
+    record = _api_of_member(call, data, "D")
     delete_api_record(data, record, close_plans=True)
     call.ctx.store.persist()
     return Response.empty(204)

@@ -28,8 +28,9 @@ class Problem:
     message: str
 
 
-def spec_body(call: Call, schema: Schema) -> dict[str, Any]:
-    """The deserialized, bean-validated body: a missing or non-object body is ``@NotNull``'s violation."""
+def required_body(call: Call) -> dict[str, Any]:
+    """The deserialized body of a ``createOrUpdate(@Valid @NotNull spec)``: a missing or non-object
+    body is ``@NotNull``'s violation."""
     body = parse_json_body(call.request)
     if not isinstance(body, dict):
         raise HttpProblem(
@@ -37,6 +38,12 @@ def spec_body(call: Call, schema: Schema) -> dict[str, Any]:
             "Validation error",
             details=[{"message": "must not be null", "location": "createOrUpdate.spec"}],
         )
+    return body
+
+
+def spec_body(call: Call, schema: Schema) -> dict[str, Any]:
+    """The deserialized, bean-validated body (``required_body``, then the schema's 400s)."""
+    body = required_body(call)
     errors = validate(body, schema)
     if errors:
         raise body_problem(errors)

@@ -31,6 +31,7 @@ from typing import Any
 from . import roles
 from .context import Call, Route
 from .ids import api_id
+from .kinds_common import spec_body
 from .messages import AUTOMATION, HttpProblem, Response
 from .portal_model import (
     API_REF,
@@ -50,7 +51,7 @@ from .portal_model import (
     unable,
     with_status,
 )
-from .portals import PREFIX, has_portals, portal_data, project, read_spec
+from .portals import PREFIX, has_portals, portal_data, project
 from .validation import STR, hrid
 from .versions import ApimVersion
 
@@ -79,7 +80,7 @@ def _spec(version: ApimVersion) -> dict[str, Any]:
 
 
 def _read(call: Call) -> dict[str, Any]:
-    spec = read_spec(call, _spec(call.version))
+    spec = spec_body(call, _spec(call.version))
     if _has_area(call.version) and "area" not in spec:
         spec["area"] = TOP_NAVBAR  # the generated model's default (DocumentationArea default)
     elif not _has_area(call.version):

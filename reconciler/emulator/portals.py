@@ -27,7 +27,8 @@ import re
 from typing import Any
 
 from .context import Call, Route
-from .messages import AUTOMATION, HttpProblem, Response, parse_json_body
+from .kinds_common import spec_body
+from .messages import AUTOMATION, HttpProblem, Response
 from .portal_model import (
     LinkRecord,
     ListingRecord,
@@ -44,7 +45,7 @@ from .portal_model import (
     unable,
     with_status,
 )
-from .validation import STR, body_problem, hrid, validate
+from .validation import STR, hrid
 from .versions import ApimVersion
 
 PREFIX = "/automation/organizations/{orgId}/environments/{envId}/portals"
@@ -101,21 +102,6 @@ def _link_spec(version: ApimVersion) -> dict[str, Any]:
     }
 
 
-def read_spec(call: Call, schema: dict[str, Any]) -> dict[str, Any]:
-    """``@Valid @NotNull`` body: 400 ``must not be null`` without one, else the bean-validation 400s."""
-    body = parse_json_body(call.request)
-    if not isinstance(body, dict):
-        raise HttpProblem(
-            400,
-            "Validation error",
-            details=[{"message": "must not be null", "location": "createOrUpdate.spec"}],
-        )
-    errors = validate(body, schema)
-    if errors:
-        raise body_problem(errors)
-    return body
-
-
 def project(obj: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     """What the generated model keeps of ``obj`` (unknown properties dropped, nulls omitted)."""
     return {k: obj[k] for k in keys if obj.get(k) is not None}
@@ -160,7 +146,7 @@ def _portal_state(
 
 def put_portal(call: Call) -> Response:
     call.require_env("PORTAL", "CU")
-    spec = read_spec(call, _portal_spec(call.version))
+    spec = spec_body(call, _portal_spec(call.version))
     structure = spec.get("structure") if _has_structure(call.version) else None
     if isinstance(structure, dict) and spec.get("navigation"):
         raise HttpProblem(
@@ -240,7 +226,7 @@ def _listing_state(
 
 def put_listing(call: Call) -> Response:
     call.require_env("PORTAL", "CU")
-    spec = read_spec(call, _listing_spec(call.version))
+    spec = spec_body(call, _listing_spec(call.version))
     portal_hrid = call.request.params["hrid"]
     hrid_value = str(spec["hrid"])
     listing_id = portal_child_id(call.org_id, call.env_id, portal_hrid, hrid_value)
@@ -325,7 +311,7 @@ def _link_state(
 
 def put_link(call: Call) -> Response:
     call.require_env("PORTAL", "CU")
-    spec = read_spec(call, _link_spec(call.version))
+    spec = spec_body(call, _link_spec(call.version))
     portal_hrid = call.request.params["hrid"]
     hrid_value = str(spec["hrid"])
     portal_uuid = portal_id(call.org_id, call.env_id, portal_hrid)
