@@ -129,6 +129,23 @@ def test_the_emulator_imports_nothing_of_ours() -> None:
     assert broken == []
 
 
+# Small modules shared by packages that may not import each other (source and apim share the backoff
+# formula): each imports nothing of ours and does no I/O, or it would carry one package into the other.
+LEAVES = ("reconciler.backoff",)
+
+
+def test_the_shared_leaves_import_nothing_of_ours() -> None:
+    broken = [
+        f"{path.relative_to(ROOT.parent)}:{line}: imports {name}"
+        for module, path in _modules()
+        if module in LEAVES
+        for line, name in _imports(module, path)
+        if _within(name, "reconciler") or any(_within(name, io) for io in IO_MODULES)
+    ]
+    assert broken == []
+    assert set(LEAVES) <= {module for module, _ in _modules()}
+
+
 def test_only_the_command_line_parses_arguments() -> None:
     """The emulator's own command line is the one exception: it may import nothing of ours."""
     allowed = ("reconciler.cli", "reconciler.emulator.cli")
