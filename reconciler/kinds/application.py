@@ -1,7 +1,17 @@
 """`Application`: written through the Automation API; it subscribes to APIs, so it comes after them."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
 from reconciler.kinds.base import AutomationEndpoints, Fields, Kind, RemoteKind
-from reconciler.manifests.model import APPLICATION
+from reconciler.kinds.bodies import MANIFEST_ONLY, BuiltBody, accepted
+from reconciler.manifests.model import APPLICATION, Resource
+from reconciler.plan.defaults import GKO_DEFAULTS, apply_rules
+from reconciler.plan.ownership import hide_ownership
+
+JSON = Any
 
 # The fields of ApplicationSpec that ApplicationState echoes (hrid is the identity).
 ECHOED = frozenset(
@@ -19,6 +29,25 @@ ECHOED = frozenset(
         "status",
     ]
 )
+
+
+def build_body(resource: Resource, hrid: str, environment_id: str) -> BuiltBody:
+    """An `ApplicationSpec`: GKO's defaults, the accepted fields, the OAuth type in APIM's case."""
+    spec = apply_rules(dict(resource.spec), GKO_DEFAULTS[APPLICATION])
+    dropped = sorted(k for k in spec if k not in _ACCEPTED and k not in MANIFEST_ONLY | {"id", "hrid"})
+    body: dict[str, JSON] = {"hrid": hrid}
+    body.update({k: v for k, v in spec.items() if k in _ACCEPTED})
+    if "metadata" in body:
+        body["metadata"] = hide_ownership(body["metadata"])
+    settings = body.get("settings")
+    oauth = settings.get("oauth") if isinstance(settings, Mapping) else None
+    if isinstance(settings, Mapping) and isinstance(oauth, Mapping):
+        kind = oauth.get("applicationType")
+        if isinstance(kind, str):
+            # The CRD spells the type in upper case (BROWSER), the Automation API in lower case (browser).
+            body["settings"] = {**settings, "oauth": {**oauth, "applicationType": kind.lower()}}
+    return BuiltBody(body, dropped)
+
 
 KIND = Kind(
     name=APPLICATION,
@@ -58,4 +87,8 @@ KIND = Kind(
     archived_status="ARCHIVED",
     listing="mAPI v1 GET /applications, one request per page, which shows neither HRID nor metadata: "
     "each application is then read (Automation GET) to know whether it is ours",
+    build_body=build_body,
+    listed_by_id=True,
 )
+_ACCEPTED = accepted(KIND.fields)
+"""What the Automation API takes (used by `build_body`, which runs only after this module is loaded)."""

@@ -42,7 +42,7 @@ from typing import Any
 from reconciler import kinds
 from reconciler.plan.canonical import canonical_json
 from reconciler.plan.defaults import NO_RULES, SERVER_DEFAULTS, apply_rules
-from reconciler.plan.ownership import OWNERSHIP_KEY
+from reconciler.plan.ownership import hide_ownership
 from reconciler.secrets.value import Secret
 
 JSON = Any
@@ -264,12 +264,6 @@ def hashable(kind: str, body: Mapping[str, JSON]) -> JSON:
     out: dict[str, JSON] = dict(body)  # `_key_collections` only replaces top-level fields
     _key_collections(kind, out)
     return _clean(out, opaque=False, parent="")
-
-
-def hide_ownership(metadata: JSON) -> JSON:
-    if not isinstance(metadata, list):
-        return metadata
-    return [m for m in metadata if not (isinstance(m, Mapping) and m.get("key") == OWNERSHIP_KEY)]
 
 
 def _project(body: dict[str, JSON], keep: frozenset[str]) -> dict[str, JSON]:
