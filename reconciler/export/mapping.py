@@ -46,69 +46,12 @@ JSON = Any
 _V4 = kinds.kind(API_V4_DEFINITION).fields
 _V2 = kinds.kind(API_DEFINITION).fields
 _APP = kinds.kind(APPLICATION).fields
+# The spec fields each kind's manifest is written with, in order (the kind modules hold them).
+V4_FIELDS = kinds.kind(API_V4_DEFINITION).exported
+V2_FIELDS = kinds.kind(API_DEFINITION).exported
+APPLICATION_FIELDS = kinds.kind(APPLICATION).exported
 
-# ApiV4Definition spec fields, in the order they are written (what people look for first, first).
-V4_FIELDS = (
-    "name",
-    "version",
-    "type",
-    "description",
-    "state",
-    "lifecycleState",
-    "visibility",
-    "labels",
-    "tags",
-    "categories",
-    "groups",
-    "listeners",
-    "endpointGroups",
-    "flowExecution",
-    "flows",
-    "plans",
-    "analytics",
-    "failover",
-    "services",
-    "properties",
-    "resources",
-    "responseTemplates",
-    "metadata",
-    "members",
-    "pages",
-    "portalNavigation",
-    "consoleNotification",
-    "allowedInApiProducts",
-    "allowMultiJwtOauth2Subscriptions",
-)
 
-# ApiDefinition (v2) spec fields, in the order they are written; `crossId` and `id` come first when kept.
-V2_FIELDS = (
-    "name",
-    "version",
-    "description",
-    "state",
-    "lifecycle_state",
-    "visibility",
-    "labels",
-    "tags",
-    "categories",
-    "groups",
-    "proxy",
-    "flow_mode",
-    "execution_mode",
-    "gravitee",
-    "flows",
-    "plans",
-    "properties",
-    "resources",
-    "services",
-    "response_templates",
-    "path_mappings",
-    "metadata",
-    "members",
-    "pages",
-    "consoleNotificationConfiguration",
-    "notifyMembers",
-)
 _V2_PLAN_FIELDS = frozenset(
     [
         "id",
@@ -133,17 +76,6 @@ _V2_PLAN_FIELDS = frozenset(
 # APIM gives every v2 API this entry when it creates it (ApiServiceImpl), and again on every import.
 _EMAIL_SUPPORT = ("email-support", "${(api.primaryOwner.email)!''}")
 
-APPLICATION_FIELDS = (
-    "name",
-    "description",
-    "domain",
-    "groups",
-    "pictureUrl",
-    "background",
-    "settings",
-    "metadata",
-    "members",
-)
 _APP_SETTINGS = {
     "app": ("type", "clientId"),
     "oauth": ("applicationType", "grantTypes", "redirectUris"),

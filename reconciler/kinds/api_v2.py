@@ -14,6 +14,36 @@ from reconciler.plan.ownership import hide_ownership
 
 JSON = Any
 
+# The spec fields `export` writes, in the order written; `crossId` and `id` come first when kept.
+EXPORTED = (
+    "name",
+    "version",
+    "description",
+    "state",
+    "lifecycle_state",
+    "visibility",
+    "labels",
+    "tags",
+    "categories",
+    "groups",
+    "proxy",
+    "flow_mode",
+    "execution_mode",
+    "gravitee",
+    "flows",
+    "plans",
+    "properties",
+    "resources",
+    "services",
+    "response_templates",
+    "path_mappings",
+    "metadata",
+    "members",
+    "pages",
+    "consoleNotificationConfiguration",
+    "notifyMembers",
+)
+
 # A v2 body is the CRD spec: no schema to project on, so what the server assigns is dropped.
 ASSIGNED = frozenset(
     [
@@ -116,5 +146,6 @@ KIND = Kind(
     listing="mAPI v2 GET /apis?expands=metadata, one request per page (shared with v4 APIs); never "
     "read in full (the Automation API has no v2): planned from the listing",
     build_body=build_body,
+    exported=EXPORTED,
     written_as_lists=frozenset({"plans"}),
 )

@@ -14,41 +14,41 @@ from reconciler.plan.ownership import hide_ownership
 
 JSON = Any
 
-# The fields of ApiV4Spec that ApiV4State echoes (hrid is the identity).
-ECHOED = frozenset(
-    [
-        "hrid",
-        "name",
-        "version",
-        "type",
-        "description",
-        "tags",
-        "listeners",
-        "endpointGroups",
-        "analytics",
-        "failover",
-        "properties",
-        "resources",
-        "plans",
-        "flowExecution",
-        "flows",
-        "responseTemplates",
-        "services",
-        "groups",
-        "visibility",
-        "state",
-        "labels",
-        "metadata",
-        "lifecycleState",
-        "categories",
-        "members",
-        "pages",
-        "allowedInApiProducts",
-        "allowMultiJwtOauth2Subscriptions",
-        "portalNavigation",
-        "consoleNotification",
-    ]
+# The spec fields `export` writes, in the order written (what people look for first, first).
+EXPORTED = (
+    "name",
+    "version",
+    "type",
+    "description",
+    "state",
+    "lifecycleState",
+    "visibility",
+    "labels",
+    "tags",
+    "categories",
+    "groups",
+    "listeners",
+    "endpointGroups",
+    "flowExecution",
+    "flows",
+    "plans",
+    "analytics",
+    "failover",
+    "services",
+    "properties",
+    "resources",
+    "responseTemplates",
+    "metadata",
+    "members",
+    "pages",
+    "portalNavigation",
+    "consoleNotification",
+    "allowedInApiProducts",
+    "allowMultiJwtOauth2Subscriptions",
 )
+
+# The fields of ApiV4Spec that ApiV4State echoes: what export writes, and the HRID (the identity).
+ECHOED = frozenset(("hrid", *EXPORTED))
 PLAN_ECHOED = frozenset(
     [
         "hrid",
@@ -183,4 +183,5 @@ KIND = Kind(
     listing="mAPI v2 GET /apis?expands=metadata, one request per page (shared with v2 APIs); a full "
     "read (Automation GET) only for what the listing shows changed, or every object with --full-read",
     build_body=build_body,
+    exported=EXPORTED,
 )

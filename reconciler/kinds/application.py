@@ -13,22 +13,21 @@ from reconciler.plan.ownership import hide_ownership
 
 JSON = Any
 
-# The fields of ApplicationSpec that ApplicationState echoes (hrid is the identity).
-ECHOED = frozenset(
-    [
-        "hrid",
-        "name",
-        "description",
-        "domain",
-        "groups",
-        "pictureUrl",
-        "background",
-        "settings",
-        "metadata",
-        "members",
-        "status",
-    ]
+# The spec fields `export` writes, in the order written.
+EXPORTED = (
+    "name",
+    "description",
+    "domain",
+    "groups",
+    "pictureUrl",
+    "background",
+    "settings",
+    "metadata",
+    "members",
 )
+# The fields of ApplicationSpec that ApplicationState echoes (hrid is the identity): what export
+# writes, and the status APIM keeps.
+ECHOED = frozenset(("hrid", *EXPORTED, "status"))
 
 
 def build_body(resource: Resource, hrid: str, environment_id: str) -> BuiltBody:
@@ -88,6 +87,7 @@ KIND = Kind(
     listing="mAPI v1 GET /applications, one request per page, which shows neither HRID nor metadata: "
     "each application is then read (Automation GET) to know whether it is ours",
     build_body=build_body,
+    exported=EXPORTED,
     listed_by_id=True,
 )
 _ACCEPTED = accepted(KIND.fields)

@@ -96,6 +96,8 @@ class Kind:
     """How the objects of the environment are found, and what that costs per sync (README)."""
     build_body: BodyBuilder
     """Its desired-body builder (plan/desired.py calls it for every manifest of the kind)."""
+    exported: tuple[str, ...]
+    """The spec fields `export` writes from APIM's state, in the order they are written."""
     written_as_lists: frozenset[str] = frozenset()
     """Collections (beyond metadata and members) that a manifest writes as a list whose items are
     found by identity (a v2 API's plans), for pointing a change at its manifest line."""
