@@ -36,7 +36,7 @@ from reconciler.export.secrets import SecretRef, extract_secrets
 from reconciler.manifests.hrid import key_hrid, resource_hrid
 from reconciler.manifests.model import API_DEFINITION, API_V4_DEFINITION, API_VERSION, APPLICATION
 from reconciler.plan import ids
-from reconciler.plan.defaults import SERVER_DEFAULTS, Rules, apply_rules
+from reconciler.plan.defaults import Rules, apply_rules
 from reconciler.plan.normalise import metadata_key
 from reconciler.plan.ownership import OWNERSHIP_KEY
 
@@ -86,7 +86,7 @@ _APP_METADATA_FIELDS = ("name", "format", "value", "defaultValue", "hidden")
 # Fields the CRD requires but APIM may leave out, filled with the value APIM means by leaving them out
 # (the planner fills the same default on both sides, so this is never a change).
 _REQUIRED_DEFAULTS = Rules(
-    *(r for r in SERVER_DEFAULTS[API_V4_DEFINITION] if r[0][-1] == "inheritConfiguration")
+    *(r for r in kinds.kind(API_V4_DEFINITION).server_defaults if r[0][-1] == "inheritConfiguration")
 )
 
 K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")

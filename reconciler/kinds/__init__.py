@@ -12,13 +12,15 @@ what each field means):
 * `build_body(resource, hrid, environment_id) -> BuiltBody`: its desired body, GKO's defaults
   applied (plan/desired.py calls it); pure, and of the planner it may use only the leaves
   (plan.defaults, plan.ids, plan.ownership, plan.canonical: tests/test_layers.py);
+* `gko_defaults` and `server_defaults` (`plan.defaults.Rules`: the CRD's defaults, from
+  plan/crd_defaults.py which `python -m scripts.crd_defaults` generates from GKO's CRDs, and what
+  APIM fills in);
 * `exported` (the spec fields `export` writes, in order), `folder` (where export writes it),
   `reads_full_state`, `listing` (what reading it costs, for the README), and where they apply
   `updated_under_server_ids`, `archived_status`, `written_as_lists`, `listed_by_id`.
 
-Its GKO and server defaults are rules in plan/defaults.py (generated from GKO's CRDs by
-`python -m scripts.crd_defaults`), and its export mapping is a function in export/mapping.py: those
-two are the per-kind facts not yet in the kind module (see docs/architecture.md).
+Its export mapping (state -> manifest) is still a function in export/mapping.py, the one per-kind
+fact not yet in the kind module (docs/architecture.md).
 """
 
 from reconciler.kinds import api_v2, api_v4, application

@@ -9,7 +9,8 @@ from reconciler.kinds.base import AutomationEndpoints, Fields, Kind, RemoteKind
 from reconciler.kinds.bodies import MANIFEST_ONLY, BuiltBody, accepted, keyed_item, ordered
 from reconciler.manifests.hrid import key_hrid
 from reconciler.manifests.model import API_V4_DEFINITION, Resource
-from reconciler.plan.defaults import GKO_DEFAULTS, apply_rules
+from reconciler.plan.crd_defaults import CRD_DEFAULTS
+from reconciler.plan.defaults import Rules, apply_rules
 from reconciler.plan.ownership import hide_ownership
 
 JSON = Any
@@ -125,10 +126,79 @@ _PLAN_DERIVED = frozenset(("id", "crossId", "hrid", "definitionVersion", "order"
 _PAGE_DERIVED = frozenset(("id", "crossId", "hrid", "api", "parentId", "order", "parent"))
 
 
+GKO_DEFAULTS = Rules(*CRD_DEFAULTS[API_V4_DEFINITION])
+"""Applied to the manifest's spec before the body is built, as the Kubernetes API server applies GKO's
+CRD defaults before GKO reads it (plan/crd_defaults.py, generated from GKO's CRDs)."""
+
+_STEP_PHASES = ("request", "response", "subscribe", "publish", "entrypointConnect", "interact", "connect")
+
+
+def _flow_rules(prefix: tuple[str, ...]) -> list[tuple[tuple[str, ...], JSON]]:
+    rules: list[tuple[tuple[str, ...], JSON]] = [((*prefix, "*", "enabled"), True)]
+    rules += [((*prefix, "*", phase, "*", "enabled"), True) for phase in _STEP_PHASES]
+    return rules
+
+
+SERVER_DEFAULTS = Rules(
+    # What the Automation API's generated model fills in (open-api.yaml defaults) and the import
+    # adds (the export of what was stored, ApiCRDExportDomainServiceImpl). Lists it defaults to []
+    # need no rule: an empty list counts as missing. Type-dependent defaults (selectors) and
+    # rewritten values (paths, description, metadata) are in normalise.py.
+    (("state",), "STARTED"),
+    (("lifecycleState",), "UNPUBLISHED"),
+    (("visibility",), "PRIVATE"),
+    (("plans", "*", "status"), "PUBLISHED"),
+    (("plans", "*", "validation"), "AUTO"),
+    (("plans", "*", "type"), "API"),
+    (("plans", "*", "mode"), "STANDARD"),
+    (("listeners", "*", "paths", "*", "overrideAccess"), False),
+    (("listeners", "*", "entrypoints", "*", "qos"), "AUTO"),
+    (("listeners", "*", "cors", "maxAge"), -1),
+    (("endpointGroups", "*", "loadBalancer"), {"type": "ROUND_ROBIN"}),
+    (("endpointGroups", "*", "loadBalancer", "type"), "ROUND_ROBIN"),
+    (("endpointGroups", "*", "services", "discovery", "enabled"), True),
+    (("endpointGroups", "*", "services", "discovery", "overrideConfiguration"), False),
+    (("endpointGroups", "*", "services", "healthCheck", "enabled"), True),
+    (("endpointGroups", "*", "services", "healthCheck", "overrideConfiguration"), False),
+    (("endpointGroups", "*", "endpoints", "*", "services", "healthCheck", "enabled"), True),
+    (
+        ("endpointGroups", "*", "endpoints", "*", "services", "healthCheck", "overrideConfiguration"),
+        False,
+    ),
+    (("services", "dynamicProperty", "enabled"), True),
+    (("services", "dynamicProperty", "overrideConfiguration"), False),
+    (("analytics",), {"enabled": True}),
+    (("analytics", "enabled"), True),
+    (("failover", "enabled"), False),
+    (("failover", "maxRetries"), 2),
+    (("failover", "slowCallDuration"), 2000),
+    (("failover", "openStateDuration"), 10000),
+    (("failover", "maxFailures"), 5),
+    (("failover", "perSubscription"), True),
+    (("failover", "forceNextEndpointOnFailure"), False),
+    (("responseTemplates", "*", "*", "propagateErrorKeyToLogs"), False),
+    (("allowedInApiProducts",), False),
+    (("allowMultiJwtOauth2Subscriptions",), False),
+    (("flowExecution",), {}),
+    (("flowExecution", "mode"), "DEFAULT"),
+    (("flowExecution", "matchRequired"), False),
+    (("endpointGroups", "*", "endpoints", "*", "weight"), 1),
+    (("endpointGroups", "*", "endpoints", "*", "inheritConfiguration"), False),
+    (("endpointGroups", "*", "endpoints", "*", "secondary"), False),
+    (("resources", "*", "enabled"), True),
+    (("pages", "*", "published"), False),
+    (("pages", "*", "homepage"), False),
+    (("pages", "*", "visibility"), "PUBLIC"),
+    *_flow_rules(("flows",)),
+    *_flow_rules(("plans", "*", "flows")),
+)
+"""What APIM fills in and echoes: filled into both sides before comparing (plan/normalise.py)."""
+
+
 def build_body(resource: Resource, hrid: str, environment_id: str) -> BuiltBody:
     """An `ApiV4Spec`: GKO's defaults, the accepted fields, plans and pages as lists keyed by HRID."""
     # Shared with the manifest, never changed: bodies are read-only (see `apply_rules`).
-    source = apply_rules(dict(resource.spec), GKO_DEFAULTS[API_V4_DEFINITION])
+    source = apply_rules(dict(resource.spec), GKO_DEFAULTS)
     dropped = sorted(k for k in source if k not in _ACCEPTED and k not in MANIFEST_ONLY | _DERIVED)
     body: dict[str, JSON] = {"hrid": hrid}
     body.update({k: v for k, v in source.items() if k in _ACCEPTED})
@@ -183,5 +253,7 @@ KIND = Kind(
     listing="mAPI v2 GET /apis?expands=metadata, one request per page (shared with v2 APIs); a full "
     "read (Automation GET) only for what the listing shows changed, or every object with --full-read",
     build_body=build_body,
+    gko_defaults=GKO_DEFAULTS,
+    server_defaults=SERVER_DEFAULTS,
     exported=EXPORTED,
 )

@@ -8,7 +8,8 @@ from typing import Any
 from reconciler.kinds.base import AutomationEndpoints, Fields, Kind, RemoteKind
 from reconciler.kinds.bodies import MANIFEST_ONLY, BuiltBody, accepted
 from reconciler.manifests.model import APPLICATION, Resource
-from reconciler.plan.defaults import GKO_DEFAULTS, apply_rules
+from reconciler.plan.crd_defaults import CRD_DEFAULTS
+from reconciler.plan.defaults import Rules, apply_rules
 from reconciler.plan.ownership import hide_ownership
 
 JSON = Any
@@ -30,9 +31,17 @@ EXPORTED = (
 ECHOED = frozenset(("hrid", *EXPORTED, "status"))
 
 
+GKO_DEFAULTS = Rules(*CRD_DEFAULTS[APPLICATION])
+"""Applied to the manifest's spec before the body is built, as the Kubernetes API server applies GKO's
+CRD defaults before GKO reads it (plan/crd_defaults.py, generated from GKO's CRDs)."""
+
+SERVER_DEFAULTS = Rules((("status",), "ACTIVE"))
+"""What APIM fills in and echoes: filled into both sides before comparing (plan/normalise.py)."""
+
+
 def build_body(resource: Resource, hrid: str, environment_id: str) -> BuiltBody:
     """An `ApplicationSpec`: GKO's defaults, the accepted fields, the OAuth type in APIM's case."""
-    spec = apply_rules(dict(resource.spec), GKO_DEFAULTS[APPLICATION])
+    spec = apply_rules(dict(resource.spec), GKO_DEFAULTS)
     dropped = sorted(k for k in spec if k not in _ACCEPTED and k not in MANIFEST_ONLY | {"id", "hrid"})
     body: dict[str, JSON] = {"hrid": hrid}
     body.update({k: v for k, v in spec.items() if k in _ACCEPTED})
@@ -87,6 +96,8 @@ KIND = Kind(
     listing="mAPI v1 GET /applications, one request per page, which shows neither HRID nor metadata: "
     "each application is then read (Automation GET) to know whether it is ours",
     build_body=build_body,
+    gko_defaults=GKO_DEFAULTS,
+    server_defaults=SERVER_DEFAULTS,
     exported=EXPORTED,
     listed_by_id=True,
 )

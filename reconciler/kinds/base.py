@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from reconciler.kinds.bodies import BuiltBody
     from reconciler.manifests.model import Resource
+    from reconciler.plan.defaults import Rules
 
 BodyBuilder = Callable[["Resource", str, str], "BuiltBody"]
 """`(resource, hrid, environment_id) -> BuiltBody`: a manifest's spec as the exact body sent to APIM,
@@ -96,6 +97,11 @@ class Kind:
     """How the objects of the environment are found, and what that costs per sync (README)."""
     build_body: BodyBuilder
     """Its desired-body builder (plan/desired.py calls it for every manifest of the kind)."""
+    gko_defaults: Rules
+    """GKO's defaults (its CRD's, as the Kubernetes API server fills them in), applied to the spec
+    before the body is built (plan/defaults.py says how rules are written)."""
+    server_defaults: Rules
+    """What APIM fills in and echoes, filled into both sides before comparing (plan/normalise.py)."""
     exported: tuple[str, ...]
     """The spec fields `export` writes from APIM's state, in the order they are written."""
     written_as_lists: frozenset[str] = frozenset()
