@@ -156,10 +156,7 @@ def unique_names(wanted: Iterable[tuple[str, bool]]) -> list[str]:
 def api_v4_manifest(state: Mapping[str, JSON], namespace: str, name: str, context: ContextRef) -> Manifest:
     """An `ApiV4Definition` from an `ApiV4State`."""
     notes: list[str] = []
-    hrid = state.get("hrid") if isinstance(state.get("hrid"), str) else None
-    spec: dict[str, JSON] = {"contextRef": _context_ref(context, namespace)}
-    if hrid and hrid != resource_hrid(namespace, name):
-        spec["hrid"] = hrid
+    hrid, spec = _spec_with_hrid(state, namespace, name, context)
     for key in V4_FIELDS:
         value = state.get(key)
         if value is None:
@@ -258,10 +255,7 @@ def application_manifest(
 ) -> Manifest:
     """An `Application` from an `ApplicationState` (or, lacking one, a mAPI v1 listing item)."""
     notes: list[str] = []
-    hrid = state.get("hrid") if isinstance(state.get("hrid"), str) else None
-    spec: dict[str, JSON] = {"contextRef": _context_ref(context, namespace)}
-    if hrid and hrid != resource_hrid(namespace, name):
-        spec["hrid"] = hrid
+    hrid, spec = _spec_with_hrid(state, namespace, name, context)
     for key in APPLICATION_FIELDS:
         value = state.get(key)
         if key == "description" and value is None:
@@ -288,6 +282,18 @@ def _finish(
         "spec": cleaned,
     }
     return Manifest(kind, namespace, name, hrid, document, tuple(secrets), tuple(notes))
+
+
+def _spec_with_hrid(
+    state: Mapping[str, JSON], namespace: str, name: str, context: ContextRef
+) -> tuple[str | None, dict[str, JSON]]:
+    """The object's HRID, and a spec that starts with its contextRef and names the HRID only when
+    GKO's rule would not give it back from the manifest's name (v4 APIs, applications)."""
+    hrid = state.get("hrid") if isinstance(state.get("hrid"), str) else None
+    spec: dict[str, JSON] = {"contextRef": _context_ref(context, namespace)}
+    if hrid and hrid != resource_hrid(namespace, name):
+        spec["hrid"] = hrid
+    return hrid, spec
 
 
 def _context_ref(context: ContextRef, namespace: str) -> dict[str, str]:
