@@ -38,7 +38,7 @@ from reconciler.manifests.model import API_DEFINITION, API_V4_DEFINITION, API_VE
 from reconciler.plan import ids
 from reconciler.plan.defaults import Rules, apply_rules
 from reconciler.plan.normalise import metadata_key
-from reconciler.plan.ownership import OWNERSHIP_KEY
+from reconciler.plan.ownership import OWNERSHIP_KEY, hide_ownership
 
 JSON = Any
 
@@ -323,13 +323,16 @@ def _keyed(items: JSON, assigned: frozenset[str], what: str, notes: list[str]) -
     return out
 
 
+def _exported_entries(entries: list[JSON]) -> list[Mapping[str, JSON]]:
+    """The metadata entries a manifest may carry: objects, less our ownership record."""
+    return [e for e in hide_ownership(entries) if isinstance(e, Mapping)]
+
+
 def _api_metadata(entries: JSON) -> JSON:
     if not isinstance(entries, list):
         return entries
     out = []
-    for entry in entries:
-        if not isinstance(entry, Mapping) or entry.get("key") == OWNERSHIP_KEY:
-            continue
+    for entry in _exported_entries(entries):
         item = dict(entry)
         if not item.get("key") and isinstance(item.get("name"), str):
             item = {"key": metadata_key(item["name"]), **item}  # the key APIM derives; required by GKO
@@ -342,9 +345,7 @@ def _app_metadata(entries: JSON, notes: list[str]) -> JSON:
     if not isinstance(entries, list):
         return entries
     out = []
-    for entry in entries:
-        if not isinstance(entry, Mapping) or entry.get("key") == OWNERSHIP_KEY:
-            continue
+    for entry in _exported_entries(entries):
         key, name = entry.get("key"), entry.get("name")
         if isinstance(key, str) and key and isinstance(name, str) and metadata_key(name) != key:
             notes.append(
