@@ -29,14 +29,14 @@ WALLS: dict[str, tuple[str, ...]] = {
         "reconciler.report",
         "reconciler.source",
     ),
-    # The kind registry is data: the planner may read it, so it reads nothing that does I/O.
+    # The kind registry is data and pure functions: the planner reads it, so it reads nothing that
+    # does I/O (and of the planner only its leaves: test_kinds_reach_only_the_planners_leaves).
     "reconciler.kinds": (
         *IO_MODULES,
         "reconciler.apim",
         "reconciler.apply",
         "reconciler.cli",
         "reconciler.daemon",
-        "reconciler.plan",
         "reconciler.sync",
     ),
     # The HTTP client knows neither manifests nor plans.
@@ -127,6 +127,64 @@ def test_the_emulator_imports_nothing_of_ours() -> None:
         if _within(name, "reconciler") and not _within(name, "reconciler.emulator")
     ]
     assert broken == []
+
+
+# Small modules shared by packages that may not import each other (source and apim share the backoff
+# formula): each imports nothing of ours and does no I/O, or it would carry one package into the other.
+LEAVES = ("reconciler.backoff",)
+
+
+def test_the_shared_leaves_import_nothing_of_ours() -> None:
+    broken = [
+        f"{path.relative_to(ROOT.parent)}:{line}: imports {name}"
+        for module, path in _modules()
+        if module in LEAVES
+        for line, name in _imports(module, path)
+        if _within(name, "reconciler") or any(_within(name, io) for io in IO_MODULES)
+    ]
+    assert broken == []
+    assert set(LEAVES) <= {module for module, _ in _modules()}
+
+
+# The planner's modules that a kind module may use to build its body: none of them imports the kinds
+# (directly or through another planner module), so kinds -> plan -> kinds cannot form.
+PLAN_LEAVES = (
+    "reconciler.plan",
+    "reconciler.plan.canonical",
+    "reconciler.plan.crd_defaults",
+    "reconciler.plan.defaults",
+    "reconciler.plan.ids",
+    "reconciler.plan.ownership",
+)
+
+
+def test_kinds_reach_only_the_planners_leaves() -> None:
+    modules = dict(_modules())
+    reached = [
+        (module, line, name)
+        for module, path in modules.items()
+        if _within(module, "reconciler.kinds")
+        for line, name in _imports(module, path)
+        if _within(name, "reconciler.plan")
+    ]
+    broken = [
+        f"{modules[m].relative_to(ROOT.parent)}:{line}: imports {name} (not a planner leaf)"
+        for m, line, name in reached
+        if name not in PLAN_LEAVES and name.rpartition(".")[0] not in PLAN_LEAVES[1:]
+    ]
+    broken += [
+        f"{modules[leaf].relative_to(ROOT.parent)}:{line}: a planner leaf imports {name}"
+        for leaf in PLAN_LEAVES
+        for line, name in _imports(leaf, modules[leaf])
+        if _within(name, "reconciler.kinds")
+        or (
+            _within(name, "reconciler.plan")
+            and name not in PLAN_LEAVES
+            and name.rpartition(".")[0] not in PLAN_LEAVES[1:]
+        )
+    ]
+    assert broken == []
+    assert reached, "the kind modules build bodies with the planner's leaves: the walk must see it"
 
 
 def test_only_the_command_line_parses_arguments() -> None:

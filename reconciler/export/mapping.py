@@ -36,9 +36,9 @@ from reconciler.export.secrets import SecretRef, extract_secrets
 from reconciler.manifests.hrid import key_hrid, resource_hrid
 from reconciler.manifests.model import API_DEFINITION, API_V4_DEFINITION, API_VERSION, APPLICATION
 from reconciler.plan import ids
-from reconciler.plan.defaults import SERVER_DEFAULTS, Rules, apply_rules
+from reconciler.plan.defaults import Rules, apply_rules
 from reconciler.plan.normalise import metadata_key
-from reconciler.plan.ownership import OWNERSHIP_KEY
+from reconciler.plan.ownership import OWNERSHIP_KEY, hide_ownership
 
 JSON = Any
 
@@ -46,69 +46,12 @@ JSON = Any
 _V4 = kinds.kind(API_V4_DEFINITION).fields
 _V2 = kinds.kind(API_DEFINITION).fields
 _APP = kinds.kind(APPLICATION).fields
+# The spec fields each kind's manifest is written with, in order (the kind modules hold them).
+V4_FIELDS = kinds.kind(API_V4_DEFINITION).exported
+V2_FIELDS = kinds.kind(API_DEFINITION).exported
+APPLICATION_FIELDS = kinds.kind(APPLICATION).exported
 
-# ApiV4Definition spec fields, in the order they are written (what people look for first, first).
-V4_FIELDS = (
-    "name",
-    "version",
-    "type",
-    "description",
-    "state",
-    "lifecycleState",
-    "visibility",
-    "labels",
-    "tags",
-    "categories",
-    "groups",
-    "listeners",
-    "endpointGroups",
-    "flowExecution",
-    "flows",
-    "plans",
-    "analytics",
-    "failover",
-    "services",
-    "properties",
-    "resources",
-    "responseTemplates",
-    "metadata",
-    "members",
-    "pages",
-    "portalNavigation",
-    "consoleNotification",
-    "allowedInApiProducts",
-    "allowMultiJwtOauth2Subscriptions",
-)
 
-# ApiDefinition (v2) spec fields, in the order they are written; `crossId` and `id` come first when kept.
-V2_FIELDS = (
-    "name",
-    "version",
-    "description",
-    "state",
-    "lifecycle_state",
-    "visibility",
-    "labels",
-    "tags",
-    "categories",
-    "groups",
-    "proxy",
-    "flow_mode",
-    "execution_mode",
-    "gravitee",
-    "flows",
-    "plans",
-    "properties",
-    "resources",
-    "services",
-    "response_templates",
-    "path_mappings",
-    "metadata",
-    "members",
-    "pages",
-    "consoleNotificationConfiguration",
-    "notifyMembers",
-)
 _V2_PLAN_FIELDS = frozenset(
     [
         "id",
@@ -133,17 +76,6 @@ _V2_PLAN_FIELDS = frozenset(
 # APIM gives every v2 API this entry when it creates it (ApiServiceImpl), and again on every import.
 _EMAIL_SUPPORT = ("email-support", "${(api.primaryOwner.email)!''}")
 
-APPLICATION_FIELDS = (
-    "name",
-    "description",
-    "domain",
-    "groups",
-    "pictureUrl",
-    "background",
-    "settings",
-    "metadata",
-    "members",
-)
 _APP_SETTINGS = {
     "app": ("type", "clientId"),
     "oauth": ("applicationType", "grantTypes", "redirectUris"),
@@ -154,7 +86,7 @@ _APP_METADATA_FIELDS = ("name", "format", "value", "defaultValue", "hidden")
 # Fields the CRD requires but APIM may leave out, filled with the value APIM means by leaving them out
 # (the planner fills the same default on both sides, so this is never a change).
 _REQUIRED_DEFAULTS = Rules(
-    *(r for r in SERVER_DEFAULTS[API_V4_DEFINITION] if r[0][-1] == "inheritConfiguration")
+    *(r for r in kinds.kind(API_V4_DEFINITION).server_defaults if r[0][-1] == "inheritConfiguration")
 )
 
 K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -224,10 +156,7 @@ def unique_names(wanted: Iterable[tuple[str, bool]]) -> list[str]:
 def api_v4_manifest(state: Mapping[str, JSON], namespace: str, name: str, context: ContextRef) -> Manifest:
     """An `ApiV4Definition` from an `ApiV4State`."""
     notes: list[str] = []
-    hrid = state.get("hrid") if isinstance(state.get("hrid"), str) else None
-    spec: dict[str, JSON] = {"contextRef": _context_ref(context, namespace)}
-    if hrid and hrid != resource_hrid(namespace, name):
-        spec["hrid"] = hrid
+    hrid, spec = _spec_with_hrid(state, namespace, name, context)
     for key in V4_FIELDS:
         value = state.get(key)
         if value is None:
@@ -326,10 +255,7 @@ def application_manifest(
 ) -> Manifest:
     """An `Application` from an `ApplicationState` (or, lacking one, a mAPI v1 listing item)."""
     notes: list[str] = []
-    hrid = state.get("hrid") if isinstance(state.get("hrid"), str) else None
-    spec: dict[str, JSON] = {"contextRef": _context_ref(context, namespace)}
-    if hrid and hrid != resource_hrid(namespace, name):
-        spec["hrid"] = hrid
+    hrid, spec = _spec_with_hrid(state, namespace, name, context)
     for key in APPLICATION_FIELDS:
         value = state.get(key)
         if key == "description" and value is None:
@@ -356,6 +282,18 @@ def _finish(
         "spec": cleaned,
     }
     return Manifest(kind, namespace, name, hrid, document, tuple(secrets), tuple(notes))
+
+
+def _spec_with_hrid(
+    state: Mapping[str, JSON], namespace: str, name: str, context: ContextRef
+) -> tuple[str | None, dict[str, JSON]]:
+    """The object's HRID, and a spec that starts with its contextRef and names the HRID only when
+    GKO's rule would not give it back from the manifest's name (v4 APIs, applications)."""
+    hrid = state.get("hrid") if isinstance(state.get("hrid"), str) else None
+    spec: dict[str, JSON] = {"contextRef": _context_ref(context, namespace)}
+    if hrid and hrid != resource_hrid(namespace, name):
+        spec["hrid"] = hrid
+    return hrid, spec
 
 
 def _context_ref(context: ContextRef, namespace: str) -> dict[str, str]:
@@ -385,13 +323,16 @@ def _keyed(items: JSON, assigned: frozenset[str], what: str, notes: list[str]) -
     return out
 
 
+def _exported_entries(entries: list[JSON]) -> list[Mapping[str, JSON]]:
+    """The metadata entries a manifest may carry: objects, less our ownership record."""
+    return [e for e in hide_ownership(entries) if isinstance(e, Mapping)]
+
+
 def _api_metadata(entries: JSON) -> JSON:
     if not isinstance(entries, list):
         return entries
     out = []
-    for entry in entries:
-        if not isinstance(entry, Mapping) or entry.get("key") == OWNERSHIP_KEY:
-            continue
+    for entry in _exported_entries(entries):
         item = dict(entry)
         if not item.get("key") and isinstance(item.get("name"), str):
             item = {"key": metadata_key(item["name"]), **item}  # the key APIM derives; required by GKO
@@ -404,9 +345,7 @@ def _app_metadata(entries: JSON, notes: list[str]) -> JSON:
     if not isinstance(entries, list):
         return entries
     out = []
-    for entry in entries:
-        if not isinstance(entry, Mapping) or entry.get("key") == OWNERSHIP_KEY:
-            continue
+    for entry in _exported_entries(entries):
         key, name = entry.get("key"), entry.get("name")
         if isinstance(key, str) and key and isinstance(name, str) and metadata_key(name) != key:
             notes.append(

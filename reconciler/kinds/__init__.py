@@ -1,7 +1,26 @@
 """The kinds we reconcile, one module each; `kind(name)` is the one lookup everything else uses.
 
-Adding a kind is one module here (its `KIND`), its schema, its body in `plan/`, its emulator
-handler and its tests; the planner's order, the executor's requests and the readers come from it.
+Adding a kind is one module here, its schema (schemas/<Kind>.json), its emulator handler and its
+tests, plus its name in `KINDS` below. The module must provide one `KIND = Kind(...)` (base.py says
+what each field means):
+
+* `name` (the manifest's `kind`, the schema's name), `remote` (which APIM object), `level` (its
+  place in the write and delete order), `endpoints` (`AutomationEndpoints(collection)` or another
+  `Endpoints` shape, turned into requests by apply/ and export/);
+* `fields`: what APIM echoes, assigns, keeps write-only or state-only, per child collection too,
+  and which lists are keyed (drift is compared on these: plan/normalise.py);
+* `build_body(resource, hrid, environment_id) -> BuiltBody`: its desired body, GKO's defaults
+  applied (plan/desired.py calls it); pure, and of the planner it may use only the leaves
+  (plan.defaults, plan.ids, plan.ownership, plan.canonical: tests/test_layers.py);
+* `gko_defaults` and `server_defaults` (`plan.defaults.Rules`: the CRD's defaults, from
+  plan/crd_defaults.py which `python -m scripts.crd_defaults` generates from GKO's CRDs, and what
+  APIM fills in);
+* `exported` (the spec fields `export` writes, in order), `folder` (where export writes it),
+  `reads_full_state`, `listing` (what reading it costs, for the README), and where they apply
+  `updated_under_server_ids`, `archived_status`, `written_as_lists`, `listed_by_id`.
+
+Its export mapping (state -> manifest) is still a function in export/mapping.py, the one per-kind
+fact not yet in the kind module (docs/architecture.md).
 """
 
 from reconciler.kinds import api_v2, api_v4, application

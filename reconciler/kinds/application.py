@@ -1,24 +1,61 @@
 """`Application`: written through the Automation API; it subscribes to APIs, so it comes after them."""
 
-from reconciler.kinds.base import AutomationEndpoints, Fields, Kind, RemoteKind
-from reconciler.manifests.model import APPLICATION
+from __future__ import annotations
 
-# The fields of ApplicationSpec that ApplicationState echoes (hrid is the identity).
-ECHOED = frozenset(
-    [
-        "hrid",
-        "name",
-        "description",
-        "domain",
-        "groups",
-        "pictureUrl",
-        "background",
-        "settings",
-        "metadata",
-        "members",
-        "status",
-    ]
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.kinds.base import AutomationEndpoints, Fields, Kind, RemoteKind
+from reconciler.kinds.bodies import MANIFEST_ONLY, BuiltBody, accepted
+from reconciler.manifests.model import APPLICATION, Resource
+from reconciler.plan.crd_defaults import CRD_DEFAULTS
+from reconciler.plan.defaults import Rules, apply_rules
+from reconciler.plan.ownership import hide_ownership
+
+JSON = Any
+
+# The spec fields `export` writes, in the order written.
+EXPORTED = (
+    "name",
+    "description",
+    "domain",
+    "groups",
+    "pictureUrl",
+    "background",
+    "settings",
+    "metadata",
+    "members",
 )
+# The fields of ApplicationSpec that ApplicationState echoes (hrid is the identity): what export
+# writes, and the status APIM keeps.
+ECHOED = frozenset(("hrid", *EXPORTED, "status"))
+
+
+GKO_DEFAULTS = Rules(*CRD_DEFAULTS[APPLICATION])
+"""Applied to the manifest's spec before the body is built, as the Kubernetes API server applies GKO's
+CRD defaults before GKO reads it (plan/crd_defaults.py, generated from GKO's CRDs)."""
+
+SERVER_DEFAULTS = Rules((("status",), "ACTIVE"))
+"""What APIM fills in and echoes: filled into both sides before comparing (plan/normalise.py)."""
+
+
+def build_body(resource: Resource, hrid: str, environment_id: str) -> BuiltBody:
+    """An `ApplicationSpec`: GKO's defaults, the accepted fields, the OAuth type in APIM's case."""
+    spec = apply_rules(dict(resource.spec), GKO_DEFAULTS)
+    dropped = sorted(k for k in spec if k not in _ACCEPTED and k not in MANIFEST_ONLY | {"id", "hrid"})
+    body: dict[str, JSON] = {"hrid": hrid}
+    body.update({k: v for k, v in spec.items() if k in _ACCEPTED})
+    if "metadata" in body:
+        body["metadata"] = hide_ownership(body["metadata"])
+    settings = body.get("settings")
+    oauth = settings.get("oauth") if isinstance(settings, Mapping) else None
+    if isinstance(settings, Mapping) and isinstance(oauth, Mapping):
+        kind = oauth.get("applicationType")
+        if isinstance(kind, str):
+            # The CRD spells the type in upper case (BROWSER), the Automation API in lower case (browser).
+            body["settings"] = {**settings, "oauth": {**oauth, "applicationType": kind.lower()}}
+    return BuiltBody(body, dropped)
+
 
 KIND = Kind(
     name=APPLICATION,
@@ -58,4 +95,11 @@ KIND = Kind(
     archived_status="ARCHIVED",
     listing="mAPI v1 GET /applications, one request per page, which shows neither HRID nor metadata: "
     "each application is then read (Automation GET) to know whether it is ours",
+    build_body=build_body,
+    gko_defaults=GKO_DEFAULTS,
+    server_defaults=SERVER_DEFAULTS,
+    exported=EXPORTED,
+    listed_by_id=True,
 )
+_ACCEPTED = accepted(KIND.fields)
+"""What the Automation API takes (used by `build_body`, which runs only after this module is loaded)."""

@@ -10,9 +10,19 @@ The fields are APIM's Automation API schemas as the server's mappers apply them 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reconciler.kinds.bodies import BuiltBody
+    from reconciler.manifests.model import Resource
+    from reconciler.plan.defaults import Rules
+
+BodyBuilder = Callable[["Resource", str, str], "BuiltBody"]
+"""`(resource, hrid, environment_id) -> BuiltBody`: a manifest's spec as the exact body sent to APIM,
+GKO's defaults applied (the resource's templates are already resolved)."""
 
 
 class RemoteKind(StrEnum):
@@ -85,6 +95,21 @@ class Kind:
     (a v2 API cannot: the Automation API has no v2, so it is planned from the listing alone)."""
     listing: str
     """How the objects of the environment are found, and what that costs per sync (README)."""
+    build_body: BodyBuilder
+    """Its desired-body builder (plan/desired.py calls it for every manifest of the kind)."""
+    gko_defaults: Rules
+    """GKO's defaults (its CRD's, as the Kubernetes API server fills them in), applied to the spec
+    before the body is built (plan/defaults.py says how rules are written)."""
+    server_defaults: Rules
+    """What APIM fills in and echoes, filled into both sides before comparing (plan/normalise.py)."""
+    exported: tuple[str, ...]
+    """The spec fields `export` writes from APIM's state, in the order they are written."""
+    written_as_lists: frozenset[str] = frozenset()
+    """Collections (beyond metadata and members) that a manifest writes as a list whose items are
+    found by identity (a v2 API's plans), for pointing a change at its manifest line."""
+    listed_by_id: bool = False
+    """Whether APIM lists it by id alone (applications), so that the listing needs the id -> HRID
+    of each manifest before any body is built."""
     updated_under_server_ids: bool = False
     """Whether an update must carry the ids APIM holds (its own and its children's) rather than
     the derived ones: a v2 API's import-crd matches plans by id (plan/ids.with_server_ids)."""

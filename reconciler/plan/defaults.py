@@ -1,10 +1,13 @@
 """Default values, as path rules over a body, for two purposes kept apart on purpose.
 
-* `GKO_DEFAULTS`: what GKO always sends because the Kubernetes API server fills the CRD defaults in
+Each kind module (reconciler/kinds/) holds its two sets as `GKO_DEFAULTS` and `SERVER_DEFAULTS`
+(`Kind.gko_defaults`, `Kind.server_defaults`); this module is how rules are written and applied.
+
+* GKO defaults: what GKO always sends because the Kubernetes API server fills the CRD defaults in
   (all of them, generated from GKO's CRDs into `crd_defaults.py`). They are written into the spec
   before the body is built, hashed, diffed or sent, so that a manifest behaves the same here as
   under GKO.
-* `SERVER_DEFAULTS`: what APIM fills in (Automation API schema defaults) and echoes back. They are
+* server defaults: what APIM fills in (Automation API schema defaults) and echoes back. They are
   filled into *both* sides before comparing, so an omitted field and its default never differ.
 
 A rule is a path whose `*` steps walk every item of a list (or every value of a map: a manifest's
@@ -18,15 +21,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from reconciler.manifests.model import API_DEFINITION, API_V4_DEFINITION, APPLICATION
 from reconciler.plan.canonical import clone
-from reconciler.plan.crd_defaults import CRD_DEFAULTS
 
 JSON = Any
 Rule = tuple[tuple[str, ...], JSON]
 T = TypeVar("T")
-
-_STEP_PHASES = ("request", "response", "subscribe", "publish", "entrypointConnect", "interact", "connect")
 
 
 @dataclass(frozen=True)
@@ -60,98 +59,6 @@ class Rules:
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules)
-
-
-NO_RULES = Rules()
-
-GKO_DEFAULTS: dict[str, Rules] = {
-    API_V4_DEFINITION: Rules(*CRD_DEFAULTS[API_V4_DEFINITION]),
-    # v2: the CRD's own defaults, and the definition context GKO always sets (EnsureDefinitionContext),
-    # except syncFrom: without a Kubernetes cluster the gateways can only read the definition from
-    # APIM, so "kubernetes" would leave the API undeployed.
-    API_DEFINITION: Rules(
-        (("definition_context",), {}),
-        *(r for r in CRD_DEFAULTS[API_DEFINITION] if r[0] != ("definition_context", "syncFrom")),
-        (("definition_context", "syncFrom"), "management"),
-    ),
-    APPLICATION: Rules(*CRD_DEFAULTS[APPLICATION]),
-}
-"""Applied to the manifest's spec before the body is built, as the Kubernetes API server applies them
-before GKO reads it (`crd_defaults.py` holds them, generated from GKO's CRDs)."""
-
-
-def _flow_rules(prefix: tuple[str, ...]) -> list[Rule]:
-    rules: list[Rule] = [((*prefix, "*", "enabled"), True)]
-    rules += [((*prefix, "*", phase, "*", "enabled"), True) for phase in _STEP_PHASES]
-    return rules
-
-
-SERVER_DEFAULTS: dict[str, Rules] = {
-    API_V4_DEFINITION: Rules(
-        # What the Automation API's generated model fills in (open-api.yaml defaults) and the import
-        # adds (the export of what was stored, ApiCRDExportDomainServiceImpl). Lists it defaults to []
-        # need no rule: an empty list counts as missing. Type-dependent defaults (selectors) and
-        # rewritten values (paths, description, metadata) are in normalise.py.
-        (("state",), "STARTED"),
-        (("lifecycleState",), "UNPUBLISHED"),
-        (("visibility",), "PRIVATE"),
-        (("plans", "*", "status"), "PUBLISHED"),
-        (("plans", "*", "validation"), "AUTO"),
-        (("plans", "*", "type"), "API"),
-        (("plans", "*", "mode"), "STANDARD"),
-        (("listeners", "*", "paths", "*", "overrideAccess"), False),
-        (("listeners", "*", "entrypoints", "*", "qos"), "AUTO"),
-        (("listeners", "*", "cors", "maxAge"), -1),
-        (("endpointGroups", "*", "loadBalancer"), {"type": "ROUND_ROBIN"}),
-        (("endpointGroups", "*", "loadBalancer", "type"), "ROUND_ROBIN"),
-        (("endpointGroups", "*", "services", "discovery", "enabled"), True),
-        (("endpointGroups", "*", "services", "discovery", "overrideConfiguration"), False),
-        (("endpointGroups", "*", "services", "healthCheck", "enabled"), True),
-        (("endpointGroups", "*", "services", "healthCheck", "overrideConfiguration"), False),
-        (("endpointGroups", "*", "endpoints", "*", "services", "healthCheck", "enabled"), True),
-        (
-            ("endpointGroups", "*", "endpoints", "*", "services", "healthCheck", "overrideConfiguration"),
-            False,
-        ),
-        (("services", "dynamicProperty", "enabled"), True),
-        (("services", "dynamicProperty", "overrideConfiguration"), False),
-        (("analytics",), {"enabled": True}),
-        (("analytics", "enabled"), True),
-        (("failover", "enabled"), False),
-        (("failover", "maxRetries"), 2),
-        (("failover", "slowCallDuration"), 2000),
-        (("failover", "openStateDuration"), 10000),
-        (("failover", "maxFailures"), 5),
-        (("failover", "perSubscription"), True),
-        (("failover", "forceNextEndpointOnFailure"), False),
-        (("responseTemplates", "*", "*", "propagateErrorKeyToLogs"), False),
-        (("allowedInApiProducts",), False),
-        (("allowMultiJwtOauth2Subscriptions",), False),
-        (("flowExecution",), {}),
-        (("flowExecution", "mode"), "DEFAULT"),
-        (("flowExecution", "matchRequired"), False),
-        (("endpointGroups", "*", "endpoints", "*", "weight"), 1),
-        (("endpointGroups", "*", "endpoints", "*", "inheritConfiguration"), False),
-        (("endpointGroups", "*", "endpoints", "*", "secondary"), False),
-        (("resources", "*", "enabled"), True),
-        (("pages", "*", "published"), False),
-        (("pages", "*", "homepage"), False),
-        (("pages", "*", "visibility"), "PUBLIC"),
-        *_flow_rules(("flows",)),
-        *_flow_rules(("plans", "*", "flows")),
-    ),
-    API_DEFINITION: Rules(
-        *GKO_DEFAULTS[API_DEFINITION],
-        (("flow_mode",), "DEFAULT"),
-        (("execution_mode",), "v4-emulation-engine"),
-        (("gravitee",), "2.0.0"),
-        (("lifecycle_state",), "CREATED"),
-        (("resources", "*", "enabled"), True),
-        (("flows", "*", "enabled"), True),
-        (("plans", "*", "flows", "*", "enabled"), True),
-    ),
-    APPLICATION: Rules((("status",), "ACTIVE")),
-}
 
 
 def apply_rules(body: T, rules: Rules) -> T:

@@ -5,8 +5,8 @@
 defaults are applied first, and names follow GKO (HRID `<namespace>-<name>`, plan and page keys as
 HRIDs) so that a repository can move between GKO and this reconciler without APIM noticing.
 
-Long because it builds three kinds' bodies; each kind's field facts are in reconciler/kinds/, and its
-body builder is the next thing to move there.
+Each kind's body builder is its module's `build_body` in reconciler/kinds/; this module holds what
+every kind shares: grouping by context, identity (HRID, crossId, id), positions, dropped-field warnings.
 """
 
 from __future__ import annotations
@@ -17,11 +17,8 @@ from typing import Any
 
 from reconciler import kinds
 from reconciler.kinds import MANAGED_KINDS, RemoteKind
-from reconciler.manifests.hrid import key_hrid, resource_hrid
+from reconciler.manifests.hrid import resource_hrid
 from reconciler.manifests.model import (
-    API_DEFINITION,
-    API_V4_DEFINITION,
-    APPLICATION,
     MANAGEMENT_CONTEXT,
     FieldPath,
     Position,
@@ -33,45 +30,26 @@ from reconciler.manifests.model import (
 )
 from reconciler.plan import ids
 from reconciler.plan.canonical import spec_hash
-from reconciler.plan.defaults import GKO_DEFAULTS, apply_rules
 from reconciler.plan.normalise import (
     collection_identity,
     comparable,
     hashable,
-    hide_ownership,
 )
 from reconciler.plan.ownership import sensitive_fingerprints
 from reconciler.secrets.value import Secret
 
 JSON = Any
 
-# Manifest-only fields: Kubernetes references that GKO resolves itself, and ids APIM derives.
-_MANIFEST_ONLY = frozenset(("contextRef", "groupRefs", "notificationsRefs"))
-_V4_DERIVED = frozenset(("id", "crossId", "definitionVersion", "hrid"))
-
-
-def _accepted(kind: str) -> frozenset[str]:
-    fields = kinds.kind(kind).fields
-    return ((fields.echoed or frozenset()) - {"hrid"}) | fields.write_only
-
-
-# What the Automation API takes: what it echoes (the kind's fields), less the HRID we set ourselves, plus
-# write-only fields. Not `definitionContext` nor `primaryOwner`: `ApiV4Spec` has no definition context
-# (the server always applies its own: origin kubernetes, mode fully managed, sync from management) and
-# never maps the primary owner (the caller owns what it creates); both would be silently dropped by
-# APIM, so they are reported as not sent instead.
-_V4_ACCEPTED = _accepted(API_V4_DEFINITION)
+# Why a field of the spec is not sent, when a plain "not supported" would mislead (v4 APIs and
+# applications: the Automation API's specs have neither field, and APIM would drop them silently).
 _NOT_SENT = {
     "definitionContext": "definitionContext is not sent: APIM's Automation API has no such field and "
     "always sets its own (origin kubernetes, sync from management)",
     "primaryOwner": "primaryOwner is not sent: APIM's Automation API ignores it (the account that "
     "creates an API owns it)",
 }
-_APP_ACCEPTED = _accepted(APPLICATION)
-_PLAN_DERIVED = frozenset(("id", "crossId", "hrid", "definitionVersion", "order"))
-_PAGE_DERIVED = frozenset(("id", "crossId", "hrid", "api", "parentId", "order", "parent"))
 _RENAMED = {"generalConditionsHrid": "generalConditions", "parentHrid": "parent"}
-"""Fields of a plan or page that the body names otherwise than the manifest (see `_plan`, `_page`)."""
+"""Fields of a plan or page that the body names otherwise than the manifest (kinds/api_v4.py)."""
 # A context that names no organization or environment reaches APIM's default ones, whose ids are
 # `DEFAULT` (as reconciler/apim/endpoints.py addresses them): the ids APIM derives start from those.
 _DEFAULT_ID = "DEFAULT"
@@ -131,7 +109,7 @@ class DesiredResource:
             renamed = _RENAMED.get(rest[0]) if rest and isinstance(rest[0], str) else None
             paths: list[FieldPath] = [(head, written_key, *rest)]
             return [*paths, (head, written_key, renamed, *rest[1:])] if renamed else paths
-        if head in ("metadata", "members") or (head == "plans" and self.kind == API_DEFINITION):
+        if head in ("metadata", "members") or head in kinds.kind(self.kind).written_as_lists:
             items = self.body.get(str(head))
             index = next(
                 (
@@ -150,7 +128,7 @@ class DesiredResource:
         head = path[0]
         if head in self.keys and len(path) > 1 and isinstance(path[1], str):
             return (head, self.keys[str(head)].get(path[1], path[1]), *path[2:])
-        if head in ("metadata", "members") or (head == "plans" and self.kind == API_DEFINITION):
+        if head in ("metadata", "members") or head in kinds.kind(self.kind).written_as_lists:
             return (head,)  # keyed lists: point at the list
         return path
 
@@ -215,17 +193,12 @@ def desired_resource(
 ) -> tuple[DesiredResource, list[str]]:
     """One resource's desired form, and the names of the top-level fields left out of its body."""
     hrid, cross_id, remote_id = _identity(resource, organization_id, environment_id)
-    if resource.kind == API_V4_DEFINITION:
-        body, dropped = _api_v4_body(resource.spec, hrid)
-    elif resource.kind == APPLICATION:
-        body, dropped = _application_body(resource.spec, hrid)
-    elif resource.kind == API_DEFINITION:
-        body, dropped = _api_v2_body(resource, environment_id), []
-    else:
+    if resource.kind not in MANAGED_KINDS:
         raise ValueError(f"{resource.kind} is not a managed kind")
-    if resource.kind == API_DEFINITION:
-        cross_id = body.get("crossId", cross_id)
-        remote_id = body.get("id", remote_id)
+    built = kinds.kind(resource.kind).build_body(resource, hrid, environment_id)
+    body = built.body
+    cross_id = cross_id if built.cross_id is None else built.cross_id
+    remote_id = remote_id if built.remote_id is None else built.remote_id
     comparable_body = comparable(resource.kind, body) if resource.has_templates else {}
     return (
         DesiredResource(
@@ -238,10 +211,10 @@ def desired_resource(
             spec_hash=spec_hash(hashable(resource.kind, body)),
             position=resource.position,
             positions=resource.positions,
-            keys=_manifest_keys(resource.spec) if resource.kind == API_V4_DEFINITION else {},
+            keys=built.keys,
             secret_fields=sensitive_fingerprints(_secret_paths(comparable_body, ())),
         ),
-        dropped,
+        built.dropped,
     )
 
 
@@ -257,7 +230,8 @@ def _secret_paths(value: JSON, path: tuple[str | int, ...]) -> Iterable[tuple[st
 
 
 def application_hrids(resources: Iterable[Resource]) -> dict[ResourceId, dict[str, str]]:
-    """Per ManagementContext, the APIM id -> HRID of each Application manifest.
+    """Per ManagementContext, the APIM id -> HRID of each manifest of a kind listed by id alone
+    (`Kind.listed_by_id`: applications).
 
     The listing needs it (APIM lists applications by id only) and can start with it before any
     body is built.
@@ -267,7 +241,8 @@ def application_hrids(resources: Iterable[Resource]) -> dict[ResourceId, dict[st
     out: dict[ResourceId, dict[str, str]] = {}
     for resource in all_resources:
         ref = resource.context_ref
-        context = contexts.get(ref.id) if ref is not None and resource.kind == APPLICATION else None
+        listed_by_id = resource.kind in MANAGED_KINDS and kinds.kind(resource.kind).listed_by_id
+        context = contexts.get(ref.id) if ref is not None and listed_by_id else None
         if ref is None or context is None:
             continue
         hrid, _, remote_id = _identity(resource, *_context_ids(context))
@@ -285,76 +260,6 @@ def _identity(resource: Resource, organization_id: str, environment_id: str) -> 
     )
     cross_id = ids.cross_id(organization_id, hrid)
     return hrid, cross_id, ids.name_uuid(cross_id + environment_id)
-
-
-def _manifest_keys(spec: Mapping[str, JSON]) -> dict[str, dict[str, str]]:
-    keys: dict[str, dict[str, str]] = {}
-    for field_name in ("plans", "pages"):
-        items = spec.get(field_name)
-        if isinstance(items, Mapping):
-            keys[field_name] = {}
-            for key, item in items.items():
-                explicit = item.get("hrid") if isinstance(item, Mapping) else None
-                keys[field_name][explicit if isinstance(explicit, str) and explicit else key_hrid(key)] = key
-    return keys
-
-
-def _api_v4_body(spec: Mapping[str, JSON], hrid: str) -> tuple[dict[str, JSON], list[str]]:
-    # Shared with the manifest, never changed: bodies are read-only (see `apply_rules`).
-    source = apply_rules(dict(spec), GKO_DEFAULTS[API_V4_DEFINITION])
-    dropped = sorted(k for k in source if k not in _V4_ACCEPTED and k not in _MANIFEST_ONLY | _V4_DERIVED)
-    body: dict[str, JSON] = {"hrid": hrid}
-    body.update({k: v for k, v in source.items() if k in _V4_ACCEPTED})
-    if isinstance(body.get("plans"), Mapping):
-        body["plans"] = [_plan(k, p) for k, p in _ordered(body["plans"])]
-    if isinstance(body.get("pages"), Mapping):
-        body["pages"] = [_page(k, p) for k, p in _ordered(body["pages"])]
-    if "metadata" in body:
-        body["metadata"] = hide_ownership(body["metadata"])
-    return body, dropped
-
-
-def _application_body(spec: Mapping[str, JSON], hrid: str) -> tuple[dict[str, JSON], list[str]]:
-    spec = apply_rules(dict(spec), GKO_DEFAULTS[APPLICATION])
-    dropped = sorted(k for k in spec if k not in _APP_ACCEPTED and k not in _MANIFEST_ONLY | {"id", "hrid"})
-    body: dict[str, JSON] = {"hrid": hrid}
-    body.update({k: v for k, v in spec.items() if k in _APP_ACCEPTED})
-    if "metadata" in body:
-        body["metadata"] = hide_ownership(body["metadata"])
-    settings = body.get("settings")
-    oauth = settings.get("oauth") if isinstance(settings, Mapping) else None
-    if isinstance(settings, Mapping) and isinstance(oauth, Mapping):
-        kind = oauth.get("applicationType")
-        if isinstance(kind, str):
-            # The CRD spells the type in upper case (BROWSER), the Automation API in lower case (browser).
-            body["settings"] = {**settings, "oauth": {**oauth, "applicationType": kind.lower()}}
-    return body, dropped
-
-
-def _api_v2_body(resource: Resource, environment_id: str) -> dict[str, JSON]:
-    """The CRD spec as GKO sends it to mAPI v1 `import-crd`, with the ids GKO gives when the spec has
-    none (`PopulateIDs`, `generateEmptyPlanIDs`): crossId from `<namespace>/<name>`, and for each plan
-    a crossId from the API's id and the plan's name, an id from those. APIM finds the API to update by
-    its crossId and each plan by its id: a plan sent without one is deleted and re-created under a
-    random id on every import. (GKO's API id is the Kubernetes UID, which we do not have: ours is
-    derived from the crossId, as APIM derives ids from HRIDs.)"""
-    spec = apply_rules(dict(resource.spec), GKO_DEFAULTS[API_DEFINITION])
-    body: dict[str, JSON] = {k: v for k, v in spec.items() if k not in _MANIFEST_ONLY}
-    cross_id = body.get("crossId") or ids.gko_uuid(f"{resource.namespace}/{resource.name}")
-    body["crossId"] = cross_id
-    api_id = body.setdefault("id", ids.name_uuid(cross_id + environment_id))
-    if isinstance(body.get("plans"), list):
-        body["plans"] = [_v2_plan(plan, str(api_id)) for plan in body["plans"]]
-    if "metadata" in body:
-        body["metadata"] = hide_ownership(body["metadata"])
-    return body
-
-
-def _v2_plan(plan: JSON, api_id: str) -> JSON:
-    if not isinstance(plan, Mapping) or not isinstance(plan.get("name"), str):
-        return plan
-    cross = plan.get("crossId") or ids.gko_uuid(api_id, "/", plan["name"])
-    return {**plan, "crossId": cross, "id": plan.get("id") or ids.gko_uuid(cross, "/", plan["name"])}
 
 
 def with_server_ids(
@@ -378,43 +283,6 @@ def with_server_ids(
             merged.append(plan)
         out["plans"] = merged
     return out
-
-
-def _ordered(items: Mapping[str, JSON]) -> list[tuple[str, JSON]]:
-    """Map entries in manifest order, but an explicit `order` first (plans: earlier = higher priority)."""
-    entries = list(items.items())
-    return sorted(entries, key=lambda e: (_order_of(e[1]), entries.index(e)))
-
-
-def _order_of(item: JSON) -> int:
-    order = item.get("order") if isinstance(item, Mapping) else None
-    return order if isinstance(order, int) and not isinstance(order, bool) else 1 << 30
-
-
-def _keyed_item(key: str, item: JSON, derived: frozenset[str]) -> dict[str, JSON]:
-    fields = item if isinstance(item, Mapping) else {}
-    explicit = fields.get("hrid")
-    hrid = explicit if isinstance(explicit, str) and explicit else key_hrid(key)
-    return {"hrid": hrid, **{k: v for k, v in fields.items() if k not in derived}}
-
-
-def _plan(key: str, item: JSON) -> dict[str, JSON]:
-    """A v4 plan as `PlanV4` takes it. The CRD names the general conditions page by its map key
-    (`generalConditions`); `PlanV4` knows only `generalConditionsHrid`, and would drop the other, so
-    GKO converts it (`pickPlanHRIDs`) and so do we."""
-    plan = _keyed_item(key, item, _PLAN_DERIVED)
-    conditions = plan.pop("generalConditions", None)
-    if isinstance(conditions, str) and conditions and "generalConditionsHrid" not in plan:
-        plan["generalConditionsHrid"] = key_hrid(conditions)
-    return plan
-
-
-def _page(key: str, item: JSON) -> dict[str, JSON]:
-    page = _keyed_item(key, item, _PAGE_DERIVED)
-    parent = item.get("parent") if isinstance(item, Mapping) else None
-    if isinstance(parent, str) and parent and "parentHrid" not in page:
-        page["parentHrid"] = key_hrid(parent)
-    return page
 
 
 def _context_ids(context: Resource) -> tuple[str, str]:

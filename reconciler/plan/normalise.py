@@ -8,7 +8,7 @@ and the state APIM returns) go through the same function, so every rule is symme
 2. Only fields APIM echoes are compared: write-only ones (`notifyMembers`, `definitionContext` for the
    Automation API) and server-assigned ones (ids, crossIds, environment/organization ids, errors,
    timestamps, primary owner, plan and page ids) are dropped.
-3. Server defaults are filled on both sides (see `defaults.SERVER_DEFAULTS`).
+3. Server defaults are filled on both sides (each kind's `server_defaults`, see plan/defaults.py).
 4. Plans and pages are compared as maps keyed by HRID (GKO writes them as maps; order is not data),
    metadata as a map by key (the key derived from the name when absent, as APIM does), members as a
    map by `source:sourceId`.
@@ -41,8 +41,8 @@ from typing import Any
 
 from reconciler import kinds
 from reconciler.plan.canonical import canonical_json
-from reconciler.plan.defaults import NO_RULES, SERVER_DEFAULTS, apply_rules
-from reconciler.plan.ownership import OWNERSHIP_KEY
+from reconciler.plan.defaults import apply_rules
+from reconciler.plan.ownership import hide_ownership
 from reconciler.secrets.value import Secret
 
 JSON = Any
@@ -95,7 +95,7 @@ def comparable(kind: str, body: Mapping[str, JSON]) -> dict[str, JSON]:
     out = _project_children(out, "metadata", _METADATA_ECHOED)
     if fields.normalised_by_server:
         out = _as_stored(out)
-    out = apply_rules(out, SERVER_DEFAULTS.get(kind, NO_RULES))
+    out = apply_rules(out, kinds.kind(kind).server_defaults)
     _key_collections(kind, out)
     cleaned = _clean(out, opaque=False, parent="")
     return cleaned if isinstance(cleaned, dict) else {}
@@ -264,12 +264,6 @@ def hashable(kind: str, body: Mapping[str, JSON]) -> JSON:
     out: dict[str, JSON] = dict(body)  # `_key_collections` only replaces top-level fields
     _key_collections(kind, out)
     return _clean(out, opaque=False, parent="")
-
-
-def hide_ownership(metadata: JSON) -> JSON:
-    if not isinstance(metadata, list):
-        return metadata
-    return [m for m in metadata if not (isinstance(m, Mapping) and m.get("key") == OWNERSHIP_KEY)]
 
 
 def _project(body: dict[str, JSON], keep: frozenset[str]) -> dict[str, JSON]:

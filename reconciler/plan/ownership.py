@@ -324,3 +324,10 @@ def _numbers_as_values(value: JSON) -> JSON:
 
 def sensitive_fingerprints(paths: Iterable[FieldPath]) -> frozenset[str]:
     return frozenset(path_fingerprint(p) for p in paths)
+
+
+def hide_ownership(metadata: Any) -> Any:
+    """A metadata list without our ownership record: a manifest never writes it, so it is not desired."""
+    if not isinstance(metadata, list):
+        return metadata
+    return [m for m in metadata if not (isinstance(m, Mapping) and m.get("key") == OWNERSHIP_KEY)]

@@ -27,22 +27,21 @@ What is never done on weak evidence:
 * An object written from a commit committed after this sync's is not updated or deleted (a
   rollback), unless `allow_rollback`.
 
-Why one long module: it is read top to bottom as one decision (match, read, decide, guard, order),
-like Flux's `reconcile()`; the guards and ids it uses live beside it (guards.py, ids.py).
+Why one long module (about 650 lines): it is read top to bottom as one decision (match, read,
+decide, guard, order), like Flux's `reconcile()`; what it does about objects no manifest claims
+(deletions and their safety) is prune.py, the guards and ids it uses live beside it (guards.py, ids.py).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence, Set
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import overload
 
 from reconciler import kinds
 from reconciler.kinds import RemoteKind
-from reconciler.manifests.hrid import resource_hrid
 from reconciler.manifests.model import JSON, FieldPath, ResourceId
-from reconciler.plan import ids
 from reconciler.plan.desired import DesiredResource, DesiredState, with_server_ids
 from reconciler.plan.diff import ChangeOp, FieldChange, diff
 from reconciler.plan.guards import block, guard_deletions, hold_growth
@@ -56,17 +55,12 @@ from reconciler.plan.ownership import (
     format_instant,
     view_digest,
 )
+from reconciler.plan.prune import DETACHED, DETACHED_REASON, Placement, leftover, ours_here
 from reconciler.plan.state import FullStates, ReadRequest, RemoteSummary
 from reconciler.secrets.value import Secret
 
-DETACHED = "MANAGEMENT"
-"""The origin of an object a console user detached from its automation (mAPI v2 `_detach`)."""
-_DETACHED = "detached from apim-reconciler in APIM's console (its origin is MANAGEMENT)"
-
 Summaries = Mapping[ResourceId, Sequence[RemoteSummary]]
 """Listing summaries by context (the ManagementContext's ResourceId)."""
-Placement = Mapping[ResourceId, ResourceId]
-"""Every managed resource of the whole repository (whatever the scope of the run) -> its context."""
 
 
 @dataclass(frozen=True)
@@ -129,11 +123,11 @@ def make_plan(
         listing = summaries.get(context, ())
         pairs, leftovers = _match(state, listing, options)
         decided = [_decide(p, full_states, options, placement) for p in pairs]
-        owned = sum(1 for s in listing if _ours_here(s.ownership(options.owner_id), context))
+        owned = sum(1 for s in listing if ours_here(s.ownership(options.owner_id), context))
         prunable: list[Action] = []
         reported: list[Action] = []
         for summary, parsed in leftovers:
-            action = _leftover(context, summary, parsed, state, placement, listed, desired.keys(), options)
+            action = leftover(context, summary, parsed, state, placement, listed, desired.keys(), options)
             if action is None:
                 continue
             if action.kind is ActionKind.DELETE and action.after is None:
@@ -159,16 +153,11 @@ def make_plan(
     return Plan(tuple(actions))
 
 
-def _ours_here(parsed: ParsedRecord, context: ResourceId) -> bool:
-    """Ours, bound to its object, and written through this context (or before contexts were recorded)."""
-    return parsed.ours and parsed.record is not None and parsed.record.belongs_to(context)
-
-
 def _adds_owned(action: Action, pair: _Pair, context: ResourceId) -> bool:
     """Whether applying `action` would add an object to the context's owned set."""
     if action.kind not in (ActionKind.CREATE, ActionKind.UPDATE, ActionKind.DRIFTED) or not action.writes:
         return False
-    return not _ours_here(pair.parsed, context)
+    return not ours_here(pair.parsed, context)
 
 
 def _record_fits(
@@ -365,9 +354,11 @@ def _choose(pair: _Pair, full_states: FullStates, options: PlanOptions, placemen
     if summary.origin == DETACHED:
         # A console user detached it (break-glass): the next PUT would silently re-attach it.
         if options.adopt:
-            return _with(base, ActionKind.UPDATE, f"re-attaching: {_DETACHED}{unread}", changes, d, record)
+            return _with(
+                base, ActionKind.UPDATE, f"re-attaching: {DETACHED_REASON}{unread}", changes, d, record
+            )
         return _with(
-            base, ActionKind.CONFLICT, f"{_DETACHED}; not touched (use adopt to take it back)", changes
+            base, ActionKind.CONFLICT, f"{DETACHED_REASON}; not touched (use adopt to take it back)", changes
         )
     if ours.resource != d.id:
         if ours.resource in placement:
@@ -528,7 +519,7 @@ def _newest_write(
     for summary in listing:
         parsed = summary.ownership(options.owner_id)
         record = parsed.record
-        if not _ours_here(parsed, context) or record is None or record.commit_time is None:
+        if not ours_here(parsed, context) or record is None or record.commit_time is None:
             continue
         later = record.commit != options.git_commit and record.commit_time > options.commit_time
         if later and (newest is None or record.commit_time > (newest.commit_time or record.commit_time)):
@@ -554,82 +545,6 @@ def _guard_rollback(action: Action, newest: OwnershipRecord, options: PlanOption
     if not options.allow_rollback:
         return block(action, f"{what}: not rolled back (use --allow-rollback)")
     return replace(action, reason=f"{action.reason}; rolls back: {what}")
-
-
-def _leftover(
-    context: ResourceId,
-    summary: RemoteSummary,
-    parsed: ParsedRecord,
-    state: DesiredState | None,
-    placement: Placement,
-    listed: set[tuple[ResourceId, str]],
-    planned: Set[ResourceId],
-    options: PlanOptions,
-) -> Action | None:
-    """What to do about an object of the context that no desired resource claimed."""
-    record = parsed.record
-    if parsed.ownership is Ownership.COPIED and record is not None:
-        return Action(
-            kind=ActionKind.CONFLICT,
-            context=context,
-            resource=record.resource,
-            hrid=summary.hrid or record.hrid or "",
-            remote_kind=summary.kind,
-            reason=f"the APIM object {summary.id} ({summary.name!r}) carries a copy of this resource's "
-            f"ownership record ({parsed.problem}); not touched: remove the copied "
-            "'apim-reconciler' metadata entry from it in APIM",
-            remote_id=summary.id,
-        )
-    if not _ours_here(parsed, context) or record is None:
-        return None  # not ours, or another context's on the same environment: never ours to delete
-    deletion = Action(
-        kind=ActionKind.DELETE,
-        context=context,
-        resource=record.resource,
-        hrid=record.hrid or summary.hrid or resource_hrid(record.resource.namespace, record.resource.name),
-        remote_kind=summary.kind,
-        reason=f"owned, no longer in the repository (last applied from commit {record.commit[:12] or '?'})",
-        remote_id=summary.id,
-        record=record,
-    )
-    if record.carrier_id is None and not _derived_from_record(summary, record, state):
-        return block(
-            deletion,
-            "not deleted: its ownership record (from an earlier version) does not prove that it was "
-            "written onto this object (delete it in APIM, or re-apply it once to bind the record)",
-        )
-    home = placement.get(record.resource)
-    if home is not None:
-        if home != context and (home, summary.id) in listed:
-            return None  # moved to a context of the same environment, which takes the object over
-        if home not in planned:
-            return replace(
-                deletion,
-                kind=ActionKind.SKIPPED,
-                reason=f"moved to context {home}, which this run does not sync: kept until a run syncs both",
-            )
-        where = "a new HRID" if home == context else f"context {home}"
-        return replace(
-            deletion,
-            reason=f"moved to {where}: deleted once its new copy is written in this sync",
-            after=home,
-        )
-    if parsed.altered:
-        return block(deletion, f"not deleted: {parsed.problem}")
-    if summary.origin == DETACHED:
-        return block(deletion, f"not deleted: {_DETACHED}")
-    return deletion
-
-
-def _derived_from_record(summary: RemoteSummary, record: OwnershipRecord, state: DesiredState | None) -> bool:
-    """Whether the object is the one APIM derives from the record's default HRID (version-1 records)."""
-    if state is None:
-        return False
-    hrid = resource_hrid(record.resource.namespace, record.resource.name)
-    if summary.kind is RemoteKind.APPLICATION:
-        return summary.id == ids.application_id(state.organization_id, state.environment_id, hrid)
-    cross = ids.cross_id(state.organization_id, hrid)
-    return summary.cross_id == cross or summary.id == ids.name_uuid(cross + state.environment_id)
 
 
 class CreationChanges(Sequence[FieldChange]):

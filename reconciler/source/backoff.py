@@ -2,7 +2,8 @@
 
 A git server that restarts, a load balancer that drops one connection: most network failures
 last seconds. Retrying a few times with growing pauses rides them out without hammering a server
-that is down; what is still failing after that is reported and retried at the next poll.
+that is down; what is still failing after that is reported and retried at the next poll. The delay
+itself is computed in reconciler/backoff.py, shared with the HTTP retries (which add jitter).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
+
+from reconciler.backoff import capped_delay
 
 T = TypeVar("T")
 
@@ -32,10 +35,8 @@ class Backoff:
 
     def delays(self) -> Iterator[float]:
         """The pauses between tries: ``attempts - 1`` of them."""
-        delay = self.initial
-        for _ in range(self.attempts - 1):
-            yield min(delay, self.maximum)
-            delay *= self.factor
+        for retry_number in range(self.attempts - 1):
+            yield capped_delay(retry_number, initial=self.initial, factor=self.factor, maximum=self.maximum)
 
 
 def retry(

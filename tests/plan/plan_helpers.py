@@ -6,16 +6,12 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from reconciler.kinds import RemoteKind
 from reconciler.manifests.model import Position, Positions, Resource, ResourceId
-from reconciler.plan import (
-    DesiredResource,
-    DesiredState,
-    PlanOptions,
-    RemoteKind,
-    RemoteSummary,
-    build_desired,
-)
+from reconciler.plan.desired import DesiredResource, DesiredState, build_desired
+from reconciler.plan.model import PlanOptions
 from reconciler.plan.ownership import OwnershipRecord, with_record
+from reconciler.plan.state import RemoteSummary
 from reconciler.secrets.value import reveal_all
 
 CTX = ResourceId("ManagementContext", "default", "dev-ctx")

@@ -19,13 +19,14 @@ def test_crd_defaults_are_gkos(kind: str) -> None:
 
 
 def test_structural_defaulting_fills_only_where_the_parent_exists() -> None:
-    from reconciler.plan.defaults import GKO_DEFAULTS, apply_rules
+    from reconciler.kinds.api_v4 import GKO_DEFAULTS
+    from reconciler.plan.defaults import apply_rules
 
     spec = {
         "plans": {"free": {"name": "Free"}},
         "endpointGroups": [{"name": "g", "endpoints": [{"name": "e"}]}],
     }
-    filled = apply_rules(spec, GKO_DEFAULTS["ApiV4Definition"])
+    filled = apply_rules(spec, GKO_DEFAULTS)
     assert filled["plans"]["free"]["status"] == "PUBLISHED"  # a map's values (a manifest's plans)
     assert filled["endpointGroups"][0]["endpoints"][0]["secondary"] is False  # a list's items
     assert "failover" not in filled and "http" not in filled["endpointGroups"][0]  # no parent, no default

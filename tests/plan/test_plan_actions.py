@@ -7,10 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from reconciler.kinds import RemoteKind
-from reconciler.plan import ActionKind, ChangeOp, Plan, PlanOptions, make_plan, reads_needed
-from reconciler.plan.diff import diff
+from reconciler.plan.diff import ChangeOp, diff
+from reconciler.plan.model import ActionKind, Plan, PlanOptions
 from reconciler.plan.normalise import hashable
-from reconciler.plan.planner import CreationChanges
+from reconciler.plan.planner import CreationChanges, make_plan, reads_needed
 from tests.plan.plan_helpers import CTX, OPTIONS, T0, api, app, applied, desired, one, remote
 
 

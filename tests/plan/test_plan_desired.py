@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from reconciler.manifests.model import ResourceId
-from reconciler.plan import build_desired
+from reconciler.plan.desired import build_desired
 from reconciler.plan.ids import gko_uuid, name_uuid
 from tests.plan.plan_helpers import CTX, api, app, context, desired, one, resource
 
@@ -224,7 +224,8 @@ def test_a_v2_update_keeps_the_ids_apim_holds() -> None:
     Kubernetes UID) is updated under those ids: APIM matches the API by crossId and plans by id."""
     from dataclasses import replace
 
-    from reconciler.plan import ActionKind, make_plan
+    from reconciler.plan.model import ActionKind
+    from reconciler.plan.planner import make_plan
     from tests.plan.plan_helpers import OPTIONS, applied, remote
 
     spec = {

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from reconciler.plan import ActionKind, Plan, make_plan
 from reconciler.plan.guards import refusal
+from reconciler.plan.model import ActionKind, Plan
+from reconciler.plan.planner import make_plan
 from tests.plan.plan_helpers import OPTIONS, api, applied, desired, one, remote
 
 NAMES = ("a", "b", "c", "d", "e", "f", "g", "h")

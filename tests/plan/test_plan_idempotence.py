@@ -9,9 +9,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconciler.kinds import RemoteKind
 from reconciler.manifests.model import Resource, ResourceId
-from reconciler.plan import ActionKind, DesiredState, Plan, RemoteKind, RemoteSummary, make_plan, reads_needed
+from reconciler.plan.desired import DesiredState
+from reconciler.plan.model import ActionKind, Plan
 from reconciler.plan.ownership import OWNERSHIP_KEY, metadata_map
+from reconciler.plan.planner import make_plan, reads_needed
+from reconciler.plan.state import RemoteSummary
 from reconciler.secrets.value import Secret
 from tests.plan.plan_helpers import CTX, OPTIONS, T0, api, app, desired, echo
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from reconciler.manifests.model import ResourceId
-from reconciler.plan import ActionKind, make_plan
+from reconciler.plan.model import ActionKind
+from reconciler.plan.planner import make_plan
 from tests.plan.plan_helpers import OPTIONS, api, app, applied, context, desired, one, remote
 
 

@@ -9,9 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 from reconciler.manifests.model import ResourceId
-from reconciler.plan import ActionKind, Plan, PlanOptions, make_plan, reads_needed
 from reconciler.plan.diff import ChangeOp
+from reconciler.plan.model import ActionKind, Plan, PlanOptions
 from reconciler.plan.ownership import OWNERSHIP_KEY, OwnershipRecord, path_fingerprint
+from reconciler.plan.planner import make_plan, reads_needed
 from reconciler.plan.state import RemoteSummary
 from reconciler.report.json_report import report_data
 from reconciler.secrets.value import Secret

@@ -16,18 +16,14 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from reconciler.kinds import RemoteKind
 from reconciler.manifests.model import API_DEFINITION, API_V4_DEFINITION, APPLICATION, MANAGEMENT_CONTEXT
-from reconciler.plan import (
-    ActionKind,
-    PlanOptions,
-    RemoteKind,
-    RemoteSummary,
-    build_desired,
-    make_plan,
-    reads_needed,
-)
+from reconciler.plan.desired import build_desired
 from reconciler.plan.ids import name_uuid
+from reconciler.plan.model import ActionKind, PlanOptions
 from reconciler.plan.ownership import OwnershipRecord, with_record
+from reconciler.plan.planner import make_plan, reads_needed
+from reconciler.plan.state import RemoteSummary
 from reconciler.secrets.value import Secret
 from tests.plan.plan_helpers import resource
 

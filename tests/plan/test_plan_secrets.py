@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from reconciler.manifests.model import Resource
-from reconciler.plan import ActionKind, make_plan, reads_needed
+from reconciler.plan.model import ActionKind
+from reconciler.plan.planner import make_plan, reads_needed
 from reconciler.secrets.value import Secret, reveal_all
 from tests.plan.plan_helpers import OPTIONS, api, applied, desired, one, remote
 

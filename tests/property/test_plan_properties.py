@@ -8,8 +8,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.plan import ActionKind, make_plan
+from reconciler.plan.model import ActionKind
 from reconciler.plan.ownership import OWNERSHIP_KEY
+from reconciler.plan.planner import make_plan
 from tests.plan.plan_helpers import OPTIONS, api, applied, desired, one, remote
 from tests.property.settings import fuzz
 

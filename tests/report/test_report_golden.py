@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from reconciler.manifests.model import Position, Positions, Resource
-from reconciler.plan import ActionKind, Outcome, Plan, make_plan
+from reconciler.plan.model import ActionKind, Outcome, Plan
+from reconciler.plan.planner import make_plan
 from reconciler.report import render_json, render_markdown, render_text
 from reconciler.secrets.value import Secret
 from tests.plan.plan_helpers import OPTIONS, api, app, applied, context, desired, one

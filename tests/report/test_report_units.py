@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+from reconciler.kinds import RemoteKind
 from reconciler.manifests.model import ResourceId
-from reconciler.plan import Action, ActionKind, ChangeOp, FieldChange, Outcome, Plan, RemoteKind
+from reconciler.plan.diff import ChangeOp, FieldChange
+from reconciler.plan.model import Action, ActionKind, Outcome, Plan
 from reconciler.report import render_json, render_markdown, render_text
 from reconciler.secrets.value import Secret
 
