@@ -291,11 +291,11 @@ class StatusBoard:
                 "retryable": error.retryable,
                 "time": _iso(self._clock()),
             }
-            self._set(READY, "False", "SourceFailed", error.message)
+            self._set(READY, "False", error.reason, error.message)
             if error.retryable:
                 self._set(STALLED, "False", "RetryingNextTick", "retried at the next tick")
             else:
-                self._set(STALLED, "True", "SourceFailed", "needs a human: " + error.message)
+                self._set(STALLED, "True", error.reason, "needs a human: " + error.message)
 
     def record_identities(self, statuses: Sequence[IdentityStatus]) -> None:
         with self._lock:
