@@ -323,6 +323,14 @@ def add_plan_options(parser: argparse.ArgumentParser, *, source_optional: bool =
         "--prune", action=boolean, default=True, help="delete owned resources that left the repository"
     )
     plan.add_argument(
+        "--mode",
+        dest="write_mode",
+        default="reconcile",
+        choices=("reconcile", "apply"),
+        help="reconcile: create, update and delete (prune) as the repository says; apply: create and "
+        "update only, never delete anything, not even a moved resource's old copy (decK's gateway apply)",
+    )
+    plan.add_argument(
         "--force-prune",
         action=boolean,
         default=False,
@@ -492,7 +500,11 @@ def sync_settings(args: argparse.Namespace) -> SyncSettings:
         args.shards,
         shard_index,
     )
+    never_delete = args.write_mode == "apply"
+    if never_delete and args.force_prune:
+        raise UsageError("--force-prune has nothing to force with --mode apply, which never deletes")
     return SyncSettings(
+        never_delete=never_delete,
         plan=plan,
         scope=scope,
         concurrency=args.concurrency,
