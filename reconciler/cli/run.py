@@ -23,8 +23,8 @@ def add_parser(commands: Any) -> None:
         help="run as a daemon: poll SOURCE and keep APIM converged (webhook, metrics, health)",
         description="Sync SOURCE into APIM whenever its commit changes, at least every --resync-interval "
         "(drift correction), on POST /trigger (webhook), on SIGHUP, and on file changes with --watch. "
-        "Serves /healthz, /readyz, /metrics, /status and /trigger on --listen. SIGTERM stops after the "
-        "sync in flight. See docs/daemon.md.",
+        "Serves /healthz, /readyz, /metrics, /status, /trigger, /suspend and /resume on --listen. "
+        "SIGUSR1 suspends (no writes), SIGUSR2 resumes. SIGTERM stops after the sync in flight. See docs/daemon.md.",
     )
     options.add_plan_options(parser, source_optional=True)
     set_env(parser, "source", SOURCE_ENV)
@@ -78,6 +78,22 @@ def add_parser(commands: Any) -> None:
         help="shared secret of POST /trigger (HMAC or bearer); without it the webhook is off",
     )
     daemon.add_argument(
+        "--suspend",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="start suspended: poll and plan (shown in /status), write nothing until resumed",
+    )
+    daemon.add_argument(
+        "--suspend-file",
+        metavar="PATH",
+        help="the daemon is suspended while this file exists (checked at every poll)",
+    )
+    daemon.add_argument(
+        "--control-secret-file",
+        metavar="FILE",
+        help="secret of POST /suspend and POST /resume (HMAC or bearer, as /trigger); without it they are off",
+    )
+    daemon.add_argument(
         "--shutdown-timeout",
         default=30.0,
         type=options.non_negative,
@@ -113,14 +129,22 @@ def run(args: argparse.Namespace) -> int:
             watch=Path(args.watch) if args.watch is not None else None,
             identity_check_interval=args.identity_check_interval,
             token_warn_days=args.token_warn_days,
+            suspend=args.suspend,
+            suspend_file=Path(args.suspend_file) if args.suspend_file else None,
+            control_secret_file=Path(args.control_secret_file) if args.control_secret_file else None,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if config.webhook_secret_file is not None:
-        try:
-            read_webhook_secret(config.webhook_secret_file)  # fail now, not at the first push
-        except WebhookSecretError as exc:
-            raise UsageError(str(exc)) from None
+    if args.once and (config.suspend or config.suspend_file or config.control_secret_file):
+        raise UsageError(
+            "--suspend, --suspend-file and --control-secret-file are the daemon's: not with --once"
+        )
+    for secret_file in (config.webhook_secret_file, config.control_secret_file):
+        if secret_file is not None:
+            try:
+                read_webhook_secret(secret_file)  # fail now, not at the first request
+            except WebhookSecretError as exc:
+                raise UsageError(str(exc)) from None
     job = options.sync_job(args, source)
     try:
         if args.once:

@@ -60,6 +60,12 @@ class DaemonConfig:
     identity_check_interval: float = 86_400.0
     """How often each context's identity is checked (token expiry, roles); 0: never."""
     token_warn_days: float = 30.0
+    suspend: bool = False
+    """Start suspended (``--suspend``): poll and plan, write nothing, until resumed."""
+    suspend_file: Path | None = None
+    """Suspended while this file exists (``--suspend-file``)."""
+    control_secret_file: Path | None = None
+    """The secret of ``POST /suspend`` and ``/resume`` (disabled without it)."""
 
     def __post_init__(self) -> None:
         if self.interval <= 0:
