@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.notify import Target
+
 MIB = 1024 * 1024
 
 
@@ -66,6 +68,9 @@ class DaemonConfig:
     """Suspended while this file exists (``--suspend-file``)."""
     control_secret_file: Path | None = None
     """The secret of ``POST /suspend`` and ``/resume`` (disabled without it)."""
+    notify_targets: tuple[Target, ...] = ()
+    """Where sync events are sent (reconciler/notify); none: no notification."""
+    notify_rate_per_minute: float = 6.0
 
     def __post_init__(self) -> None:
         if self.interval <= 0:

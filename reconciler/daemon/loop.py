@@ -32,6 +32,7 @@ from reconciler.daemon.memory import release_freed_memory
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.status import StatusBoard, sync_outcome
 from reconciler.daemon.suspend import SuspendState, Suspension
+from reconciler.notify import Notifier, events_of_result, events_of_source_error
 from reconciler.source import Snapshot, SourceError
 from reconciler.sync.job import SyncJob
 from reconciler.sync.result import SyncResult
@@ -61,8 +62,10 @@ class ReconcileLoop:
         monotonic: Callable[[], float] = time.monotonic,
         identity: IdentityWatch | None = None,
         suspension: Suspension | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.job = job
+        self.notifier = notifier
         self.suspension = suspension or Suspension()
         self._suspended_plan_commit: str | None = None
         self._suspended_plan_at: float | None = None
@@ -186,6 +189,8 @@ class ReconcileLoop:
                 retryable=error.retryable,
                 last_good_commit=last.commit if last is not None else None,
             )
+            if self.notifier is not None:
+                self.notifier.notify([events_of_source_error(error, self.job.source.source_url)])
             return None
         now = self._monotonic()
         was_suspended = self.status.suspension["suspended"]
@@ -263,6 +268,8 @@ class ReconcileLoop:
         self.metrics.record_sync(outcome, duration, result, time.time())
         self.status.record_result(result, duration)
         self._log_result(result, outcome, duration)
+        if self.notifier is not None:  # queued: a slow receiver never holds the loop
+            self.notifier.notify(events_of_result(result, self.job.source.source_url))
         if self.identity is not None and self.identity.due(result):
             await self._check_identities(result)
         return result

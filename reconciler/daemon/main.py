@@ -29,6 +29,7 @@ from reconciler.daemon.status import StatusBoard
 from reconciler.daemon.suspend import Suspension
 from reconciler.daemon.webhook import TokenBucket
 from reconciler.exitcodes import ExitCode
+from reconciler.notify import Notifier
 from reconciler.source import watch
 from reconciler.sync.job import SyncJob
 from reconciler.sync.result import SyncResult
@@ -97,8 +98,19 @@ async def _serve(job: SyncJob, config: DaemonConfig) -> int:
         monotonic=time.monotonic,
     )
     suspension = Suspension(at_start=config.suspend, file=config.suspend_file)
+    notifier = (
+        Notifier(config.notify_targets, rate_per_minute=config.notify_rate_per_minute)
+        if config.notify_targets
+        else None
+    )
     reconciler = ReconcileLoop(
-        job, config, status=status, metrics=metrics, identity=identity, suspension=suspension
+        job,
+        config,
+        status=status,
+        metrics=metrics,
+        identity=identity,
+        suspension=suspension,
+        notifier=notifier,
     )
     reconciler.publish_suspension()
     server: HttpServer | None = None
@@ -146,6 +158,7 @@ async def _serve(job: SyncJob, config: DaemonConfig) -> int:
         webhook=config.webhook_secret_file is not None,
         watch=str(config.watch) if config.watch else None,
         suspended=suspension.state().suspended,
+        notify=[t.name for t in config.notify_targets],
     )
     code = ExitCode.OK
     try:
@@ -175,5 +188,7 @@ async def _serve(job: SyncJob, config: DaemonConfig) -> int:
         remove_signals()
         if server is not None:
             await server.close()
+        if notifier is not None:  # the last events (the final sync's) get a few seconds to go out
+            await asyncio.to_thread(notifier.close, 5.0)
     _log.info("daemon.stopped", exit_code=int(code))
     return code
