@@ -73,6 +73,8 @@ WALLS: dict[str, tuple[str, ...]] = {
     "reconciler.sync": ("reconciler.cli", "reconciler.daemon", "reconciler.report"),
     "reconciler.apply": ("reconciler.cli", "reconciler.daemon", "reconciler.sync"),
     "reconciler.contexts": ("reconciler.cli", "reconciler.daemon", "reconciler.apply"),
+    # Notifications are told about results; they neither sync nor reach up into the daemon.
+    "reconciler.notify": ("reconciler.cli", "reconciler.daemon", "reconciler.apply", "reconciler.apim"),
 }
 
 

@@ -29,7 +29,14 @@ from reconciler.plan.model import PlanOptions
 from reconciler.plan.ownership import DEFAULT_OWNER
 from reconciler.secrets import SecretStore
 from reconciler.secrets.store import DEFAULT_SECRETS_DIR, EnvTemplatePolicy
-from reconciler.source import FolderSource, GitAuth, default_cache_dir, open_source
+from reconciler.source import (
+    CommitVerifier,
+    FolderSource,
+    GitAuth,
+    TrustedKeys,
+    default_cache_dir,
+    open_source,
+)
 from reconciler.sync.job import SyncJob
 from reconciler.sync.settings import DEFAULT_SYNC_TIMEOUT, SyncSettings
 
@@ -246,6 +253,24 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="accept any ssh host key (labs only; logs a warning)",
     )
+    signed = parser.add_argument_group("signed commits (git sources only)")
+    signed.add_argument(
+        "--verify-commits",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="refuse a commit (or annotated tag) not signed by a key of --allowed-signers or "
+        "--gpg-keyring: nothing is applied or pruned from it",
+    )
+    signed.add_argument(
+        "--allowed-signers",
+        metavar="FILE",
+        help="SSH allowed-signers file (git's gpg.ssh.allowedSignersFile: lines PRINCIPAL PUBLIC-KEY)",
+    )
+    signed.add_argument(
+        "--gpg-keyring",
+        metavar="FILE",
+        help="OpenPGP public keys (gpg --export [--armor]) whose signatures are accepted",
+    )
 
 
 def add_plan_options(parser: argparse.ArgumentParser, *, source_optional: bool = False) -> None:
@@ -296,6 +321,14 @@ def add_plan_options(parser: argparse.ArgumentParser, *, source_optional: bool =
     boolean = argparse.BooleanOptionalAction
     plan.add_argument(
         "--prune", action=boolean, default=True, help="delete owned resources that left the repository"
+    )
+    plan.add_argument(
+        "--mode",
+        dest="write_mode",
+        default="reconcile",
+        choices=("reconcile", "apply"),
+        help="reconcile: create, update and delete (prune) as the repository says; apply: create and "
+        "update only, never delete anything, not even a moved resource's old copy (decK's gateway apply)",
     )
     plan.add_argument(
         "--force-prune",
@@ -424,6 +457,20 @@ def git_auth(args: argparse.Namespace) -> GitAuth:
         raise UsageError(str(exc)) from None
 
 
+def commit_verifier(args: argparse.Namespace) -> CommitVerifier | None:
+    """``--verify-commits`` with its keys; a key file without the flag is a usage error (a typo)."""
+    signers, keyring = args.allowed_signers, args.gpg_keyring
+    if not args.verify_commits:
+        if signers or keyring:
+            raise UsageError("--allowed-signers and --gpg-keyring take effect only with --verify-commits")
+        return None
+    try:
+        keys = TrustedKeys(Path(signers) if signers else None, Path(keyring) if keyring else None)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return CommitVerifier(keys, timeout=args.git_timeout or 60.0)
+
+
 def sync_settings(args: argparse.Namespace) -> SyncSettings:
     try:
         labels = parse_labels(args.label)
@@ -453,7 +500,11 @@ def sync_settings(args: argparse.Namespace) -> SyncSettings:
         args.shards,
         shard_index,
     )
+    never_delete = args.write_mode == "apply"
+    if never_delete and args.force_prune:
+        raise UsageError("--force-prune has nothing to force with --mode apply, which never deletes")
     return SyncSettings(
+        never_delete=never_delete,
         plan=plan,
         scope=scope,
         concurrency=args.concurrency,
@@ -477,8 +528,9 @@ def sync_job(args: argparse.Namespace, source_spec: str) -> SyncJob:
             cache_dir=Path(args.cache_dir),
             auth=git_auth(args),
             timeout=args.git_timeout,
+            verifier=commit_verifier(args),
         )
-    except ValueError as exc:  # a malformed ref or sub-path
+    except ValueError as exc:  # a malformed ref or sub-path, or --verify-commits of a folder
         raise UsageError(str(exc)) from None
     # A folder is loaded as the user typed it, so that messages show their paths, not absolute ones.
     display = None

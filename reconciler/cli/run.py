@@ -12,6 +12,7 @@ from reconciler.cli.parser import UsageError, env_name, set_env
 from reconciler.daemon import AlreadyRunningError, DaemonConfig, parse_listen, run_daemon, run_once
 from reconciler.daemon.webhook import WebhookSecretError, read_webhook_secret
 from reconciler.exitcodes import ExitCode
+from reconciler.notify import EVENT_KINDS, NotifyConfig, NotifyConfigError, Target, build_targets
 from reconciler.textsafe import printable
 
 SOURCE_ENV = env_name("--source")  # a container's configuration names its SOURCE
@@ -23,8 +24,8 @@ def add_parser(commands: Any) -> None:
         help="run as a daemon: poll SOURCE and keep APIM converged (webhook, metrics, health)",
         description="Sync SOURCE into APIM whenever its commit changes, at least every --resync-interval "
         "(drift correction), on POST /trigger (webhook), on SIGHUP, and on file changes with --watch. "
-        "Serves /healthz, /readyz, /metrics, /status and /trigger on --listen. SIGTERM stops after the "
-        "sync in flight. See docs/daemon.md.",
+        "Serves /healthz, /readyz, /metrics, /status, /trigger, /suspend and /resume on --listen. "
+        "SIGUSR1 suspends (no writes), SIGUSR2 resumes. SIGTERM stops after the sync in flight. See docs/daemon.md.",
     )
     options.add_plan_options(parser, source_optional=True)
     set_env(parser, "source", SOURCE_ENV)
@@ -78,6 +79,84 @@ def add_parser(commands: Any) -> None:
         help="shared secret of POST /trigger (HMAC or bearer); without it the webhook is off",
     )
     daemon.add_argument(
+        "--suspend",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="start suspended: poll and plan (shown in /status), write nothing until resumed",
+    )
+    daemon.add_argument(
+        "--suspend-file",
+        metavar="PATH",
+        help="the daemon is suspended while this file exists (checked at every poll)",
+    )
+    daemon.add_argument(
+        "--control-secret-file",
+        metavar="FILE",
+        help="secret of POST /suspend and POST /resume (HMAC or bearer, as /trigger); without it they are off",
+    )
+    notify = parser.add_argument_group("notifications (docs/daemon.md#notifications)")
+    notify.add_argument(
+        "--notify-webhook",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="POST a JSON document on each event, signed with --notify-webhook-secret-file",
+    )
+    notify.add_argument(
+        "--notify-webhook-secret-file", metavar="FILE", help="HMAC-SHA256 key of X-Reconciler-Signature-256"
+    )
+    notify.add_argument(
+        "--notify-slack-webhook-file", metavar="FILE", help="file holding a Slack incoming-webhook URL"
+    )
+    notify.add_argument(
+        "--notify-teams-webhook-file",
+        metavar="FILE",
+        help="file holding a Microsoft Teams (Workflows) webhook URL",
+    )
+    notify.add_argument(
+        "--notify-commit-status",
+        choices=("github", "gitlab"),
+        help="set a commit status on each synced commit (success or failure)",
+    )
+    notify.add_argument(
+        "--notify-commit-status-api",
+        metavar="URL",
+        help="API base URL (default https://api.github.com, https://gitlab.com/api/v4)",
+    )
+    notify.add_argument(
+        "--notify-commit-status-repo",
+        metavar="REPO",
+        help="OWNER/REPO (github), or a project id or path (gitlab)",
+    )
+    notify.add_argument(
+        "--notify-commit-status-token-file", metavar="FILE", help="file holding the API token"
+    )
+    notify.add_argument(
+        "--notify-commit-status-context",
+        default="apim-reconciler",
+        metavar="NAME",
+        help="the status's context (github) or name (gitlab)",
+    )
+    notify.add_argument(
+        "--notify-commit-status-target-url",
+        metavar="URL",
+        help="link of the status (e.g. the daemon's /status)",
+    )
+    notify.add_argument(
+        "--notify-on",
+        action="append",
+        default=[],
+        choices=EVENT_KINDS,
+        help="only these events (default: all)",
+    )
+    notify.add_argument(
+        "--notify-rate",
+        default=6.0,
+        type=options.non_negative,
+        metavar="PER_MINUTE",
+        help="notifications per minute and target, at most (a burst as large); more are dropped",
+    )
+    daemon.add_argument(
         "--shutdown-timeout",
         default=30.0,
         type=options.non_negative,
@@ -93,6 +172,32 @@ def add_parser(commands: Any) -> None:
     parser.set_defaults(handler=run)
 
 
+def notify_targets(args: argparse.Namespace) -> tuple[Target, ...]:
+    def path(value: str | None) -> Path | None:
+        return Path(value) if value else None
+
+    if args.notify_rate <= 0:
+        raise UsageError("--notify-rate must be more than 0")
+    config = NotifyConfig(
+        webhooks=tuple(args.notify_webhook),
+        webhook_secret_file=path(args.notify_webhook_secret_file),
+        slack_webhook_file=path(args.notify_slack_webhook_file),
+        teams_webhook_file=path(args.notify_teams_webhook_file),
+        commit_status=args.notify_commit_status,
+        commit_status_api=args.notify_commit_status_api,
+        commit_status_repo=args.notify_commit_status_repo,
+        commit_status_token_file=path(args.notify_commit_status_token_file),
+        commit_status_context=args.notify_commit_status_context,
+        commit_status_target_url=args.notify_commit_status_target_url,
+        events=frozenset(args.notify_on or EVENT_KINDS),
+        rate_per_minute=args.notify_rate,
+    )
+    try:
+        return build_targets(config)
+    except NotifyConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def run(args: argparse.Namespace) -> int:
     source = args.source
     if args.watch is not None:
@@ -101,8 +206,11 @@ def run(args: argparse.Namespace) -> int:
         source = args.watch
     if source is None:
         raise UsageError(f"give a SOURCE (or set {SOURCE_ENV}), or --watch PATH")
+    targets = notify_targets(args)
     try:
         config = DaemonConfig(
+            notify_targets=targets,
+            notify_rate_per_minute=args.notify_rate,
             lock_dir=Path(args.cache_dir),
             interval=args.interval,
             resync_interval=args.resync_interval,
@@ -113,14 +221,24 @@ def run(args: argparse.Namespace) -> int:
             watch=Path(args.watch) if args.watch is not None else None,
             identity_check_interval=args.identity_check_interval,
             token_warn_days=args.token_warn_days,
+            suspend=args.suspend,
+            suspend_file=Path(args.suspend_file) if args.suspend_file else None,
+            control_secret_file=Path(args.control_secret_file) if args.control_secret_file else None,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if config.webhook_secret_file is not None:
-        try:
-            read_webhook_secret(config.webhook_secret_file)  # fail now, not at the first push
-        except WebhookSecretError as exc:
-            raise UsageError(str(exc)) from None
+    if args.once and targets:
+        raise UsageError("notifications are the daemon's: not with --once")
+    if args.once and (config.suspend or config.suspend_file or config.control_secret_file):
+        raise UsageError(
+            "--suspend, --suspend-file and --control-secret-file are the daemon's: not with --once"
+        )
+    for secret_file in (config.webhook_secret_file, config.control_secret_file):
+        if secret_file is not None:
+            try:
+                read_webhook_secret(secret_file)  # fail now, not at the first request
+            except WebhookSecretError as exc:
+                raise UsageError(str(exc)) from None
     job = options.sync_job(args, source)
     try:
         if args.once:

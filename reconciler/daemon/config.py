@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.notify import Target
+
 MIB = 1024 * 1024
 
 
@@ -60,6 +62,15 @@ class DaemonConfig:
     identity_check_interval: float = 86_400.0
     """How often each context's identity is checked (token expiry, roles); 0: never."""
     token_warn_days: float = 30.0
+    suspend: bool = False
+    """Start suspended (``--suspend``): poll and plan, write nothing, until resumed."""
+    suspend_file: Path | None = None
+    """Suspended while this file exists (``--suspend-file``)."""
+    control_secret_file: Path | None = None
+    """The secret of ``POST /suspend`` and ``/resume`` (disabled without it)."""
+    notify_targets: tuple[Target, ...] = ()
+    """Where sync events are sent (reconciler/notify); none: no notification."""
+    notify_rate_per_minute: float = 6.0
 
     def __post_init__(self) -> None:
         if self.interval <= 0:

@@ -1,7 +1,10 @@
-"""The daemon's HTTP endpoints: ``/healthz``, ``/readyz``, ``/metrics``, ``/status``, ``POST /trigger``.
+"""The daemon's HTTP endpoints: ``/healthz``, ``/readyz``, ``/metrics``, ``/status``, ``POST /trigger``,
+``POST /suspend`` and ``POST /resume``.
 
-Everything but ``/trigger`` is read-only and unauthenticated, as probes and scrapers expect: bind
-``--listen`` to an address only the platform reaches. Every body served passes through the
+Everything but the POSTs is read-only and unauthenticated, as probes and scrapers expect: bind
+``--listen`` to an address only the platform reaches. ``/trigger`` needs the webhook secret;
+``/suspend`` and ``/resume`` the control secret (``--control-secret-file``), checked the same way,
+and are disabled (404) without it. Every body served passes through the
 process's secret redactor (in `http`), a second line of defence behind documents built without
 secret values.
 """
@@ -10,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import structlog
 
 from reconciler.daemon.http import Handler, Request, Response
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.status import StatusBoard
+from reconciler.daemon.suspend import SuspendState
 from reconciler.daemon.webhook import TokenBucket, WebhookSecretError, authenticated, read_webhook_secret
 
 _log = structlog.get_logger(__name__)
@@ -27,7 +32,17 @@ _PATHS = {
     "/metrics": ("GET",),
     "/status": ("GET",),
     "/trigger": ("POST",),
+    "/suspend": ("POST",),
+    "/resume": ("POST",),
 }
+
+
+class Control(Protocol):
+    """What ``/suspend`` and ``/resume`` act on (the reconcile loop)."""
+
+    def suspend(self, by: str) -> SuspendState: ...
+
+    def resume(self, by: str) -> SuspendState: ...
 
 
 def _json(status: int, data: object, headers: tuple[tuple[str, str], ...] = ()) -> Response:
@@ -41,6 +56,8 @@ def make_handler(
     trigger: Callable[[str], None],
     webhook_secret_file: Path | None,
     bucket: TokenBucket,
+    control: Control | None = None,
+    control_secret_file: Path | None = None,
 ) -> Handler:
     """The request handler of the daemon's server."""
 
@@ -61,24 +78,48 @@ def make_handler(
             return Response.text(200, metrics.render(), content_type=METRICS_CONTENT_TYPE)
         if request.path == "/status":
             return _json(200, status.to_json())
+        if request.path in ("/suspend", "/resume"):
+            return _control(request)
         response = _trigger(request)
         metrics.count_webhook(response.status)
         return response
 
-    def _trigger(request: Request) -> Response:
-        if webhook_secret_file is None:
-            return _json(404, {"error": "the webhook is disabled: start with --webhook-secret-file"})
+    def _refused(request: Request, secret_file: Path, what: str) -> Response | None:
+        """None when the request is within the rate and proves it knows the secret; else the answer."""
         if not bucket.take():
             _log.warning("daemon.webhook_rate_limited", peer=request.peer)
             return _json(429, {"error": "too many requests"}, headers=(("Retry-After", "1"),))
         try:
-            secret = read_webhook_secret(webhook_secret_file)
+            secret = read_webhook_secret(secret_file)
         except WebhookSecretError as error:
-            _log.error("daemon.webhook_secret_unreadable", error=str(error))
-            return _json(503, {"error": "the webhook secret cannot be read"})
+            _log.error("daemon.webhook_secret_unreadable", error=str(error), endpoint=request.path)
+            return _json(503, {"error": f"the {what} secret cannot be read"})
         if not authenticated(request.headers, request.body, secret):
-            _log.warning("daemon.webhook_refused", peer=request.peer, reason="bad or missing signature")
+            _log.warning(
+                "daemon.webhook_refused",
+                peer=request.peer,
+                reason="bad or missing signature",
+                endpoint=request.path,
+            )
             return _json(401, {"error": "bad or missing signature"})
+        return None
+
+    def _control(request: Request) -> Response:
+        if control is None or control_secret_file is None:
+            return _json(404, {"error": "suspend and resume are disabled: start with --control-secret-file"})
+        refused = _refused(request, control_secret_file, "control")
+        if refused is not None:
+            return refused
+        by = f"POST {request.path} from {request.peer or 'unknown'}"
+        state = control.suspend(by) if request.path == "/suspend" else control.resume(by)
+        return _json(200, state.to_json())
+
+    def _trigger(request: Request) -> Response:
+        if webhook_secret_file is None:
+            return _json(404, {"error": "the webhook is disabled: start with --webhook-secret-file"})
+        refused = _refused(request, webhook_secret_file, "webhook")
+        if refused is not None:
+            return refused
         event = request.headers.get("x-github-event") or request.headers.get("x-gitlab-event")
         _log.info("daemon.webhook_accepted", peer=request.peer, hook_event=event)
         trigger("webhook")

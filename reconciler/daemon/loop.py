@@ -6,6 +6,10 @@ when ``resync_interval`` has passed since the last sync (drift correction), and 
 (webhook, SIGHUP, a file change under ``--watch``). Triggers coalesce: any number of them during a
 sync queue exactly one more.
 
+While suspended (suspend.py) a tick still takes its snapshot and plans in diff mode, when the
+commit changed, on a trigger, or every ``resync_interval``, so that ``/status`` shows what a sync
+would do; it writes nothing. A sync already running when the daemon is suspended finishes.
+
 A failed stage never makes things worse: a snapshot that fails keeps the last good checkout and
 applies nothing; a repository with errors is refused by the engine before any request; an
 unexpected exception is logged, counted and the loop goes on at the next tick.
@@ -27,6 +31,8 @@ from reconciler.daemon.identity import IdentityWatch, context_names, token_expir
 from reconciler.daemon.memory import release_freed_memory
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.status import StatusBoard, sync_outcome
+from reconciler.daemon.suspend import SuspendState, Suspension
+from reconciler.notify import Notifier, events_of_result, events_of_source_error
 from reconciler.source import Snapshot, SourceError
 from reconciler.sync.job import SyncJob
 from reconciler.sync.result import SyncResult
@@ -55,8 +61,14 @@ class ReconcileLoop:
         rng: random.Random | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         identity: IdentityWatch | None = None,
+        suspension: Suspension | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.job = job
+        self.notifier = notifier
+        self.suspension = suspension or Suspension()
+        self._suspended_plan_commit: str | None = None
+        self._suspended_plan_at: float | None = None
         self.identity = identity
         self.config = config
         self.status = status
@@ -82,6 +94,28 @@ class ReconcileLoop:
             self._triggers.append(reason)
         _log.info("daemon.triggered", reason=reason, queued=self.syncing)
         self._wake.set()
+
+    def suspend(self, by: str) -> SuspendState:
+        """Write nothing from the next tick on (the sync in flight finishes). Call from the loop's thread."""
+        return self.publish_suspension(self.suspension.suspend(by), by)
+
+    def resume(self, by: str) -> SuspendState:
+        """Clear a suspend request (a --suspend-file that exists still holds) and sync now if free."""
+        state = self.publish_suspension(self.suspension.resume(), by)
+        if not state.suspended:
+            self.trigger("resume")
+        return state
+
+    def publish_suspension(self, state: SuspendState | None = None, by: str | None = None) -> SuspendState:
+        """Put the switch's state in /status and /metrics (logged when it changed)."""
+        state = state or self.suspension.state()
+        was = self.status.suspension["suspended"]
+        if state.suspended != was:
+            event = "daemon.suspended" if state.suspended else "daemon.resumed"
+            _log.warning(event, by=state.by if state.suspended else by)
+        self.status.record_suspension(state.to_json())
+        self.metrics.set_suspended(state.suspended)
+        return state
 
     def stop(self) -> None:
         """Take no new work; the sync in flight, if any, finishes."""
@@ -155,8 +189,15 @@ class ReconcileLoop:
                 retryable=error.retryable,
                 last_good_commit=last.commit if last is not None else None,
             )
+            if self.notifier is not None:
+                self.notifier.notify([events_of_source_error(error, self.job.source.source_url)])
             return None
         now = self._monotonic()
+        was_suspended = self.status.suspension["suspended"]
+        if self.publish_suspension(self.suspension.state(), "--suspend-file").suspended:
+            return await self._plan_suspended(snapshot, reason, forced=forced, now=now)
+        if was_suspended:  # the suspend file went away: what waited is applied now
+            forced, reason = True, f"{reason}, resumed"
         resync_due = self._last_sync_at is None or now - self._last_sync_at >= self.config.resync_interval
         changed = snapshot.commit != self._synced_commit
         with structlog.contextvars.bound_contextvars(commit=snapshot.commit):
@@ -176,6 +217,27 @@ class ReconcileLoop:
             if full_read and result.plan is not None:
                 self._last_full_read_at = now
             return result
+
+    async def _plan_suspended(
+        self, snapshot: Snapshot, reason: str, *, forced: bool, now: float
+    ) -> SyncResult | None:
+        """While suspended: a diff-mode plan (reads only) for /status, when something may have moved."""
+        last = self._suspended_plan_at
+        due = forced or snapshot.commit != self._suspended_plan_commit or last is None
+        if not due and last is not None and now - last < self.config.resync_interval:
+            return None
+        with structlog.contextvars.bound_contextvars(commit=snapshot.commit):
+            result = await run_sync(self.job, snapshot, SyncMode.DIFF, full_read=False)
+            self._suspended_plan_commit, self._suspended_plan_at = snapshot.commit, now
+            self.status.record_suspended_plan(result)
+            _log.info(
+                "daemon.planned_while_suspended",
+                reason=reason,
+                summary=result.plan.summary() if result.plan is not None else None,
+                has_changes=result.has_changes,
+                errors=len(result.errors),
+            )
+        return result
 
     def _full_read_due(self, now: float) -> bool:
         if self._last_full_read_at is None:
@@ -206,6 +268,8 @@ class ReconcileLoop:
         self.metrics.record_sync(outcome, duration, result, time.time())
         self.status.record_result(result, duration)
         self._log_result(result, outcome, duration)
+        if self.notifier is not None:  # queued: a slow receiver never holds the loop
+            self.notifier.notify(events_of_result(result, self.job.source.source_url))
         if self.identity is not None and self.identity.due(result):
             await self._check_identities(result)
         return result

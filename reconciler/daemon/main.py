@@ -26,8 +26,10 @@ from reconciler.daemon.lock import ProcessLock
 from reconciler.daemon.loop import ReconcileLoop
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.status import StatusBoard
+from reconciler.daemon.suspend import Suspension
 from reconciler.daemon.webhook import TokenBucket
 from reconciler.exitcodes import ExitCode
+from reconciler.notify import Notifier
 from reconciler.source import watch
 from reconciler.sync.job import SyncJob
 from reconciler.sync.result import SyncResult
@@ -95,13 +97,30 @@ async def _serve(job: SyncJob, config: DaemonConfig) -> int:
         warn_days=config.token_warn_days,
         monotonic=time.monotonic,
     )
-    reconciler = ReconcileLoop(job, config, status=status, metrics=metrics, identity=identity)
+    suspension = Suspension(at_start=config.suspend, file=config.suspend_file)
+    notifier = (
+        Notifier(config.notify_targets, rate_per_minute=config.notify_rate_per_minute)
+        if config.notify_targets
+        else None
+    )
+    reconciler = ReconcileLoop(
+        job,
+        config,
+        status=status,
+        metrics=metrics,
+        identity=identity,
+        suspension=suspension,
+        notifier=notifier,
+    )
+    reconciler.publish_suspension()
     server: HttpServer | None = None
     if config.listen is not None:
         handler = make_handler(
             status=status,
             metrics=metrics,
             trigger=reconciler.trigger,
+            control=reconciler,
+            control_secret_file=config.control_secret_file,
             webhook_secret_file=config.webhook_secret_file,
             bucket=TokenBucket(config.webhook_rate, config.webhook_burst),
         )
@@ -121,7 +140,13 @@ async def _serve(job: SyncJob, config: DaemonConfig) -> int:
             task.cancel()
         stop_requested.set()
 
-    remove_signals = signals.install(loop, on_hup=lambda: reconciler.trigger("sighup"), on_stop=on_stop)
+    remove_signals = signals.install(
+        loop,
+        on_hup=lambda: reconciler.trigger("sighup"),
+        on_stop=on_stop,
+        on_suspend=lambda: reconciler.suspend("SIGUSR1"),
+        on_resume=lambda: reconciler.resume("SIGUSR2"),
+    )
     watch_stop = _watch_folder(config, loop, reconciler.trigger)
     _log.info(
         "daemon.started",
@@ -132,6 +157,8 @@ async def _serve(job: SyncJob, config: DaemonConfig) -> int:
         resync_interval_s=config.resync_interval,
         webhook=config.webhook_secret_file is not None,
         watch=str(config.watch) if config.watch else None,
+        suspended=suspension.state().suspended,
+        notify=[t.name for t in config.notify_targets],
     )
     code = ExitCode.OK
     try:
@@ -161,5 +188,7 @@ async def _serve(job: SyncJob, config: DaemonConfig) -> int:
         remove_signals()
         if server is not None:
             await server.close()
+        if notifier is not None:  # the last events (the final sync's) get a few seconds to go out
+            await asyncio.to_thread(notifier.close, 5.0)
     _log.info("daemon.stopped", exit_code=int(code))
     return code

@@ -114,6 +114,7 @@ class Metrics:
         #: Context → seconds until its token expires; NaN while that is not known (not checked yet,
         #: or the check could not tell): 0 would say "expires now" and fire every expiry alert.
         self.token_expiry: dict[str, float] = {}
+        self.suspended = 0
 
     def record_sync(self, outcome: str, seconds: float, result: SyncResult | None, now: float) -> None:
         """Count one sync that ran (or crashed) and take its resources, requests and commit."""
@@ -146,6 +147,10 @@ class Metrics:
         """Seconds until each checked context's token expires (see `identity.token_expiry_seconds`)."""
         with self._lock:
             self.token_expiry.update(expiries)
+
+    def set_suspended(self, suspended: bool) -> None:
+        with self._lock:
+            self.suspended = int(suspended)
 
     def count_source_error(self) -> None:
         with self._lock:
@@ -218,6 +223,12 @@ class Metrics:
                     "Seconds until the token of each context expires, at the last check (negative: expired; "
                     "+Inf: never; NaN: not known).",
                     [((("context", c),), v) for c, v in sorted(self.token_expiry.items())],
+                ),
+                _family(
+                    "suspended",
+                    "gauge",
+                    "1 while the daemon is suspended (polls and plans, writes nothing), 0 otherwise.",
+                    [((), self.suspended)],
                 ),
                 _family(
                     "webhook_requests_total",

@@ -1,4 +1,5 @@
-"""Signals, the Unix way: SIGHUP syncs now; SIGTERM and SIGINT stop gracefully, twice stops at once.
+"""Signals, the Unix way: SIGHUP syncs now; SIGTERM and SIGINT stop gracefully, twice stops at once;
+SIGUSR1 suspends the daemon (no writes) and SIGUSR2 resumes it (see suspend.py).
 
 A Kubernetes pod is sent SIGTERM and given a grace period; the first signal stops new work and
 lets the sync in flight finish (bounded by ``--shutdown-timeout``), a second one cancels it.
@@ -9,18 +10,30 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Callable
+from typing import Any
 
 
 def install(
-    loop: asyncio.AbstractEventLoop, *, on_hup: Callable[[], None], on_stop: Callable[[], None]
+    loop: asyncio.AbstractEventLoop,
+    *,
+    on_hup: Callable[[], None],
+    on_stop: Callable[[], None],
+    on_suspend: Callable[[], Any],
+    on_resume: Callable[[], Any],
 ) -> Callable[[], None]:
     """Install the handlers; the returned function removes them."""
-    loop.add_signal_handler(signal.SIGHUP, on_hup)
-    loop.add_signal_handler(signal.SIGTERM, on_stop)
-    loop.add_signal_handler(signal.SIGINT, on_stop)
+    handlers = {
+        signal.SIGHUP: on_hup,
+        signal.SIGTERM: on_stop,
+        signal.SIGINT: on_stop,
+        signal.SIGUSR1: on_suspend,
+        signal.SIGUSR2: on_resume,
+    }
+    for number, handler in handlers.items():
+        loop.add_signal_handler(number, handler)
 
     def remove() -> None:
-        for number in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
+        for number in handlers:
             loop.remove_signal_handler(number)
 
     return remove

@@ -210,6 +210,8 @@ class StatusBoard:
         self.source_error: dict[str, Any] | None = None
         self.syncs = 0
         self.identities: list[IdentityStatus] = []
+        self.suspension: dict[str, Any] = {"suspended": False, "by": None, "since": None}
+        self.suspended_plan: dict[str, Any] | None = None
 
     # -- updates ---------------------------------------------------------------------------------
 
@@ -291,11 +293,32 @@ class StatusBoard:
                 "retryable": error.retryable,
                 "time": _iso(self._clock()),
             }
-            self._set(READY, "False", "SourceFailed", error.message)
+            self._set(READY, "False", error.reason, error.message)
             if error.retryable:
                 self._set(STALLED, "False", "RetryingNextTick", "retried at the next tick")
             else:
-                self._set(STALLED, "True", "SourceFailed", "needs a human: " + error.message)
+                self._set(STALLED, "True", error.reason, "needs a human: " + error.message)
+
+    def record_suspension(self, state: dict[str, Any]) -> None:
+        """Suspended or not (suspend.SuspendState.to_json); resuming forgets the plan made meanwhile."""
+        with self._lock:
+            self.suspension = state
+            if not state["suspended"]:
+                self.suspended_plan = None
+
+    def record_suspended_plan(self, result: SyncResult) -> None:
+        """What a sync would do, planned while suspended (diff mode: nothing was written)."""
+        with self._lock:
+            self.source_error = None
+            self.suspended_plan = {
+                "revision": result.commit,
+                "time": _iso(self._clock()),
+                "ok": result.ok,
+                "summary": result.plan.summary() if result.plan is not None else None,
+                "hasChanges": result.has_changes,
+                "resources": _resources(result),
+                "problems": [problem_json(p) for p in result.all_problems],
+            }
 
     def record_identities(self, statuses: Sequence[IdentityStatus]) -> None:
         with self._lock:
@@ -320,6 +343,14 @@ class StatusBoard:
         with self._lock:
             if self.shutting_down:
                 return Readiness(False, "shutting down")
+            if self.suspension["suspended"]:
+                # Ready: suspended is a state someone asked for, and a 503 would take the pod out of
+                # the Service that carries POST /resume (and page whoever watches readiness).
+                return Readiness(
+                    True,
+                    f"suspended by {self.suspension['by']} since {self.suspension['since']}: "
+                    "nothing is written to APIM until resumed",
+                )
             if not self.first_sync_done:
                 return Readiness(False, "the first sync has not completed yet")
             revoked = [i.context for i in self.identities if i.revoked]
@@ -363,4 +394,5 @@ class StatusBoard:
                 "failures": self.last_result.get("failures", []),
                 "problems": self.last_result.get("problems", []),
                 "identities": [_identity_json(i, self._clock()) for i in self.identities],
+                "suspension": {**self.suspension, "plan": self.suspended_plan},
             }

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
+from reconciler.ratelimit import TokenBucket
 from reconciler.secrets import default_redactor
 from reconciler.secrets.store import MAX_SECRET_FILE_SIZE, read_capped
 
@@ -31,6 +31,8 @@ GITLAB_HEADER = "x-gitlab-token"
 class WebhookSecretError(Exception):
     """The secret file cannot be read, or is empty (the message names the file, not its content)."""
 
+
+__all__ = ["TokenBucket", "WebhookSecretError", "authenticated", "read_webhook_secret"]
 
 MIN_SECRET_LENGTH = 16
 """Shorter shared secrets can be guessed; `openssl rand -hex 32` gives 64 characters."""
@@ -79,23 +81,3 @@ def authenticated(headers: Mapping[str, str], body: bytes, secret: bytes) -> boo
             return False
         token = value
     return hmac.compare_digest(token.strip().encode("utf-8", "replace"), secret)
-
-
-class TokenBucket:
-    """``rate`` requests per second on average, ``burst`` at once; the clock is injectable."""
-
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self.burst = float(burst)
-        self._clock = clock
-        self._tokens = float(burst)
-        self._last = clock()
-
-    def take(self) -> bool:
-        now = self._clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-        self._last = now
-        if self._tokens >= 1:
-            self._tokens -= 1
-            return True
-        return False

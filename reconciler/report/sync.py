@@ -16,6 +16,7 @@ from reconciler.report.markdown import render_markdown as render_plan_markdown
 from reconciler.report.problems import problem_json
 from reconciler.report.text import render_text as render_plan_text
 from reconciler.secrets.redaction import default_redactor
+from reconciler.sync.deletions import DeletionPolicy, kept_count
 from reconciler.sync.result import ContextFailure, SyncResult
 from reconciler.textsafe import json_text, printable
 
@@ -49,6 +50,23 @@ def _interruption(result: SyncResult) -> str | None:
     )
 
 
+def deletions_line(result: SyncResult) -> str | None:
+    """What this run did about objects that left the repository, when it did not prune them:
+    ``--mode apply`` keeps them by design, ``--no-prune`` (or a label scope) only this time."""
+    if result.plan is None or result.deletions is DeletionPolicy.PRUNE:
+        return None
+    kept = kept_count(result.plan)
+    if result.deletions is DeletionPolicy.NEVER:
+        return (
+            f"Apply mode (--mode apply): creates and updates only, never deletes; {kept} object(s) no "
+            "longer in the repository kept in APIM, moved resources' old copies included."
+        )
+    return (
+        f"Prune disabled (--no-prune or a --label scope): {kept} deletion(s) skipped this time; "
+        "moved resources are still removed from their old place."
+    )
+
+
 def not_read(result: SyncResult) -> tuple[NotRead, ...]:
     """The contexts left out of the plan (not connected, not read), each with its manifest's file."""
     files = {r.id: r.position.file for r in result.manifests.resources}
@@ -65,6 +83,9 @@ def render_text(result: SyncResult, *, colour: bool = False, verbose: bool = Fal
     text = render_plan_text(result.plan, outcomes, colour=colour, verbose=verbose, not_read=not_read(result))
     if result.failures:
         text += f"{len(result.failures)} context(s) could not be planned: see the errors above.\n"
+    deletions = deletions_line(result)
+    if deletions:
+        text += deletions + "\n"
     interruption = _interruption(result)
     if interruption:
         text += interruption + "\n"
@@ -80,6 +101,9 @@ def render_markdown(result: SyncResult, *, verbose: bool = False) -> str:
             result.plan, result.outcomes or None, verbose=verbose, not_read=not_read(result)
         )
         lines.append(rendered.rstrip("\n"))
+    deletions = deletions_line(result)
+    if deletions:
+        lines += ["", f"_{deletions}_"]
     interruption = _interruption(result)
     if interruption:
         lines += ["", f"**{interruption}**"]
@@ -106,6 +130,11 @@ def result_data(result: SyncResult) -> dict[str, Any]:
         ],
         requests=dict(sorted(result.requests.items())),
         interrupted=result.interrupted,
+        deletions={
+            "policy": str(result.deletions),
+            "kept": kept_count(result.plan),
+            "text": deletions_line(result),
+        },
     )
     return data
 

@@ -1,7 +1,7 @@
 """The source stage: where the manifests of one sync come from, tied to one commit.
 
 `open_source(spec)` gives a `GitSource` for a git URL and a `FolderSource` for a folder; both have
-``snapshot() -> Snapshot`` and ``last_good``. `watch` turns a folder's edits into change batches for
+``snapshot() -> Snapshot`` and ``last_good``. `verify` refuses a commit not signed by an allowed key (``--verify-commits``). `watch` turns a folder's edits into change batches for
 ``run --watch``. Failures are `SourceError` subclasses whose messages never contain a credential.
 """
 
@@ -22,10 +22,12 @@ from reconciler.source.git import GitSource, default_cache_dir
 from reconciler.source.gitauth import GitAuth
 from reconciler.source.redact import redact_url
 from reconciler.source.snapshot import Snapshot
+from reconciler.source.verify import CommitVerifier, TrustedKeys, UnverifiedCommitError
 from reconciler.source.watch import FileChange, watch
 
 __all__ = [
     "Backoff",
+    "CommitVerifier",
     "FileChange",
     "FolderSource",
     "GitAuth",
@@ -39,6 +41,8 @@ __all__ = [
     "SourceTimeoutError",
     "SourceUnreachableError",
     "SubPathError",
+    "TrustedKeys",
+    "UnverifiedCommitError",
     "default_cache_dir",
     "folder_fingerprint",
     "open_source",

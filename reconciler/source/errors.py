@@ -15,6 +15,8 @@ class SourceError(Exception):
 
     #: Whether trying the same operation again later may succeed without a human changing anything.
     retryable: bool = False
+    #: The daemon's condition reason for this failure (``/status``, ``/readyz``).
+    reason: str = "SourceFailed"
 
     def __init__(self, message: str, *, source_url: str | None = None) -> None:
         super().__init__(message)

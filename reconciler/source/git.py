@@ -51,6 +51,7 @@ from reconciler.source.gitcmd import GitResult, GitRunner, SpawnHook
 from reconciler.source.redact import Scrubber, is_scp_like, split_credentials
 from reconciler.source.snapshot import Snapshot
 from reconciler.source.subpath import check_sub_path, sub_folder
+from reconciler.source.verify import CommitVerifier
 
 _log = structlog.get_logger(__name__)
 
@@ -101,6 +102,7 @@ class GitSource:
         git_executable: str = "git",
         on_spawn: SpawnHook | None = None,
         clock: Callable[[], datetime] | None = None,
+        verifier: CommitVerifier | None = None,
     ) -> None:
         split = split_credentials(url)
         self._url = _normalise_url(split.url)
@@ -115,6 +117,8 @@ class GitSource:
         self._sleep = sleep
         self._clock = clock or (lambda: datetime.now(UTC))
         self._runner = GitRunner(executable=git_executable, on_spawn=on_spawn)
+        #: With a verifier, only a commit (or tag) signed by an allowed key is checked out.
+        self.verifier = verifier
         self._ssh = _is_ssh(self._url)
         _refuse_clear_text_credentials(self._url, self.auth, has_url_password=split.password is not None)
         if self.ref is not None and (self.ref.startswith("-") or any(c in self.ref for c in " \t\n:~^?*[\\")):
@@ -172,7 +176,9 @@ class GitSource:
                 return self._make_snapshot(self._with_retries("clone", lambda: self._clone(target)))
             self._log.debug("source.unchanged", commit=current)
             if self.last_good is not None and self.last_good.commit == current:
-                return self.last_good
+                return self.last_good  # verified when it was made
+            # A cache left by a run without --verify-commits (or another key list) proves nothing.
+            self._verify(self.checkout_dir, current)
             return self._make_snapshot(current)
         self._log.info(
             "source.fetching", commit=current, remote_commit=target.commit, remote_ref=target.remote_ref
@@ -292,7 +298,19 @@ class GitSource:
             raise CorruptCacheError("the fetched ref cannot be read back")
         if fetched != target.commit:
             self._log.info("source.ref_moved_during_fetch", commit=fetched, listed=target.commit)
+        self._verify(repo, fetched)  # before any checkout: an unverified commit's files never land
         return fetched
+
+    def _verify(self, repo: Path, commit: str) -> None:
+        if self.verifier is None:
+            return
+        try:
+            verified = self.verifier.verify(self._runner, repo, _TARGET_REF, commit)
+        except SourceError as error:
+            error.source_url = self.source_url
+            self._log.error("source.signature_refused", commit=commit, error=error.message)
+            raise
+        self._log.info("source.signature_verified", commit=commit, signer=verified.signer)
 
     def _clone(self, target: RemoteTarget) -> str:
         """A complete new checkout, built beside the cache and swapped in only once it is complete.

@@ -53,6 +53,7 @@ from reconciler.secrets import (
     resolve_resource_templates,
 )
 from reconciler.secrets.value import reveal_all
+from reconciler.sync.deletions import DeletionPolicy, never_delete
 from reconciler.sync.result import ContextFailure, SyncResult
 from reconciler.sync.settings import SyncMode, SyncSettings
 
@@ -135,10 +136,20 @@ async def _reconcile(
     if any(p.severity is Severity.ERROR for p in problems):
         return replace(result, problems=tuple(problems))
 
+    prune = settings.plan.prune and settings.scope.allows_prune
+    policy = (
+        DeletionPolicy.NEVER
+        if settings.never_delete
+        else DeletionPolicy.PRUNE
+        if prune
+        else DeletionPolicy.PRUNE_DISABLED
+    )
+    result = replace(result, deletions=policy)
     options = replace(
         settings.plan,
         git_commit=commit,
-        prune=settings.plan.prune and settings.scope.allows_prune,
+        # --mode apply plans without pruning (no guard holds creations back), then keeps every deletion
+        prune=prune and not settings.never_delete,
         now=datetime.now(UTC),
         commit_time=committed_at,
     )
@@ -214,6 +225,8 @@ async def _reconcile(
         plannable = {cid: s for cid, s in readable.items() if cid not in full.failures}
         listed = {cid: summaries[cid] for cid in plannable}
         plan = make_plan(plannable, listed, states, options, placement=_placement(manifests.resources))
+        if settings.never_delete:
+            plan = never_delete(plan)
         outcomes: tuple[Outcome, ...] = ()
         if mode is not SyncMode.DIFF and plan.has_changes:
             outcomes = await stop.finish(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from reconciler.manifests.model import ManifestSet, Problem, ResourceId, Severity
 from reconciler.plan.model import Outcome, Plan
+from reconciler.sync.deletions import DeletionPolicy
 from reconciler.sync.settings import SyncMode
 
 
@@ -33,6 +34,8 @@ class SyncResult:
     requests: Mapping[str, int] = field(default_factory=dict)
     interrupted: str | None = None
     """Why the sync was stopped before its end (a signal, its deadline); None when it was not."""
+    deletions: DeletionPolicy = DeletionPolicy.PRUNE
+    """What the sync did about objects that left the repository (reports name it)."""
 
     @property
     def all_problems(self) -> tuple[Problem, ...]:

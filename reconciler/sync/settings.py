@@ -33,3 +33,5 @@ class SyncSettings:
     client: ClientConfig = field(default_factory=ClientConfig)
     sync_timeout: float | None = DEFAULT_SYNC_TIMEOUT
     """Seconds one sync may take in all; then it stops as on a signal (nothing new starts) and fails."""
+    never_delete: bool = False
+    """``--mode apply``: create and update, never delete (see sync/deletions.py)."""

@@ -15,6 +15,7 @@ OTHER_TOOLS = {
     "--retry", "--retry-connrefused", "--strict",  # curl, mypy
     "--build-arg", "--from-literal", "--read-only", "--rm", "--tmpfs",  # docker, kubectl
     "--connectivity-only", "--depth", "--diff-filter", "--symref",  # git
+    "--armor", "--export",  # gpg
     "--write",  # python -m tests.docs.show
 }  # fmt: skip
 
