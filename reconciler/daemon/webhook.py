@@ -21,8 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.ratelimit import TokenBucket
-from reconciler.secrets import default_redactor
-from reconciler.secrets.store import MAX_SECRET_FILE_SIZE, read_capped
+from reconciler.secrets.store import SecretFileError, read_secret_text
 
 SIGNATURE_HEADER = "x-hub-signature-256"
 GITLAB_HEADER = "x-gitlab-token"
@@ -46,20 +45,9 @@ def read_webhook_secret(path: Path) -> bytes:
     `MIN_SECRET_LENGTH` characters: a webhook that anyone can guess the secret of is worse than none.
     """
     try:
-        data = read_capped(path)
-    except OSError as error:
-        raise WebhookSecretError(f"cannot read the webhook secret file {path}: {error.strerror}") from None
-    if data is None:
-        raise WebhookSecretError(
-            f"the webhook secret file {path} is larger than {MAX_SECRET_FILE_SIZE} bytes"
-        )
-    try:
-        secret = data.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        raise WebhookSecretError(f"the webhook secret file {path} is not UTF-8 text") from None
-    if not secret:
-        raise WebhookSecretError(f"the webhook secret file {path} is empty (or only whitespace)")
-    default_redactor().add(secret)
+        secret = read_secret_text(path, "webhook secret")
+    except SecretFileError as error:
+        raise WebhookSecretError(str(error)) from None
     if len(secret) < MIN_SECRET_LENGTH:
         raise WebhookSecretError(
             f"the webhook secret in {path} is shorter than {MIN_SECRET_LENGTH} characters: "

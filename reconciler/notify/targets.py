@@ -13,8 +13,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from reconciler.notify.events import EVENT_KINDS, SYNC_FAILED, SYNC_SUCCEEDED
-from reconciler.secrets import default_redactor
-from reconciler.secrets.store import read_capped
+from reconciler.secrets.store import SecretFileError, read_secret_text
 
 GITHUB_API = "https://api.github.com"
 GITLAB_API = "https://gitlab.com/api/v4"
@@ -63,21 +62,11 @@ class Target:
 
 
 def read_secret(path: Path, what: str) -> str:
-    """A file's content, stripped, registered with the redactor; refused when unreadable or empty."""
+    """A secret file's text (the one reader, `read_secret_text`), as a configuration error."""
     try:
-        data = read_capped(path)
-    except OSError as error:
-        raise NotifyConfigError(f"cannot read the {what} file {path}: {error.strerror}") from None
-    if data is None:
-        raise NotifyConfigError(f"the {what} file {path} is too large")
-    try:
-        text = data.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        raise NotifyConfigError(f"the {what} file {path} is not UTF-8 text") from None
-    if not text:
-        raise NotifyConfigError(f"the {what} file {path} is empty")
-    default_redactor().add(text)
-    return text
+        return read_secret_text(path, what)
+    except SecretFileError as error:
+        raise NotifyConfigError(str(error)) from None
 
 
 def _checked_url(url: str, flag: str) -> str:

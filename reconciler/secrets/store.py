@@ -51,6 +51,29 @@ def read_capped(path: Path, limit: int = MAX_SECRET_FILE_SIZE) -> bytes | None:
     return None if len(data) > limit else data
 
 
+class SecretFileError(ValueError):
+    """A secret file that cannot serve: the message names the file, never its content."""
+
+
+def read_secret_text(path: Path, what: str) -> str:
+    """A secret file's text (surrounding whitespace dropped), registered with the redactor before it is
+    returned; refused when unreadable, larger than `MAX_SECRET_FILE_SIZE`, not UTF-8 or empty."""
+    try:
+        data = read_capped(path)
+    except OSError as error:
+        raise SecretFileError(f"cannot read the {what} file {path}: {error.strerror}") from None
+    if data is None:
+        raise SecretFileError(f"the {what} file {path} is larger than {MAX_SECRET_FILE_SIZE} bytes")
+    try:
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise SecretFileError(f"the {what} file {path} is not UTF-8 text") from None
+    if not text:
+        raise SecretFileError(f"the {what} file {path} is empty (or only whitespace)")
+    default_redactor().add(text)
+    return text
+
+
 class SourceKind(StrEnum):
     SECRET = "secret"  # a kind of source, not a value  # nosec B105
     CONFIGMAP = "configmap"
