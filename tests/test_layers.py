@@ -37,6 +37,7 @@ WALLS: dict[str, tuple[str, ...]] = {
         "reconciler.apply",
         "reconciler.cli",
         "reconciler.daemon",
+        "reconciler.export",
         "reconciler.sync",
     ),
     # The HTTP client knows neither manifests nor plans.

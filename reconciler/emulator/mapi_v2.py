@@ -20,6 +20,9 @@ service ``ApiSearchServiceImpl``, v4 ``ApiServiceImpl``):
 
 Choice where the source is not followed in full: a console edit (``PUT /apis/{apiId}`` with
 ``UpdateApiV4``) changes the fields it carries and keeps those it omits.
+
+Why one long module: every handler here reads the same store through the same listing, pagination
+and permission rules, which are the bulk of it; each handler is short.
 """
 
 from __future__ import annotations

@@ -42,6 +42,9 @@ same generated model) the stored API differs from the body in these ways, each d
 * ``notifyMembers`` round-trips (``ApiModelFactory.fromCrd``: ``disableMembershipNotifications =
   !notifyMembers``; ``ApiCRDAdapter``: ``notifyMembers = !disableMembershipNotifications``). The spec marks
   it ``writeOnly``, but openapi-generator's Java models serialize every property [inferred].
+
+Why one long module: each function is one of the transformations listed above, each short; they
+are applied in one order to one stored API, and that order is the server's, so it is read as one.
 """
 
 from __future__ import annotations

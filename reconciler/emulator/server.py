@@ -18,6 +18,9 @@ authenticated (401 empty body), is refused when the user is not of that organiza
 :mod:`.search`), and finally reaches its handler under the store lock; the handler checks its own
 permission (see :mod:`.context`). Organization-scoped mAPI v1 routes (users, tokens, roles) resolve the
 organization alone.
+
+Why one long module: the HTTP/1.1 loop, the per-request pipeline above and the control endpoints
+share one connection state and one store lock; split, each part would reach into the others.
 """
 
 from __future__ import annotations

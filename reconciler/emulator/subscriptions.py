@@ -42,6 +42,10 @@ Read from the server (automation-rest ``resource/ApiSubscriptionsResource``, ``A
   Unknown: 404 ``HRID [x] cannot be found.``
 * mAPI v2 ``GET /apis/{apiId}/subscriptions`` (``statuses`` default ACCEPTED, ``applicationIds``,
   ``planIds``, ``apiKey``; newest first), ``GET .../subscriptions/{id}`` and ``GET .../{id}/api-keys``.
+
+Why one long module: the create, update, key reconciliation and close flows above are one state
+machine over one subscription and its keys, in the server's order; split, the rules of a state would
+live apart from its transitions.
 """
 
 from __future__ import annotations

@@ -18,6 +18,10 @@ refuse. Two stages, as on the server:
 
 Schemas that vary with the APIM version (HRID pattern, required plan ``security``, API types) are built by
 :func:`api_v4_spec` for the version played.
+
+Why one long module: it is one table, the server's request models restated rule by rule for every
+body the emulator accepts, with the two stages that apply them; split by model, each part would need
+the notation and both stages, and the table is read (and checked against the server) as one.
 """
 
 from __future__ import annotations

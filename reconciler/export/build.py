@@ -6,13 +6,13 @@ Pure. What is exported and what is skipped is decided here, each skip with a rea
   API): the planner finds them by HRID (or the ids derived from it), so a manifest of such an object
   would be planned as a *new* object, a duplicate, not adopted. They are skipped unless asked for
   (`include_without_hrid`), and then flagged in a note. v2 APIs have no HRID at all: the planner
-  finds them by crossId, which their manifest keeps (see `mapping.api_v2_manifest`).
-* APIs of another definition version (FEDERATED...): not a kind apim-reconciler manages.
+  finds them by crossId, which their manifest keeps (see `kinds.api_v2.export_spec`).
+* APIs of a definition version no kind has (FEDERATED...): not a kind apim-reconciler manages.
 
-Names: a v4 API or an application is named after its HRID; a v2 API after the manifest its ownership
-record names (so that a repository exported from an environment that apim-reconciler manages plans
-nothing), else after its name. APIs of both kinds share `apis/` and GKO's HRID rule, so their names
-are made unique together.
+Names: an object of a kind with HRIDs is named after its HRID; a v2 API after the manifest its
+ownership record names (so that a repository exported from an environment that apim-reconciler
+manages plans nothing), else after its name. Kinds that share a folder (v2 and v4 APIs share `apis/`
+and GKO's HRID rule) have their names made unique together.
 """
 
 from __future__ import annotations
@@ -21,20 +21,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.export.mapping import (
-    K8S_NAME,
-    MAX_NAME,
-    ContextRef,
-    Manifest,
-    api_v2_manifest,
-    api_v4_manifest,
-    application_manifest,
-    manifest_name,
-    slug,
-    unique_names,
-)
+from reconciler import kinds
+from reconciler.export.mapping import K8S_NAME, Manifest, manifest_name, manifest_of, unique_names
 from reconciler.export.reader import EnvironmentContents, RemoteObject
 from reconciler.export.secrets import SecretRef
+from reconciler.kinds.base import Kind, MapiV1ImportEndpoints, RemoteKind
+from reconciler.kinds.exports import MAX_NAME, ContextRef, ExportTarget, slug
 from reconciler.manifests.hrid import resource_hrid
 from reconciler.manifests.model import API_VERSION, MANAGEMENT_CONTEXT, Resource
 from reconciler.plan.ownership import DEFAULT_OWNER
@@ -75,48 +67,56 @@ def build_manifests(
     from a manifest's name are left out of the v2 manifests that would give them back.
     """
     skipped: list[Skipped] = []
-    apis: list[RemoteObject] = []
-    for api in contents.apis:
-        version = api.definition_version
-        if version not in ("V4", "V2"):
-            reason = f"{version or 'unknown'} API: not a kind apim-reconciler manages"
-            skipped.append(Skipped("API", api.name, api.id, reason))
-        elif api.state is None:
-            where = "the Automation API" if version == "V4" else "APIM's export (mAPI v1 .../crd)"
-            skipped.append(Skipped("API", api.name, api.id, f"{where} does not know it (404)"))
-        elif version == "V4" and api.hrid is None and not include_without_hrid:
-            skipped.append(Skipped("API", api.name, api.id, _NO_HRID))
-        else:
-            apis.append(api)
-    apps = []
-    for app in contents.applications:
-        if app.hrid is None and not include_without_hrid:
-            skipped.append(Skipped("Application", app.name, app.id, _NO_HRID))
-        else:
-            apps.append(app)
-
-    def an_api(state: Mapping[str, JSON], name: str, version: str | None) -> Manifest:
-        if version == "V2":
-            return api_v2_manifest(state, namespace, name, context, environment_id)
-        return api_v4_manifest(state, namespace, name, context)
-
-    def an_application(state: Mapping[str, JSON], name: str, version: str | None) -> Manifest:
-        return application_manifest(state, namespace, name, context)
+    by_folder: dict[str, list[tuple[Kind, RemoteObject]]] = {}
+    for remote, objects in ((RemoteKind.API, contents.apis), (RemoteKind.APPLICATION, contents.applications)):
+        for obj in objects:
+            kind = _kind_of(remote, obj)
+            if kind is None:
+                reason = f"{obj.definition_version or 'unknown'} API: not a kind apim-reconciler manages"
+                skipped.append(Skipped("API", obj.name, obj.id, reason))
+            elif obj.state is None:
+                reason = f"{_read_from(kind)} does not know it (404)"
+                skipped.append(Skipped(_label(kind), obj.name, obj.id, reason))
+            elif kind.has_hrid and obj.hrid is None and not include_without_hrid:
+                skipped.append(Skipped(_label(kind), obj.name, obj.id, _NO_HRID))
+            else:
+                by_folder.setdefault(kind.folder, []).append((kind, obj))
 
     manifests: list[Manifest] = []
-    for objects, make in ((apis, an_api), (apps, an_application)):
-        ordered = sorted(objects, key=lambda o: (o.hrid or "~", o.name.lower(), o.id))
-        names = unique_names(_wanted_name(o, namespace) for o in ordered)
-        for obj, name in zip(ordered, names, strict=True):
+    for found in by_folder.values():
+        ordered = sorted(found, key=lambda ko: (ko[1].hrid or "~", ko[1].name.lower(), ko[1].id))
+        names = unique_names(_wanted_name(kind, obj, namespace) for kind, obj in ordered)
+        for (kind, obj), name in zip(ordered, names, strict=True):
             assert obj.state is not None  # objects without a state were skipped above (type narrowing)  # nosec B101
-            manifests.append(_annotated(make(obj.state, name, obj.definition_version), obj, owner_id))
+            target = ExportTarget(namespace, name, context, environment_id)
+            manifests.append(_annotated(manifest_of(kind, obj.state, target), kind, obj, owner_id))
     return Selection(tuple(manifests), tuple(skipped))
 
 
-def _wanted_name(obj: RemoteObject, namespace: str) -> tuple[str, bool]:
+def _kind_of(remote: RemoteKind, obj: RemoteObject) -> Kind | None:
+    """The kind of a listed object: an application's, or an API's by its definition version."""
+    for kind in kinds.KINDS:
+        if kind.remote is remote and kind.definition_version in (None, obj.definition_version):
+            return kind
+    return None
+
+
+def _label(kind: Kind) -> str:
+    """How a skipped object is named to people: "API" for either API kind, "Application"."""
+    return kind.noun[:1].upper() + kind.noun[1:]
+
+
+def _read_from(kind: Kind) -> str:
+    """Where export reads an object of this kind in full (export/reader.py)."""
+    if isinstance(kind.endpoints, MapiV1ImportEndpoints):
+        return "APIM's export (mAPI v1 .../crd)"
+    return "the Automation API"
+
+
+def _wanted_name(kind: Kind, obj: RemoteObject, namespace: str) -> tuple[str, bool]:
     """The name a manifest of `obj` asks for, and whether it must keep it (it gives the object's own
-    identity back: its HRID, or for a v2 API the manifest its ownership record names)."""
-    if obj.definition_version == "V2":
+    identity back: its HRID, or without one, as for a v2 API, the manifest its ownership record names)."""
+    if not kind.has_hrid:
         recorded = obj.record_name
         if recorded and len(recorded) <= MAX_NAME and K8S_NAME.match(recorded):
             return recorded, True
@@ -125,9 +125,9 @@ def _wanted_name(obj: RemoteObject, namespace: str) -> tuple[str, bool]:
     return wanted, obj.hrid is not None and obj.hrid == resource_hrid(namespace, wanted)
 
 
-def _annotated(manifest: Manifest, obj: RemoteObject, owner_id: str) -> Manifest:
+def _annotated(manifest: Manifest, kind: Kind, obj: RemoteObject, owner_id: str) -> Manifest:
     notes = list(manifest.notes)
-    if obj.hrid is None and obj.definition_version != "V2":
+    if obj.hrid is None and kind.has_hrid:
         notes.append(
             "no HRID in APIM: sync will plan this as a new object, not adopt the existing one "
             f"(id {obj.id}); delete one of the two afterwards"

@@ -7,17 +7,20 @@ than at the first sync.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler import kinds
 from reconciler.apim.config import ClientConfig
 from reconciler.contexts import connect_context
 from reconciler.export.build import Skipped, build_manifests, context_manifest
-from reconciler.export.mapping import ContextRef, Manifest
+from reconciler.export.mapping import Manifest
 from reconciler.export.reader import read_environment
 from reconciler.export.secrets import SecretRef
 from reconciler.export.writer import OutputFile, relative_path, render_yaml, write_files
+from reconciler.kinds.exports import ContextRef
 from reconciler.manifests import LoadOptions, load_manifests
 from reconciler.manifests.model import MANAGEMENT_CONTEXT, ManifestSet, Problem, Resource, Severity
 from reconciler.plan.ownership import DEFAULT_OWNER
@@ -154,11 +157,13 @@ def render_text(result: ExportResult, out_dir: Path, secrets_dir: Path) -> str:
         for ref in secrets:
             env = env_var_name(SourceKind.SECRET, ref.namespace, ref.name, ref.key)
             lines.append(f"  secret {ref.namespace}/{ref.name} key {ref.key}  (spec.{ref.path}; env {env})")
-    apis = sum(1 for m in result.manifests if m.kind != MANAGEMENT_CONTEXT and "Api" in m.kind)
-    apps = sum(1 for m in result.manifests if m.kind == "Application")
+    counts = Counter(kinds.kind(m.kind).noun for m in result.manifests if m.kind in kinds.MANAGED_KINDS)
+    exported = " and ".join(
+        f"{counts[noun]} {noun}(s)" for noun in dict.fromkeys(k.noun for k in kinds.KINDS)
+    )
     lines.append("")
     lines.append(
-        f"Exported {apis} API(s) and {apps} application(s) to {out_dir}; {len(result.skipped)} skipped. "
+        f"Exported {exported} to {out_dir}; {len(result.skipped)} skipped. "
         f"Next: apim-reconciler diff {out_dir} (with the context), then sync --adopt once."
     )
     return "\n".join(map(printable, lines)) + "\n"  # APIM's names and messages

@@ -15,12 +15,12 @@ what each field means):
 * `gko_defaults` and `server_defaults` (`plan.defaults.Rules`: the CRD's defaults, from
   plan/crd_defaults.py which `python -m scripts.crd_defaults` generates from GKO's CRDs, and what
   APIM fills in);
-* `exported` (the spec fields `export` writes, in order), `folder` (where export writes it),
-  `reads_full_state`, `listing` (what reading it costs, for the README), and where they apply
-  `updated_under_server_ids`, `archived_status`, `written_as_lists`, `listed_by_id`.
-
-Its export mapping (state -> manifest) is still a function in export/mapping.py, the one per-kind
-fact not yet in the kind module (docs/architecture.md).
+* `export_spec(state, target) -> ExportedSpec`: its export mapping, the inverse of `build_body`
+  (kinds/exports.py has what the mappings share), `exported` (the spec fields it writes, in order),
+  `folder` (where export writes it) and `noun` (what people call one);
+* `reads_full_state`, `listing` (what reading it costs, for the README), and where they apply
+  `definition_version` and `has_hrid` (API kinds), `update_body`, `archived_status`,
+  `written_as_lists`, `listed_by_id`.
 """
 
 from reconciler.kinds import api_v2, api_v4, application

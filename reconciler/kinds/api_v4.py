@@ -6,7 +6,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.kinds.base import AutomationEndpoints, Fields, Kind, RemoteKind
-from reconciler.kinds.bodies import MANIFEST_ONLY, BuiltBody, accepted, keyed_item, ordered
+from reconciler.kinds.bodies import MANIFEST_ONLY, BuiltBody, accepted, keyed_item, metadata_key, ordered
+from reconciler.kinds.exports import (
+    ExportedSpec,
+    ExportTarget,
+    exported_entries,
+    keyed,
+    note_unknown,
+    spec_with_hrid,
+)
 from reconciler.manifests.hrid import key_hrid
 from reconciler.manifests.model import API_V4_DEFINITION, Resource
 from reconciler.plan.crd_defaults import CRD_DEFAULTS
@@ -242,6 +250,42 @@ def _page(key: str, item: JSON) -> dict[str, JSON]:
     return page
 
 
+# Fields the CRD requires but APIM may leave out, filled on export with the value APIM means by leaving
+# them out (the planner fills the same default on both sides, so this is never a change).
+_REQUIRED_DEFAULTS = Rules(*(r for r in SERVER_DEFAULTS if r[0][-1] == "inheritConfiguration"))
+
+
+def export_spec(state: Mapping[str, JSON], target: ExportTarget) -> ExportedSpec:
+    """An `ApiV4Definition` spec from an `ApiV4State`: plans and pages back to maps keyed by HRID."""
+    notes: list[str] = []
+    hrid, spec = spec_with_hrid(state, target)
+    for key in EXPORTED:
+        value = state.get(key)
+        if value is None:
+            continue
+        if key in ("plans", "pages"):
+            value = keyed(value, FIELDS.children_state_only[key], key[:-1], notes)
+        elif key == "metadata":
+            value = _exported_metadata(value)
+        if value in ([], {}):
+            continue
+        spec[key] = value
+    note_unknown(state, set(EXPORTED) | FIELDS.state_only, notes)
+    return ExportedSpec(hrid, apply_rules(spec, _REQUIRED_DEFAULTS), tuple(notes))
+
+
+def _exported_metadata(entries: JSON) -> JSON:
+    if not isinstance(entries, list):
+        return entries
+    out = []
+    for entry in exported_entries(entries):
+        item = dict(entry)
+        if not item.get("key") and isinstance(item.get("name"), str):
+            item = {"key": metadata_key(item["name"]), **item}  # the key APIM derives; required by GKO
+        out.append(item)
+    return out
+
+
 KIND = Kind(
     name=API_V4_DEFINITION,
     remote=RemoteKind.API,
@@ -256,4 +300,7 @@ KIND = Kind(
     gko_defaults=GKO_DEFAULTS,
     server_defaults=SERVER_DEFAULTS,
     exported=EXPORTED,
+    export_spec=export_spec,
+    noun="API",
+    definition_version="V4",
 )

@@ -6,7 +6,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.kinds.base import AutomationEndpoints, Fields, Kind, RemoteKind
-from reconciler.kinds.bodies import MANIFEST_ONLY, BuiltBody, accepted
+from reconciler.kinds.bodies import MANIFEST_ONLY, BuiltBody, accepted, metadata_key
+from reconciler.kinds.exports import (
+    ExportedSpec,
+    ExportTarget,
+    exported_entries,
+    note_unknown,
+    spec_with_hrid,
+)
 from reconciler.manifests.model import APPLICATION, Resource
 from reconciler.plan.crd_defaults import CRD_DEFAULTS
 from reconciler.plan.defaults import Rules, apply_rules
@@ -57,6 +64,72 @@ def build_body(resource: Resource, hrid: str, environment_id: str) -> BuiltBody:
     return BuiltBody(body, dropped)
 
 
+# What the Application CRD accepts of APIM's settings and metadata entries.
+_SETTINGS = {
+    "app": ("type", "clientId"),
+    "oauth": ("applicationType", "grantTypes", "redirectUris"),
+    "tls": ("clientCertificate", "clientCertificates"),
+}
+_METADATA_FIELDS = ("name", "format", "value", "defaultValue", "hidden")
+
+
+def export_spec(state: Mapping[str, JSON], target: ExportTarget) -> ExportedSpec:
+    """An `Application` spec from an `ApplicationState` (or, lacking one, a mAPI v1 listing item)."""
+    notes: list[str] = []
+    hrid, spec = spec_with_hrid(state, target)
+    for key in EXPORTED:
+        value = state.get(key)
+        if key == "description" and value is None:
+            value = ""  # required by the CRD; APIM's own default
+        if key == "settings":
+            value = _exported_settings(value, notes)
+        elif key == "metadata":
+            value = _exported_metadata(value, notes)
+        if value is None or value in ([], {}):
+            continue
+        spec[key] = value
+    note_unknown(state, set(EXPORTED) | KIND.fields.state_only | {"picture"}, notes)
+    return ExportedSpec(hrid, spec, tuple(notes))
+
+
+def _exported_metadata(entries: JSON, notes: list[str]) -> JSON:
+    """The Application CRD has no metadata `key`: APIM derives it from the name, so it must match."""
+    if not isinstance(entries, list):
+        return entries
+    out = []
+    for entry in exported_entries(entries):
+        key, name = entry.get("key"), entry.get("name")
+        if isinstance(key, str) and key and isinstance(name, str) and metadata_key(name) != key:
+            notes.append(
+                f"metadata {name!r} has the key {key!r}, which its name does not give: "
+                "the Application CRD cannot keep it, the first sync will show it as a change"
+            )
+        out.append({k: entry[k] for k in _METADATA_FIELDS if entry.get(k) is not None})
+    return out
+
+
+def _exported_settings(settings: JSON, notes: list[str]) -> JSON:
+    """Only what the Application CRD accepts; the OAuth type in the CRD's upper case."""
+    if not isinstance(settings, Mapping):
+        return settings
+    out: dict[str, JSON] = {}
+    for section, fields in _SETTINGS.items():
+        value = settings.get(section)
+        if not isinstance(value, Mapping):
+            continue
+        if section == "app" and "client_id" in value and "clientId" not in value:
+            value = {**value, "clientId": value["client_id"]}  # mAPI v1 spells it in snake case
+        kept = {f: value[f] for f in fields if value.get(f) is not None}
+        dropped = sorted(set(value) - set(fields) - {"client_id"})
+        if dropped:
+            notes.append(f"settings.{section}: {', '.join(dropped)} not exported (not in the CRD)")
+        if section == "oauth" and isinstance(kept.get("applicationType"), str):
+            kept["applicationType"] = kept["applicationType"].upper()
+        if kept:
+            out[section] = kept
+    return out
+
+
 KIND = Kind(
     name=APPLICATION,
     remote=RemoteKind.APPLICATION,
@@ -99,6 +172,8 @@ KIND = Kind(
     gko_defaults=GKO_DEFAULTS,
     server_defaults=SERVER_DEFAULTS,
     exported=EXPORTED,
+    export_spec=export_spec,
+    noun="application",
     listed_by_id=True,
 )
 _ACCEPTED = accepted(KIND.fields)

@@ -13,16 +13,24 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from reconciler.kinds.bodies import BuiltBody
+    from reconciler.kinds.exports import ExportedSpec, ExportTarget
     from reconciler.manifests.model import Resource
     from reconciler.plan.defaults import Rules
 
 BodyBuilder = Callable[["Resource", str, str], "BuiltBody"]
 """`(resource, hrid, environment_id) -> BuiltBody`: a manifest's spec as the exact body sent to APIM,
 GKO's defaults applied (the resource's templates are already resolved)."""
+
+UpdateBody = Callable[[Mapping[str, Any], Mapping[str, Any] | None, str, str | None], dict[str, Any]]
+"""`(desired body, APIM's state or None, APIM's id, APIM's crossId) -> the body of an update`."""
+
+ExportMapper = Callable[[Mapping[str, Any], "ExportTarget"], "ExportedSpec"]
+"""`(state, target) -> ExportedSpec`: what APIM returns for one object as the spec of the manifest
+that gives it back, the inverse of the body builder (kinds/exports.py)."""
 
 
 class RemoteKind(StrEnum):
@@ -104,15 +112,23 @@ class Kind:
     """What APIM fills in and echoes, filled into both sides before comparing (plan/normalise.py)."""
     exported: tuple[str, ...]
     """The spec fields `export` writes from APIM's state, in the order they are written."""
+    export_spec: ExportMapper
+    """Its export mapping: APIM's state of one object -> the manifest spec that plans no change."""
+    noun: str
+    """What people call one of them in a sentence ("API", "application")."""
+    definition_version: str | None = None
+    """For an API kind, the `definitionVersion` by which the API listing tells it from its peers."""
+    has_hrid: bool = True
+    """Whether APIM keeps the HRID it is found by (a v2 API has none: it is found by its crossId)."""
     written_as_lists: frozenset[str] = frozenset()
     """Collections (beyond metadata and members) that a manifest writes as a list whose items are
     found by identity (a v2 API's plans), for pointing a change at its manifest line."""
     listed_by_id: bool = False
     """Whether APIM lists it by id alone (applications), so that the listing needs the id -> HRID
     of each manifest before any body is built."""
-    updated_under_server_ids: bool = False
-    """Whether an update must carry the ids APIM holds (its own and its children's) rather than
-    the derived ones: a v2 API's import-crd matches plans by id (plan/ids.with_server_ids)."""
+    update_body: UpdateBody | None = None
+    """For a kind whose update must carry the ids APIM holds (its own and its children's) rather
+    than the derived ones, the body of an update: a v2 API's import-crd matches plans by id."""
     archived_status: str | None = None
     """The status of an object that APIM's DELETE archived rather than removed (an application):
     a creation finds it there, and the PUT brings it back."""

@@ -8,6 +8,7 @@ without an import cycle (tests/test_layers.py holds the list).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,3 +60,8 @@ def keyed_item(key: str, item: JSON, derived: frozenset[str]) -> dict[str, JSON]
     explicit = fields.get("hrid")
     hrid = explicit if isinstance(explicit, str) and explicit else key_hrid(key)
     return {"hrid": hrid, **{k: v for k, v in fields.items() if k not in derived}}
+
+
+def metadata_key(name: str) -> str:
+    """APIM's key for a metadata entry given only a name: lower case, runs of other characters as `-`."""
+    return re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")

@@ -262,29 +262,6 @@ def _identity(resource: Resource, organization_id: str, environment_id: str) -> 
     return hrid, cross_id, ids.name_uuid(cross_id + environment_id)
 
 
-def with_server_ids(
-    body: Mapping[str, JSON], actual: Mapping[str, JSON] | None, summary_id: str, cross_id: str | None
-) -> dict[str, JSON]:
-    """A v2 body to update an object APIM already holds: its own id and crossId (APIM matches the API
-    by crossId), and the ids of the plans it holds, matched by crossId, then by name (plans written by
-    earlier versions, or in the console, have ids of their own; new ids would delete them)."""
-    out = {**body, "id": summary_id, "crossId": cross_id or body.get("crossId")}
-    held = [p for p in (actual or {}).get("plans") or [] if isinstance(p, Mapping)]
-    by_cross = {p.get("crossId"): p for p in held if p.get("crossId")}
-    by_name = {p.get("name"): p for p in held if p.get("name")}
-    plans = out.get("plans")
-    if isinstance(plans, list):
-        merged = []
-        for plan in plans:
-            if isinstance(plan, Mapping):
-                found = by_cross.get(plan.get("crossId")) or by_name.get(plan.get("name"))
-                if found is not None and found.get("id"):
-                    plan = {**plan, "id": found["id"], "crossId": found.get("crossId") or plan.get("crossId")}
-            merged.append(plan)
-        out["plans"] = merged
-    return out
-
-
 def _context_ids(context: Resource) -> tuple[str, str]:
     """The organization and environment ids a ManagementContext reaches."""
     organization = _text(context.spec.get("organizationId")).strip() or _DEFAULT_ID

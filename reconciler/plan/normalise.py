@@ -27,7 +27,7 @@ and the state APIM returns) go through the same function, so every rule is symme
 Opaque plugin configuration (`configuration`, `sharedConfiguration`, ...) is left alone except for
 rules 7 and 8: its lists may be ordered and its names significant.
 
-Long because each rule is one way APIM echoes a body back otherwise; which fields each kind echoes,
+Why one long module: each rule is one way APIM echoes a body back otherwise; which fields each kind echoes,
 assigns and keys by is in reconciler/kinds/.
 """
 
@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler import kinds
+from reconciler.kinds.bodies import metadata_key
 from reconciler.plan.canonical import canonical_json
 from reconciler.plan.defaults import apply_rules
 from reconciler.plan.ownership import hide_ownership
@@ -67,11 +68,6 @@ _TRIMMED = frozenset(("name", "description", "version"))
 _OPAQUE = frozenset(("configuration", "sharedConfiguration", "sharedConfigurationOverride", "content"))
 
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
-
-
-def metadata_key(name: str) -> str:
-    """APIM's key for a metadata entry given only a name: lower case, runs of other characters as `-`."""
-    return re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")
 
 
 def comparable(kind: str, body: Mapping[str, JSON]) -> dict[str, JSON]:

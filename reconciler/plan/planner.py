@@ -27,7 +27,7 @@ What is never done on weak evidence:
 * An object written from a commit committed after this sync's is not updated or deleted (a
   rollback), unless `allow_rollback`.
 
-Why one long module (about 650 lines): it is read top to bottom as one decision (match, read,
+Why one long module: it is read top to bottom as one decision (match, read,
 decide, guard, order), like Flux's `reconcile()`; what it does about objects no manifest claims
 (deletions and their safety) is prune.py, the guards and ids it uses live beside it (guards.py, ids.py).
 """
@@ -42,7 +42,7 @@ from typing import overload
 from reconciler import kinds
 from reconciler.kinds import RemoteKind
 from reconciler.manifests.model import JSON, FieldPath, ResourceId
-from reconciler.plan.desired import DesiredResource, DesiredState, with_server_ids
+from reconciler.plan.desired import DesiredResource, DesiredState
 from reconciler.plan.diff import ChangeOp, FieldChange, diff
 from reconciler.plan.guards import block, guard_deletions, hold_growth
 from reconciler.plan.model import Action, ActionKind, Plan, PlanOptions
@@ -215,10 +215,12 @@ def _match(
             None,
         )
         if found is None:
-            lookups: list[tuple[str, object]] = [("hrid", resource.hrid)]
-            if kind is RemoteKind.API:
-                lookups.append(("cross", resource.cross_id))
-            lookups.append(("id", resource.remote_id))
+            # Only APIs are listed with a crossId: for other kinds that key finds nothing.
+            lookups: list[tuple[str, object]] = [
+                ("hrid", resource.hrid),
+                ("cross", resource.cross_id),
+                ("id", resource.remote_id),
+            ]
             found = next(
                 (p for name, value in lookups for p in index.get((name, kind, value), ()) if p not in used),
                 None,
@@ -286,14 +288,11 @@ def _decide(pair: _Pair, full_states: FullStates, options: PlanOptions, placemen
         return replace(
             action, kind=ActionKind.CONFLICT, reason=f"{action.reason}; {refused}", body=None, record=None
         )
-    if (
-        action.body is not None
-        and summary is not None
-        and kinds.kind(pair.desired.kind).updated_under_server_ids
-    ):
-        # A v2 API is updated under the ids APIM holds, its plans' included (see `with_server_ids`).
+    update_body = kinds.kind(pair.desired.kind).update_body
+    if action.body is not None and summary is not None and update_body is not None:
+        # Updated under the ids APIM holds (a v2 API and its plans: kinds/api_v2.update_body).
         actual = full_states.get((pair.desired.context, summary.id))
-        action = replace(action, body=with_server_ids(action.body, actual, summary.id, summary.cross_id))
+        action = replace(action, body=update_body(action.body, actual, summary.id, summary.cross_id))
     return action
 
 

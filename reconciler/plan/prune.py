@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Set
 from dataclasses import replace
 
-from reconciler.kinds import RemoteKind
 from reconciler.manifests.hrid import resource_hrid
 from reconciler.manifests.model import ResourceId
 from reconciler.plan import ids
@@ -101,11 +100,11 @@ def leftover(
 
 
 def _derived_from_record(summary: RemoteSummary, record: OwnershipRecord, state: DesiredState | None) -> bool:
-    """Whether the object is the one APIM derives from the record's default HRID (version-1 records)."""
+    """Whether the object is the one APIM derives from the record's default HRID (version-1 records).
+    An application's id is derived by the same formula as an API's (plan/ids.py); only APIs are
+    listed with a crossId."""
     if state is None:
         return False
     hrid = resource_hrid(record.resource.namespace, record.resource.name)
-    if summary.kind is RemoteKind.APPLICATION:
-        return summary.id == ids.application_id(state.organization_id, state.environment_id, hrid)
     cross = ids.cross_id(state.organization_id, hrid)
     return summary.cross_id == cross or summary.id == ids.name_uuid(cross + state.environment_id)

@@ -6,24 +6,33 @@ from typing import Any
 
 import pytest
 
+from reconciler import kinds
 from reconciler.export.build import build_manifests, context_manifest
-from reconciler.export.mapping import (
-    ContextRef,
-    api_v2_manifest,
-    api_v4_manifest,
-    application_manifest,
-    manifest_name,
-    slug,
-    unique_names,
-)
+from reconciler.export.mapping import Manifest, manifest_name, manifest_of, unique_names
 from reconciler.export.reader import EnvironmentContents, RemoteObject
 from reconciler.export.secrets import extract_secrets, looks_secret
 from reconciler.export.writer import render_yaml
+from reconciler.kinds.exports import ContextRef, ExportTarget, slug
 from reconciler.manifests.model import Position, Positions, Resource, ResourceId
 from reconciler.plan import ids
 from reconciler.plan.ownership import OWNERSHIP_KEY
 
 CTX = ContextRef("default", "apim")
+
+
+def api_v4_manifest(state: dict[str, Any], namespace: str, name: str, context: ContextRef) -> Manifest:
+    return manifest_of(kinds.kind("ApiV4Definition"), state, ExportTarget(namespace, name, context))
+
+
+def api_v2_manifest(
+    state: dict[str, Any], namespace: str, name: str, context: ContextRef, environment_id: str
+) -> Manifest:
+    target = ExportTarget(namespace, name, context, environment_id)
+    return manifest_of(kinds.kind("ApiDefinition"), state, target)
+
+
+def application_manifest(state: dict[str, Any], namespace: str, name: str, context: ContextRef) -> Manifest:
+    return manifest_of(kinds.kind("Application"), state, ExportTarget(namespace, name, context))
 
 
 def api_state(**overrides: Any) -> dict[str, Any]:

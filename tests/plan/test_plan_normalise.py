@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.kinds.bodies import metadata_key
 from reconciler.plan.diff import diff
-from reconciler.plan.normalise import comparable, metadata_key
+from reconciler.plan.normalise import comparable
 
 V4 = "ApiV4Definition"
 APP = "Application"
