@@ -94,11 +94,10 @@ def build_manifests(
 
 
 def _kind_of(remote: RemoteKind, obj: RemoteObject) -> Kind | None:
-    """The kind of a listed object: an application's, or an API's by its definition version."""
-    for kind in kinds.KINDS:
-        if kind.remote is remote and kind.definition_version in (None, obj.definition_version):
-            return kind
-    return None
+    """The kind of a listed object: an API's by its definition version, else its object's."""
+    if remote is RemoteKind.API:
+        return kinds.api_kind(obj.definition_version)
+    return kinds.full_reader(remote)
 
 
 def _label(kind: Kind) -> str:

@@ -16,9 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler import kinds
 from reconciler.apim.client import ApimClient
 from reconciler.apim.errors import UnexpectedResponseError
 from reconciler.apply.actual import bounded
+from reconciler.kinds import AutomationEndpoints
 from reconciler.manifests.yamlparse import YamlError, parse_documents
 from reconciler.plan.ownership import OWNERSHIP_KEY, metadata_map, parse_record
 
@@ -55,11 +57,11 @@ async def read_environment(
     apps = [item async for item in client.list_applications(per_page=per_page)]
 
     async def api(item: Mapping[str, JSON]) -> RemoteObject:
-        version = item.get("definitionVersion")
+        kind = kinds.api_kind(item.get("definitionVersion"))
         state: JSON = None
-        if version == "V4":
+        if kind is not None and isinstance(kind.endpoints, AutomationEndpoints):
             state = await client.get_api_by_uuid(str(item["id"]))
-        elif version == "V2":
+        elif kind is not None:  # a v2 API: mAPI v1's import-crd has its export twin
             state = await _v2_state(client, item)
         return _object(item, state if isinstance(state, Mapping) else None, item.get("metadata"))
 

@@ -42,6 +42,14 @@ def named_or_remote(name: str, remote: RemoteKind) -> Kind:
     return _BY_NAME.get(name) or next(k for k in KINDS if k.remote is remote)
 
 
+def api_kind(definition_version: object) -> Kind | None:
+    """The kind of an API that APIM lists with this `definitionVersion`; None for a version no kind
+    manages (FEDERATED...)."""
+    return next(
+        (k for k in KINDS if k.remote is RemoteKind.API and k.definition_version == definition_version), None
+    )
+
+
 def full_reader(remote: RemoteKind) -> Kind:
     """The kind whose endpoints read the full state of this APIM object (v4 APIs, applications)."""
     return next(k for k in KINDS if k.remote is remote and k.reads_full_state)
@@ -63,6 +71,7 @@ __all__ = [
     "PHASES",
     "AutomationEndpoints",
     "RemoteKind",
+    "api_kind",
     "full_reader",
     "kind",
     "named_or_remote",
