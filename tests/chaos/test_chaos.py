@@ -226,6 +226,7 @@ class Chaos:
         self.recovered_after(time.time(), lambda: self.description_in_apim(name) == wanted)
 
     def broken_commit(self) -> None:
+        self.converge(0.0)  # a commit pushed just before is applied first: it is not the broken one's doing
         before = self.fingerprint()
         good = self.git.head
         broken = self.git.push({**good.files, "apis/broken.yaml": BROKEN}, "broken", good=False)
