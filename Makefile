@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint unit demo bench bench-quick fuzz soak clean
+.PHONY: venv test lint unit demo bench bench-quick fuzz soak chaos clean
 
 venv: $(STAMP)
 
@@ -44,7 +44,15 @@ fuzz: venv
 # The daemon holding 10,000 APIs and 1,000 applications, syncing small changes for 10 minutes
 # (make test runs the same test for 60 s over 2,000 APIs).
 soak: venv
-	RECONCILER_SOAK_SECONDS=600 RECONCILER_SOAK_APIS=10000 $(BIN)/pytest -q -s tests/soak
+	RECONCILER_SOAK_SECONDS=600 RECONCILER_SOAK_APIS=10000 RECONCILER_SOAK_RESULTS=bench/results-soak.json \
+		$(BIN)/pytest -q -s tests/soak
+
+# The chaos soak (docs/reliability.md): the daemon for 10 minutes while a driver pushes commits, kills
+# and restarts it, the emulator and the git server, injects storms and rotates its token; then one
+# sync must converge (make test runs the same test for 60 s).
+chaos: venv
+	RECONCILER_CHAOS_SECONDS=600 RECONCILER_CHAOS_RESULTS=bench/results-chaos.json \
+		$(BIN)/pytest -q -s tests/chaos
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -183,7 +183,12 @@ async def _apply(
     if action.kind is ActionKind.DELETE:
         if dry_run:
             return "not sent (APIM has no dry run for deletions)"
-        return None if await _delete(action, client) else "already gone (APIM found nothing to delete)"
+        if not await _delete(action, client):
+            return "already gone (APIM found nothing to delete)"
+        # A deletion is the one write that cannot be undone by the next sync: each leaves a line
+        # (with the sync's commit, bound by the daemon) that an audit can hold against git.
+        _log.info("apply.resource_deleted", resource=str(action.resource), reason=action.reason)
+        return None
     if action.kind is ActionKind.CREATE:
         await _check_absent(action, client, owner_id)
     body = action.request_body(clock())

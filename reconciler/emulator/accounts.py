@@ -20,6 +20,13 @@ Console JWTs: with ``jwtSecret`` in the users file, an HS256 JWT signed with it 
 id or username, and whose ``exp`` (if any) is in the future, authenticates that user, as APIM's
 ``jwt.secret`` does. Without it every JWT is refused, as before.
 
+Persistence: with ``--state``, accounts, their roles and the tokens minted or revoked through the API
+are written to the state file with the store (:meth:`Accounts.to_state`), as a real server keeps them
+in its database across restarts; a token is kept only as a SHA-256 digest of its value, as APIM keeps
+only a BCrypt encoding of it (``TokenServiceImpl``: ``passwordEncoder.encode``, and ``matches`` on
+authentication), so the file holds no usable token. Users-file tokens are seeded again at each start
+and are not written.
+
 Nothing here is ever logged; ``repr`` of an account or token shows no secret.
 """
 
@@ -56,6 +63,13 @@ class Token:
     created_at: int
     expires_at: int | None = None
     last_use_at: int | None = None
+    seeded: bool = False  # from the users file: seeded again at each start, never persisted
+    stored_digest: str | None = field(default=None, repr=False)  # a token read back from the state file
+
+    @property
+    def digest(self) -> str:
+        """The digest its value is found by (a token read back from the state file has no value)."""
+        return self.stored_digest if self.stored_digest is not None else token_digest(self.value)
 
     def expired(self, at_ms: int) -> bool:
         return self.expires_at is not None and at_ms >= self.expires_at
@@ -70,6 +84,11 @@ class Token:
         if self.last_use_at is not None:
             out["last_use_at"] = self.last_use_at
         return out
+
+
+def token_digest(value: str) -> str:
+    """What is kept of a token's value: enough to recognise it, not to use it."""
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 @dataclass
@@ -116,7 +135,7 @@ class Accounts:
 
     def __init__(self, token_ttl_seconds: float | None = None, jwt_secret: str | None = None) -> None:
         self.by_id: dict[str, Account] = {}
-        self._by_token: dict[str, tuple[str, str]] = {}  # value -> (account id, token id)
+        self._by_token: dict[str, tuple[str, str]] = {}  # value digest -> (account id, token id)
         self.token_ttl_seconds = token_ttl_seconds
         self._jwt_secret = jwt_secret
 
@@ -156,7 +175,11 @@ class Accounts:
                         account.roles[f"{ENVIRONMENT}:{env_id}"] = ["ADMIN"]
         for index, value in enumerate(raw.get("tokens", [])):
             token = Token(
-                ids.name_uuid(f"emulator-token:{username}:{index}"), f"token-{index}", str(value), 0
+                ids.name_uuid(f"emulator-token:{username}:{index}"),
+                f"token-{index}",
+                str(value),
+                0,
+                seeded=True,
             )
             self._index_token(account, token)
         self.by_id[account.id] = account
@@ -177,9 +200,9 @@ class Accounts:
         """The owner of a live personal access token (its ``last_use_at`` updated), or of a valid JWT."""
         if "." in value:
             return self._authenticate_jwt(value)
-        # A dict lookup is not constant-time, but the index key is the secret itself: an attacker learns
-        # nothing from timing that a wrong guess does not already tell.
-        found = self._by_token.get(value)
+        # A dict lookup is not constant-time, but the index key is a digest of the secret: an attacker
+        # learns nothing from timing that a wrong guess does not already tell.
+        found = self._by_token.get(token_digest(value))
         if found is None:
             return None
         account = self.by_id.get(found[0])
@@ -277,12 +300,83 @@ class Accounts:
         token = account.tokens.pop(token_id, None)
         if token is None:
             return False
-        self._by_token.pop(token.value, None)
+        self._by_token.pop(token.digest, None)
         return True
 
     def _index_token(self, account: Account, token: Token) -> None:
         account.tokens[token.id] = token
-        self._by_token[token.value] = (account.id, token.id)
+        self._by_token[token.digest] = (account.id, token.id)
+
+    # -- persistence (the state file) ----------------------------------------------------------
+    def to_state(self) -> list[dict[str, Any]]:
+        """Every account with its roles and its API-minted tokens (digests only), for the state file."""
+        return [
+            {
+                "id": a.id,
+                "orgId": a.org_id,
+                "source": a.source,
+                "sourceId": a.source_id,
+                "lastname": a.lastname,
+                "firstname": a.firstname,
+                "email": a.email,
+                "service": a.service,
+                "organizations": list(a.organizations),
+                "roles": a.roles,
+                "createdAt": a.created_at,
+                "updatedAt": a.updated_at,
+                "tokens": [
+                    {
+                        "id": t.id,
+                        "name": t.name,
+                        "sha256": t.digest,
+                        "createdAt": t.created_at,
+                        "expiresAt": t.expires_at,
+                        "lastUseAt": t.last_use_at,
+                    }
+                    for t in a.tokens.values()
+                    if not t.seeded
+                ],
+            }
+            for a in self.by_id.values()
+        ]
+
+    def load_state(self, state: Iterable[Mapping[str, Any]]) -> None:
+        """Restore what :meth:`to_state` wrote. Users-file accounts keep their password and seeded
+        tokens and take the persisted roles and tokens; accounts created through the API come back."""
+        for raw in state:
+            existing = self.by_id.get(str(raw["id"]))
+            account = Account(
+                id=str(raw["id"]),
+                org_id=str(raw["orgId"]),
+                source=str(raw["source"]),
+                source_id=str(raw["sourceId"]),
+                lastname=raw.get("lastname"),
+                firstname=raw.get("firstname"),
+                email=raw.get("email"),
+                service=bool(raw.get("service", False)),
+                password=existing.password if existing else "",
+                organizations=tuple(str(o) for o in raw.get("organizations", ())),
+                roles={str(k): [str(r) for r in v] for k, v in dict(raw.get("roles", {})).items()},
+                created_at=int(raw.get("createdAt", 0)),
+                updated_at=int(raw.get("updatedAt", 0)),
+            )
+            self.by_id[account.id] = account
+            for token in existing.tokens.values() if existing else ():
+                if token.seeded:
+                    self._index_token(account, token)
+            for item in raw.get("tokens", ()):
+                self._index_token(
+                    account,
+                    Token(
+                        id=str(item["id"]),
+                        name=str(item["name"]),
+                        value="",
+                        created_at=int(item["createdAt"]),
+                        expires_at=item.get("expiresAt"),
+                        last_use_at=item.get("lastUseAt"),
+                        stored_digest=str(item["sha256"]),
+                    ),
+                )
 
 
 def _b64url(text: str) -> bytes:

@@ -128,6 +128,20 @@ class Directory:
             env_ids = {org: sorted({e.id for e in envs.values()}) for org, envs in self.orgs.items()}
             self.accounts.add_configured(u, env_ids)
 
+    def identity_state(self) -> dict[str, Any]:
+        """Accounts, roles and minted tokens for the state file (:meth:`Accounts.to_state`)."""
+        return {
+            "accounts": self.accounts.to_state(),
+            "roleIds": {org_id: registry.to_state() for org_id, registry in self.roles.items()},
+        }
+
+    def load_identity(self, state: Mapping[str, Any]) -> None:
+        """Take back what :meth:`identity_state` wrote before a restart."""
+        for org_id, ids_by_role in dict(state.get("roleIds", {})).items():
+            if org_id in self.roles:
+                self.roles[org_id].load_state(ids_by_role)
+        self.accounts.load_state(state.get("accounts", []))
+
     @classmethod
     def load(
         cls, users: str | Path | Mapping[str, Any] | None, *, token_ttl_seconds: float | None = None

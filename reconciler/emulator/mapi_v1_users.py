@@ -220,6 +220,7 @@ def create_user(call: Call) -> Response:
         {**clean, "source": source, "sourceId": source_id, "service": body.get("service") is True},
         default_env,
     )
+    call.ctx.store.persist()
     return Response.json(200, user_entity(account, call.org_id))
 
 
@@ -307,6 +308,7 @@ def update_roles(call: Call) -> Response:
         if role.scope == ref_type and role.name not in kept + added:
             added.append(role.name)
     account.roles[key] = sorted(kept + added)
+    call.ctx.store.persist()
     return Response.empty(200)
 
 
@@ -339,6 +341,7 @@ def create_token(call: Call) -> Response:
             400, f"A token with the name [{name}] already exists.", technical_code="token.alreadyExists"
         )
     token = call.ctx.directory.accounts.create_token(account, name)
+    call.ctx.store.persist()
     return Response.json(201, token.to_json(with_value=True))
 
 
@@ -352,6 +355,7 @@ def revoke_token(call: Call) -> Response:
             technical_code="tokenId.notFound",
             parameters={"tokenId": token_id},
         )
+    call.ctx.store.persist()
     return Response.empty(204)
 
 

@@ -369,6 +369,21 @@ class RoleRegistry:
             self.by_id[role_id] = role
             self.id_of[(role.scope, role.name)] = role_id
 
+    def to_state(self) -> dict[str, str]:
+        """The role ids by ``SCOPE:NAME``, for the state file: a real installation keeps its ids."""
+        return {f"{scope}:{name}": role_id for (scope, name), role_id in self.id_of.items()}
+
+    def load_state(self, state: Mapping[str, str]) -> None:
+        """Take back the ids :meth:`to_state` wrote, for the roles this emulator defines."""
+        by_key = {(role.scope, role.name): role for role in self.by_id.values()}
+        for key, role_id in state.items():
+            scope, _, name = key.partition(":")
+            role = by_key.get((scope, name))
+            if role is not None:
+                del self.by_id[self.id_of[(scope, name)]]
+                self.by_id[role_id] = role
+                self.id_of[(scope, name)] = role_id
+
     def entity(self, role_id: str) -> dict[str, object]:
         """mAPI v1 ``RoleEntity``: permissions as arrays of action letters (WRITE_CHAR_ARRAYS_AS_JSON_ARRAYS)."""
         role = self.by_id[role_id]

@@ -179,8 +179,11 @@ class EmulatorServer:
         )
         self.context = Context(self.store, directory, self.version, config, self.search)
         self.store.state_file = Path(config.state_file) if config.state_file else None
+        self.store.identity = directory
         if self.store.state_file and self.store.state_file.exists():
-            self.store.load(json.loads(self.store.state_file.read_text(encoding="utf-8")))
+            state = json.loads(self.store.state_file.read_text(encoding="utf-8"))
+            self.store.load(state)
+            directory.load_identity(state.get("identity", {}))
         self._reindex()
         self.faults = FaultSet(config.faults, seed=config.seed)
         self.stats = Stats()

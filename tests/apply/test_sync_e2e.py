@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reconciler.cli import main
 from reconciler.emulator import Fault, RunningEmulator
 from tests.apply.helpers import (
     TOKEN_ENV,
@@ -131,6 +132,24 @@ def test_console_edit_is_drift_reverted_unless_told_not_to(
     assert report["actions"][0]["outcome"] == {"ok": True, "error": None, "detail": None}
     code, report = run_json(capsys, "diff", str(repo.root), "--exit-code")
     assert code == 0, report
+
+
+def test_each_deletion_leaves_a_log_line_and_a_plan_does_not(
+    capsys: pytest.CaptureFixture[str], repo: Repo, emulator: RunningEmulator
+) -> None:
+    for name in ("alpha", "beta", "gamma", "delta", "omega"):
+        repo.write(f"{name}.yaml", api_yaml(name))
+    assert sync(capsys, repo)[0] == 0
+    repo.remove("omega.yaml")
+    logged = ("--log-format", "json", "--log-level", "info")
+    assert main(["diff", str(repo.root), *logged]) == 0
+    assert "apply.resource_deleted" not in capsys.readouterr().err  # a plan deletes nothing
+    assert main(["sync", str(repo.root), *logged]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    deleted = [e for e in lines if e["event"] == "apply.resource_deleted"]
+    assert [e["resource"] for e in deleted] == ["ApiV4Definition/default/omega"]
+    assert deleted[0]["reason"].startswith("owned, no longer in the repository")
+    assert api_names(emulator) == ["alpha", "beta", "delta", "gamma"]
 
 
 def test_two_owners_side_by_side_never_touch_each_other(

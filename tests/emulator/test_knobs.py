@@ -208,3 +208,58 @@ def test_state_file_persistence(make_emulator: Any, tmp_path: Path, api_spec: di
     assert json.loads(state_file.read_text())["apis"][0]["updatedAt"] > saved["apis"][0]["updatedAt"]
     assert httpx.delete(f"{second.base_url}{AUTO}/apis/{api_spec['hrid']}", auth=AUTH).status_code == 204
     assert json.loads(state_file.read_text())["apis"] == []
+
+
+def test_the_state_file_keeps_tokens_minted_and_revoked_before_a_restart(
+    make_emulator: Any, tmp_path: Path
+) -> None:
+    """A real APIM keeps users, roles and tokens in its database: a service account's token works
+    after a restart, a revoked one stays revoked, role ids stay the same, and the file holds no token
+    value (APIM keeps only a BCrypt encoding of it; the emulator a SHA-256 digest)."""
+    org = "/management/organizations/DEFAULT"
+    state_file = tmp_path / "emulator.json"
+    first = make_emulator(state_file=state_file)
+    user = httpx.post(
+        f"{first.base_url}{org}/users", json={"service": True, "lastname": "robot"}, auth=AUTH
+    ).json()
+    roles = httpx.get(f"{first.base_url}{org}/configuration/rolescopes/ORGANIZATION/roles", auth=AUTH).json()
+    admin_role = next(r["id"] for r in roles if r["name"] == "ADMIN")
+    httpx.put(
+        f"{first.base_url}{org}/users/{user['id']}/roles",
+        json={
+            "user": user["id"],
+            "referenceId": "DEFAULT",
+            "referenceType": "ORGANIZATION",
+            "roles": [admin_role],
+        },
+        auth=AUTH,
+    ).raise_for_status()
+    kept, revoked = (
+        httpx.post(f"{first.base_url}{org}/users/{user['id']}/tokens", json={"name": name}, auth=AUTH).json()
+        for name in ("kept", "revoked")
+    )
+    httpx.delete(
+        f"{first.base_url}{org}/users/{user['id']}/tokens/{revoked['id']}", auth=AUTH
+    ).raise_for_status()
+    first.close()
+    saved = state_file.read_text()
+    assert kept["token"] not in saved and revoked["token"] not in saved
+    assert "emulator-token" not in saved  # the users file's own tokens are seeded, not written
+
+    second = make_emulator(state_file=state_file)
+    assert "identity" not in httpx.get(f"{second.base_url}/_emulator/state").json()  # never served
+    me = httpx.get(f"{second.base_url}{org}/user", headers={"Authorization": f"Bearer {kept['token']}"})
+    assert me.status_code == 200 and me.json()["id"] == user["id"]
+    gone = httpx.get(f"{second.base_url}{org}/user", headers={"Authorization": f"Bearer {revoked['token']}"})
+    assert gone.status_code == 401
+    listed = httpx.get(f"{second.base_url}{org}/users/{user['id']}/tokens", auth=AUTH).json()
+    assert [t["name"] for t in listed] == ["kept"]
+    roles_after = httpx.get(
+        f"{second.base_url}{org}/configuration/rolescopes/ORGANIZATION/roles", auth=AUTH
+    ).json()
+    assert next(r["id"] for r in roles_after if r["name"] == "ADMIN") == admin_role
+    assert httpx.get(f"{second.base_url}{org}/users/{user['id']}", auth=AUTH).json()["id"] == user["id"]
+    assert (
+        httpx.get(f"{second.base_url}{V2}", headers={"Authorization": "Bearer emulator-token"}).status_code
+        == 200
+    )
