@@ -72,7 +72,7 @@ def _free_port() -> int:
 
 
 def _get(url: str) -> dict[str, object]:
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - 127.0.0.1 only
+    with urllib.request.urlopen(url, timeout=5) as response:
         data: dict[str, object] = json.load(response)
         return data
 
@@ -105,13 +105,13 @@ def _unowned_api(base_url: str) -> None:
             {"name": "g", "type": "http-proxy", "endpoints": [{"name": "e", "type": "http-proxy"}]}
         ],
     }
-    request = urllib.request.Request(  # noqa: S310 - 127.0.0.1 only
+    request = urllib.request.Request(
         f"{base_url}/automation/organizations/DEFAULT/environments/DEFAULT/apis",
         data=json.dumps(body).encode(),
         method="PUT",
         headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10):
         pass
 
 
@@ -140,8 +140,21 @@ def main(argv: list[str] | None = None) -> int:
             "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))),
         }
         daemon = subprocess.Popen(
-            [sys.executable, "-m", "reconciler", "run", "samples", "--listen", f"127.0.0.1:{port}"]
-            + ["--interval", "300", "--cache-dir", str(work / "cache"), "--log-format", "json"],
+            [
+                sys.executable,
+                "-m",
+                "reconciler",
+                "run",
+                "samples",
+                "--listen",
+                f"127.0.0.1:{port}",
+                "--interval",
+                "300",
+                "--cache-dir",
+                str(work / "cache"),
+                "--log-format",
+                "json",
+            ],
             cwd=work,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -162,10 +175,15 @@ def main(argv: list[str] | None = None) -> int:
                         "--disable-gpu",
                         "--disable-quic",
                         "--no-first-run",
-                    ]
-                    + ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
-                    + [f"--user-data-dir={profile}", "--hide-scrollbars", "--window-size=1280,900"]
-                    + [f"--screenshot={args.out.resolve()}", f"{url}/"],
+                        "--disable-background-networking",
+                        "--disable-component-update",
+                        "--disable-sync",
+                        f"--user-data-dir={profile}",
+                        "--hide-scrollbars",
+                        "--window-size=1280,900",
+                        f"--screenshot={args.out.resolve()}",
+                        f"{url}/",
+                    ],
                     check=True,
                     capture_output=True,
                     timeout=60,

@@ -15,6 +15,7 @@ when /usr/bin/chromium is absent (``.ci/run`` installs it).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import select
@@ -83,7 +84,7 @@ class Chromium:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=wire,  # noqa: PLW1509 - only dup2, before exec
+            preexec_fn=wire,
             close_fds=False,
         )
         os.close(to_browser_r)
@@ -101,20 +102,16 @@ class Chromium:
         self.close()
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError, AssertionError, EOFError):
             self.call("Browser.close")
-        except (OSError, AssertionError, EOFError):
-            pass
         try:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
         for fd in (self._to_browser, self._from_browser):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         self._profile.cleanup()
 
     # -- the protocol ----------------------------------------------------------------------------
