@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint unit demo bench bench-quick fuzz soak chaos clean
+.PHONY: venv test lint unit demo status-page bench bench-quick fuzz soak chaos clean
 
 venv: $(STAMP)
 
@@ -27,6 +27,10 @@ test: lint unit
 
 demo: venv
 	$(BIN)/python scripts/demo.py
+
+# docs/status-page.png: the daemon's page at / after a demo-like sync, drawn by headless Chromium.
+status-page: venv
+	$(BIN)/python scripts/status_page.py
 
 # Benchmarks (bench/README.md): a table on stdout, records in bench/results.json; non-zero exit when a
 # run does not converge or a request-count bound is broken. Nothing is asserted about time.

@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from reconciler.apply.interrupt import Stop
 from reconciler.cli import options
 from reconciler.exitcodes import ExitCode
 from reconciler.report import sync as sync_report
+from reconciler.report.html import render_html
 from reconciler.report.progress import progress_bar
 from reconciler.sync.result import SyncResult
 from reconciler.sync.run import run_sync
 from reconciler.sync.settings import SyncMode
+from reconciler.textsafe import printable
 
 
 def add_parsers(commands: Any) -> None:
@@ -56,36 +61,68 @@ def add_parsers(commands: Any) -> None:
 
 def run_diff_command(args: argparse.Namespace) -> int:
     result, stop = _reconcile_once(args, SyncMode.SERVER_DRY_RUN if args.server_side else SyncMode.DIFF)
-    print_result(result, args)
+    written = print_result(result, args)
     interrupted = _interrupted_exit_code(result, stop)
     if interrupted is not None:
         return interrupted
-    if not result.ok:
+    if not result.ok or not written:
         return ExitCode.FAILED
     return ExitCode.CHANGES_PENDING if args.exit_code and result.has_changes else ExitCode.OK
 
 
 def run_sync_command(args: argparse.Namespace) -> int:
     result, stop = _reconcile_once(args, SyncMode.APPLY)
-    print_result(result, args)
+    written = print_result(result, args)
     interrupted = _interrupted_exit_code(result, stop)
     if interrupted is not None:
         return interrupted
-    return ExitCode.OK if result.ok else ExitCode.FAILED
+    return ExitCode.OK if result.ok and written else ExitCode.FAILED
 
 
-def print_result(result: SyncResult, args: argparse.Namespace) -> None:
-    """The whole report on stdout first (exit codes come after); problems on stderr for text."""
+def print_result(result: SyncResult, args: argparse.Namespace) -> bool:
+    """The whole report on stdout first (exit codes come after); problems on stderr for text and
+    html; then the HTML report to ``--html-report``'s file. False when that file could not be written."""
     if args.output == "json":
         sys.stdout.write(sync_report.render_json(result))
-        return
+        return write_html_report(result, args)
     problems = sync_report.render_problems(result)
     if problems:
         sys.stderr.write(problems)
     if args.output == "markdown":
         sys.stdout.write(sync_report.render_markdown(result, verbose=args.verbose))
+    elif args.output == "html":
+        sys.stdout.write(render_html(result, verbose=args.verbose))
     else:
         sys.stdout.write(sync_report.render_text(result, colour=sys.stdout.isatty(), verbose=args.verbose))
+    return write_html_report(result, args)
+
+
+def write_html_report(result: SyncResult, args: argparse.Namespace) -> bool:
+    """``--html-report FILE``: the page written whole or not at all (a temporary file, then renamed),
+    so that CI never keeps half a report; False, with the reason on stderr, when it cannot be."""
+    target = getattr(args, "html_report", None)
+    if not target:
+        return True
+    path = Path(target)
+    page = render_html(result, verbose=args.verbose)
+    temporary: str | None = None
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(page)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except OSError as exc:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        reason = printable(exc.strerror or str(exc))
+        print(
+            f"apim-reconciler: error: cannot write --html-report {printable(target)}: {reason}",
+            file=sys.stderr,
+        )
+        return False
+    return True
 
 
 def _reconcile_once(args: argparse.Namespace, mode: SyncMode) -> tuple[SyncResult, Stop]:

@@ -41,7 +41,9 @@ from reconciler.sync.job import SyncJob
 from reconciler.sync.settings import DEFAULT_SYNC_TIMEOUT, SyncSettings
 
 PUBLIC_VARS_ENV = "RECONCILER_PUBLIC_VARS"
-OUTPUT_HELP = "report format: text for people, json for machines, markdown for a pull-request comment"
+OUTPUT_HELP = (
+    "report format: text for people, json for machines, markdown for a pull-request comment, html for a page"
+)
 
 # ----------------------------------------------------------------------------- value types
 
@@ -382,7 +384,12 @@ def add_plan_options(parser: argparse.ArgumentParser, *, source_optional: bool =
     plan.add_argument(
         "--per-page", default=100, type=positive_int, metavar="N", help="page size of APIM listings"
     )
-    add_output_option(parser, ("text", "json", "markdown"), OUTPUT_HELP)
+    add_output_option(parser, ("text", "json", "markdown", "html"), OUTPUT_HELP)
+    parser.add_argument(
+        "--html-report",
+        metavar="FILE",
+        help="also write the report as one HTML page to FILE, whatever --output prints (a CI artifact)",
+    )
     parser.add_argument("--verbose", action=boolean, default=False, help="also list unchanged resources")
 
 

@@ -227,6 +227,10 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.html_report and not args.once:
+        raise UsageError(
+            "--html-report writes the report of one sync: with --once only (the daemon serves its page at /)"
+        )
     if args.once and targets:
         raise UsageError("notifications are the daemon's: not with --once")
     if args.once and (config.suspend or config.suspend_file or config.control_secret_file):
@@ -242,7 +246,9 @@ def run(args: argparse.Namespace) -> int:
     job = options.sync_job(args, source)
     try:
         if args.once:
-            return run_once(job, config, lambda result: oneshot.print_result(result, args))
+            written: list[bool] = []
+            code = run_once(job, config, lambda result: written.append(oneshot.print_result(result, args)))
+            return code if all(written) else ExitCode.FAILED
         return run_daemon(job, config)
     except AlreadyRunningError as exc:
         print(f"apim-reconciler: error: {printable(str(exc))}", file=sys.stderr)

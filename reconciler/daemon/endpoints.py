@@ -1,5 +1,5 @@
-"""The daemon's HTTP endpoints: ``/healthz``, ``/readyz``, ``/metrics``, ``/status``, ``POST /trigger``,
-``POST /suspend`` and ``POST /resume``.
+"""The daemon's HTTP endpoints: the status page ``/``, ``/healthz``, ``/readyz``, ``/metrics``,
+``/status``, ``POST /trigger``, ``POST /suspend`` and ``POST /resume``.
 
 Everything but the POSTs is read-only and unauthenticated, as probes and scrapers expect: bind
 ``--listen`` to an address only the platform reaches. ``/trigger`` needs the webhook secret;
@@ -19,6 +19,8 @@ import structlog
 
 from reconciler.daemon.http import Handler, Request, Response
 from reconciler.daemon.metrics import Metrics
+from reconciler.daemon.page import HEADERS as PAGE_HEADERS
+from reconciler.daemon.page import render_page
 from reconciler.daemon.status import StatusBoard
 from reconciler.daemon.suspend import SuspendState
 from reconciler.daemon.webhook import TokenBucket, WebhookSecretError, authenticated, read_webhook_secret
@@ -26,7 +28,9 @@ from reconciler.daemon.webhook import TokenBucket, WebhookSecretError, authentic
 _log = structlog.get_logger(__name__)
 
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+HTML_CONTENT_TYPE = "text/html; charset=utf-8"
 _PATHS = {
+    "/": ("GET", "HEAD"),
     "/healthz": ("GET", "HEAD"),
     "/readyz": ("GET", "HEAD"),
     "/metrics": ("GET",),
@@ -67,6 +71,9 @@ def make_handler(
             return Response.text(404, "not found\n")
         if request.method not in methods:
             return Response.text(405, "method not allowed\n", headers=(("Allow", ", ".join(methods)),))
+        if request.path == "/":
+            page = render_page(status.to_json())
+            return Response.text(200, page, content_type=HTML_CONTENT_TYPE, headers=PAGE_HEADERS)
         if request.path == "/healthz":
             return Response.text(200, "ok\n")
         if request.path == "/readyz":

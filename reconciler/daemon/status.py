@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from reconciler.daemon.syncrows import by_context, counts, resources
 from reconciler.identity import IdentityStatus
 from reconciler.report.problems import problem_json
 from reconciler.source import SourceError
@@ -83,14 +84,6 @@ class SyncStart:
     monotonic: float
 
 
-def _counts(result: SyncResult) -> dict[str, int] | None:
-    """Actions by kind, as the plan summary counts them, and the applied actions that failed;
-    None without a plan: no count is claimed for what was not planned."""
-    if result.plan is None:
-        return None
-    return result.plan.counts() | {"failed": len(result.failed_outcomes)}
-
-
 def _history_entry(
     start: SyncStart, duration: float, outcome: str, result: SyncResult | None
 ) -> dict[str, Any]:
@@ -101,38 +94,11 @@ def _history_entry(
         "durationSeconds": round(duration, 3),
         "outcome": outcome,
         "ok": result.ok if result is not None else False,
-        "counts": _counts(result) if result is not None else None,
+        "counts": counts(result) if result is not None else None,
+        "contexts": by_context(result) if result is not None else None,
         "failedContexts": len(result.failures) if result is not None else None,
         "manifestErrors": len(result.errors) if result is not None else None,
     }
-
-
-def _resources(result: SyncResult) -> list[dict[str, Any]]:
-    if result.plan is None:
-        return []
-    outcomes = {id(o.action): o for o in result.outcomes}
-    rows = []
-    for action in result.plan.actions:
-        outcome = outcomes.get(id(action))
-        if outcome is not None:
-            ok, error = outcome.ok, outcome.error
-        else:
-            ok, error = not action.is_error, action.reason if action.is_error else None
-        rows.append(
-            {
-                "kind": action.resource.kind,
-                "namespace": action.resource.namespace,
-                "name": action.resource.name,
-                "context": str(action.context),
-                "hrid": action.hrid,
-                "action": str(action.kind),
-                "applied": outcome is not None,
-                "ok": ok,
-                "error": error,
-                "position": str(action.position) if action.position else None,
-            }
-        )
-    return rows
 
 
 def _failure_message(result: SyncResult) -> str:
@@ -260,7 +226,7 @@ class StatusBoard:
                 "ok": result.ok,
                 "durationSeconds": round(duration, 3),
                 "summary": result.plan.summary() if result.plan is not None else None,
-                "resources": _resources(result),
+                "resources": resources(result),
                 "failures": [
                     {"context": str(f.context), "stage": f.stage, "message": f.message}
                     for f in result.failures
@@ -316,7 +282,7 @@ class StatusBoard:
                 "ok": result.ok,
                 "summary": result.plan.summary() if result.plan is not None else None,
                 "hasChanges": result.has_changes,
-                "resources": _resources(result),
+                "resources": resources(result),
                 "problems": [problem_json(p) for p in result.all_problems],
             }
 

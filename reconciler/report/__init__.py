@@ -1,4 +1,5 @@
-"""Reports of a Plan (and, after apply, of its outcomes): text, JSON and Markdown. Each renderer
+"""Reports of a Plan (and, after apply, of its outcomes): text, JSON, Markdown and HTML (`report.html`,
+imported from there: it renders a whole run). Each renderer
 returns a string; secrets are always shown as `(sensitive)` (the `Secret` type first, then the
 process's redactor over the rendered text, for any value that came back in another form), and
 untrusted text is escaped for its format (`reconciler.textsafe`)."""

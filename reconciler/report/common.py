@@ -21,15 +21,20 @@ SYMBOL = {
 
 
 def title(action: Action) -> str:
-    label = {
+    return f"{SYMBOL[action.kind]} {label(action)} {action.resource} ({action.hrid})"
+
+
+def label(action: Action) -> str:
+    """What happens to the resource, in words: `create`, `drifted (reverting)`, `delete (refused)`."""
+    text = {
         ActionKind.BLOCKED: f"{action.refused or ActionKind.DELETE} (refused)",
         ActionKind.SKIPPED: "delete (skipped)",
     }.get(action.kind, str(action.kind))
     if action.kind is ActionKind.DRIFTED and not action.writes:
-        label = "drifted (not reverted)"
+        text = "drifted (not reverted)"
     elif action.kind is ActionKind.DRIFTED:
-        label = "drifted (reverting)"
-    return f"{SYMBOL[action.kind]} {label} {action.resource} ({action.hrid})"
+        text = "drifted (reverting)"
+    return text
 
 
 def outcomes_by_action(actions: Sequence[Action], outcomes: Sequence[Outcome] | None) -> dict[int, Outcome]:

@@ -34,13 +34,13 @@ def _failure_line(failure: ContextFailure) -> str:
     return printable(f"{failure.context}: {failure.stage} failed: {failure.message}")
 
 
-def _not_planned(result: SyncResult) -> str:
+def not_planned(result: SyncResult) -> str:
     if result.interrupted:
         return f"Nothing planned: {result.interrupted}. APIM was not changed."
     return NOT_PLANNED
 
 
-def _interruption(result: SyncResult) -> str | None:
+def interruption_line(result: SyncResult) -> str | None:
     """The line that says a sync was stopped part-way, and what that means for the next one."""
     if not result.interrupted or result.plan is None:
         return None
@@ -78,7 +78,7 @@ def not_read(result: SyncResult) -> tuple[NotRead, ...]:
 
 def render_text(result: SyncResult, *, colour: bool = False, verbose: bool = False) -> str:
     if result.plan is None:
-        return _not_planned(result) + "\n"
+        return not_planned(result) + "\n"
     outcomes = result.outcomes if result.outcomes else None
     text = render_plan_text(result.plan, outcomes, colour=colour, verbose=verbose, not_read=not_read(result))
     if result.failures:
@@ -86,7 +86,7 @@ def render_text(result: SyncResult, *, colour: bool = False, verbose: bool = Fal
     deletions = deletions_line(result)
     if deletions:
         text += deletions + "\n"
-    interruption = _interruption(result)
+    interruption = interruption_line(result)
     if interruption:
         text += interruption + "\n"
     return text
@@ -95,7 +95,7 @@ def render_text(result: SyncResult, *, colour: bool = False, verbose: bool = Fal
 def render_markdown(result: SyncResult, *, verbose: bool = False) -> str:
     lines = []
     if result.plan is None:
-        lines += ["### apim-reconciler plan", "", f"**{_not_planned(result)}**"]
+        lines += ["### apim-reconciler plan", "", f"**{not_planned(result)}**"]
     else:
         rendered = render_plan_markdown(
             result.plan, result.outcomes or None, verbose=verbose, not_read=not_read(result)
@@ -104,7 +104,7 @@ def render_markdown(result: SyncResult, *, verbose: bool = False) -> str:
     deletions = deletions_line(result)
     if deletions:
         lines += ["", f"_{deletions}_"]
-    interruption = _interruption(result)
+    interruption = interruption_line(result)
     if interruption:
         lines += ["", f"**{interruption}**"]
     errors = [*(str(p) for p in result.errors), *(_failure_line(f) for f in result.failures)]

@@ -81,6 +81,11 @@ def test_the_history_holds_the_last_five_syncs_newest_first(
     assert [h["outcome"] for h in history] == ["failure", "failure", "success", "invalid", "success"]
     assert [h["reason"] for h in history] == ["sighup", "sighup, new commit", *["sighup, new commit"] * 3]
     assert all(h["failedContexts"] == 0 for h in history)
+    # per context (one here, so its line is the whole sync's); none for the commit that read nothing
+    assert [h["contexts"] for h in history] == [
+        None if c is None else {"default/apim": {"ok": h["ok"], "counts": c, "error": None}}
+        for h, (_, c) in zip(history, reversed(steps[-5:]), strict=True)
+    ]
     assert [h["ok"] for h in history] == [False, False, True, False, True]
     assert [h["manifestErrors"] for h in history] == [0, 0, 0, 1, 0]
     started = [datetime.fromisoformat(h["startedAt"]) for h in history]
@@ -126,6 +131,7 @@ def test_a_crashed_sync_is_in_the_history_and_the_bound_holds() -> None:
         "outcome": "error",
         "ok": False,
         "counts": None,
+        "contexts": None,
         "failedContexts": None,
         "manifestErrors": None,
     }

@@ -143,7 +143,17 @@ def test_github_commands_exist_in_the_cli() -> None:
     assert {line[0] for line in lines} == {"validate", "diff", "sync"}
     for line in lines:
         assert check_command_line(line, commands) == [], line
-    assert ["diff", "apim/", "--output", "markdown"] in lines
+    assert ["diff", "apim/", "--output", "markdown", "--html-report", "apim-plan.html"] in lines
+    # each HTML report a command writes is uploaded, even when the command failed
+    reports = {line[line.index("--html-report") + 1] for line in lines if "--html-report" in line}
+    uploads = [
+        step
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if step.get("uses", "").startswith("actions/upload-artifact@")
+    ]
+    assert reports == {"apim-plan.html", "apim-sync.html"} == {step["with"]["path"] for step in uploads}
+    assert all(step["if"].startswith("always()") for step in uploads)
     env = workflow.get("env", {})
     for name in env:
         if name.startswith("RECONCILER_"):
@@ -495,3 +505,8 @@ def test_gitlab_diff_job_end_to_end(
     assert ("failed (exit 1)" in note) is broken
     if not broken:
         assert "orders" in note and "1 to create" in note, note
+        # the job's artifacts: the Markdown plan, and the same plan as a page
+        artifacts = _gitlab()["apim-reconciler:diff"]["artifacts"]
+        assert set(artifacts["paths"]) == {"plan.md", "plan.html"} and artifacts["when"] == "always"
+        page = (tmp_path / "plan.html").read_text()
+        assert page.startswith("<!DOCTYPE html>") and "Plan: 1 to create, 0 to update, 0 to delete" in page

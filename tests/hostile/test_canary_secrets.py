@@ -2,21 +2,25 @@
 
 Sources: the context's bearer token (mounted file), a Basic password (env), a template secret in
 an API spec (mounted file, then rotated so that the plan shows a change to it), and a template
-secret inside a longer string. Outputs: stdout and stderr of text, JSON and Markdown reports, with
+secret inside a longer string. Outputs: stdout and stderr of text, JSON, Markdown and HTML reports
+(and the HTML report written with --html-report), with
 debug logging, for a create, an update caused by a rotation, and an APIM failure.
 """
 
 from __future__ import annotations
 
+import html
 import os
 import subprocess
 import sys
+from base64 import b64encode
 from pathlib import Path
 
 from reconciler.emulator import Fault, RunningEmulator
 from tests.apply.helpers import api_yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+FORMATS = ("text", "json", "markdown", "html")
 CANARIES = {
     "header": "canary-hdr-4f1c9e2a77",
     "rotated": "canary-rot-8b3d0c6e11",
@@ -75,20 +79,37 @@ def test_no_canary_byte_in_any_output(tmp_path: Path, emulator: RunningEmulator)
     )
     (repo / "api.yaml").write_text(api)
 
-    outputs = [run(repo, secrets, "diff", "--output", fmt) for fmt in ("text", "json", "markdown")]
-    outputs.append(run(repo, secrets, "sync"))
+    report = tmp_path / "report.html"  # the HTML report, written as CI keeps it
+    pages: list[str] = []
+
+    def page() -> str:
+        pages.append(report.read_text())
+        return pages[-1]
+
+    outputs = [run(repo, secrets, "diff", "--output", fmt) for fmt in FORMATS]
+    outputs.append(run(repo, secrets, "sync", "--html-report", str(report)))
+    outputs.append(page())
     (secrets / "backend" / "header").write_text(CANARIES["rotated"])  # a rotation: the plan shows a change
-    outputs += [
-        run(repo, secrets, "diff", "--output", fmt, "--verbose") for fmt in ("text", "json", "markdown")
-    ]
+    outputs += [run(repo, secrets, "diff", "--output", fmt, "--verbose") for fmt in FORMATS]
+    outputs.append(run(repo, secrets, "diff", "--verbose", "--html-report", str(report)))
+    outputs.append(page())
     emulator.set_faults([Fault.parse("PUT */apis=500:1")])
-    outputs.append(run(repo, secrets, "sync", "--output", "json"))
+    outputs.append(run(repo, secrets, "sync", "--output", "json", "--html-report", str(report)))
+    outputs.append(page())
     outputs.append(run(repo, secrets, "check-context"))
 
     everything = "\n".join(outputs)
-    assert "(sensitive) -> (sensitive)" in outputs[4]  # the rotation shows as a change, not a value
+    assert "(sensitive) -> (sensitive)" in outputs[6]  # the rotation shows as a change, not a value
+    assert "(sensitive) -&gt; (sensitive)" in pages[1]  # and so in the HTML page
+    assert "500" in pages[2] and "failed" in pages[2]  # the failed write is in the last page
     assert "secretive" in everything
     assert "500" in everything  # the failure path was exercised
     for name, canary in CANARIES.items():
-        assert canary not in everything, f"the {name} canary leaked"
-        assert canary[-12:] not in everything, f"part of the {name} canary leaked"
+        for form in (
+            canary,
+            canary[-12:],
+            canary.upper(),
+            html.escape(canary),
+            b64encode(canary.encode()).decode(),
+        ):
+            assert form not in everything, f"the {name} canary leaked as {form!r}"

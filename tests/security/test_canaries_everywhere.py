@@ -10,8 +10,9 @@ every read that way.
 
 Every command then runs as a user runs it (`python -m reconciler`, debug logging, console and JSON
 log formats): validate, check-context, diff and sync in text, JSON and Markdown (a first sync, then
-one after a rotation), run --once, the daemon (its /status, /metrics, /readyz and logs, a refused
-webhook call), export and service-account check. No form of any canary may appear in anything
+one after a rotation; HTML too, printed and written with --html-report), run --once, the daemon (its
+status page, /status, /metrics, /readyz and logs, a refused webhook call), export and service-account
+check. No form of any canary may appear in anything
 they print, serve or log.
 """
 
@@ -156,6 +157,7 @@ def test_no_canary_in_any_output(
     git = ["--git-username", "deployer", "--git-token-env", GIT_TOKEN_VAR, "--cache-dir", tmp_path / "cache"]
     common = ["--secrets-dir", secrets, "--log-level", "debug"]
     outputs: dict[str, str] = {}
+    page = tmp_path / "report.html"  # --html-report, as CI keeps it
 
     def run(label: str, *args: str | Path) -> str:
         result = cli(*args, env=env)
@@ -171,14 +173,17 @@ def test_no_canary_in_any_output(
         run(
             "check-context json", "check-context", folder, *common, "--output", "json", "--log-format", "json"
         )
-        for fmt, logs in (("text", "console"), ("json", "json"), ("markdown", "console")):
+        for fmt, logs in (("text", "console"), ("json", "json"), ("markdown", "console"), ("html", "json")):
             run(f"diff {fmt}", "diff", source, *git, *common, "--output", fmt, "--log-format", logs)
-        first_sync = run("sync", "sync", source, *git, *common, "--log-format", "json")
+        first_sync = run("sync", "sync", source, *git, *common, "--log-format", "json", "--html-report", page)
+        outputs["sync html report"] = page.read_text()
         write_secret(secrets, "backend", "header", CANARIES["rotated secret"])  # the plan shows a change
-        for fmt in ("text", "json", "markdown"):
+        for fmt in ("text", "json", "markdown", "html"):
             run(f"diff {fmt} after rotation", "diff", source, *git, *common, "--output", fmt, "--verbose")
         run("sync json", "sync", source, *git, *common, "--output", "json", "--log-format", "console")
         run("run --once", "run", source, *git, *common, "--once", "--output", "markdown", "--listen", "")
+        run("run --once html", "run", source, *git, *common, "--once", "--listen", "", "--html-report", page)
+        outputs["run --once html report"] = page.read_text()
         run("export", "export", folder, "--context", "apim", "--out", tmp_path / "exported", *common)
         for fmt in ("text", "json"):
             sa = ["service-account", "check", folder, "--context", "apim", *common]
@@ -192,6 +197,9 @@ def test_no_canary_in_any_output(
     assert echo_writes.echoed and echo_reads.echoed
     assert "400" in first_sync and "invalid request" in first_sync  # APIM's echo reached the report
     assert "(sensitive) -> (sensitive)" in outputs["diff text after rotation"]
+    assert "(sensitive) -&gt; (sensitive)" in outputs["diff html after rotation"]
+    assert "invalid request" in outputs["sync html report"]  # APIM's echo reached the page too
+    assert "context default/apim" in outputs["daemon /"]  # the page showed the sync
     assert git_server.stats.fetches >= 1  # the git token was used for real
     state = json.dumps(apim.dump_state())
     assert CANARIES["env variable"] in state and CANARIES["rotated secret"] in state  # APIM got them
@@ -214,7 +222,7 @@ def _daemon(tmp_path: Path, args: list[str], webhook: Path, env: dict[str, str])
         )
         assert refused.status_code == 401
         bodies: dict[str, str] = {}
-        for path in ("/status", "/metrics", "/readyz"):
+        for path in ("/status", "/metrics", "/readyz", "/"):
             response: httpx.Response = daemon.client.get(path)
             bodies[f"daemon {path}"] = response.text
         status: Any = json.loads(bodies["daemon /status"])
