@@ -1,0 +1,115 @@
+"""Benchmark: what the libraries of issue 21 cost (docs/libraries.md holds the numbers).
+
+Run: `python -m bench.libraries metrics|imports|startup`. Prints medians; asserts nothing about time
+(machines here are shared and noisy), and fails only when a command it runs fails.
+
+- `metrics`: renders `/metrics` of a daemon with 3 contexts and a few syncs recorded, `--renders`
+  times, and prints the median time of one render; `--dump FILE` writes one rendering (to diff the
+  series before and after a change).
+- `imports`: `python -X importtime -c 'import MODULE'` `--runs` times per module; the median of the
+  module's cumulative import time (in a fresh interpreter each time), and of each `--show` module
+  within it (what a dependency adds on top of what the module imports anyway).
+- `startup`: `apim-reconciler validate samples/` `--runs` times; the median wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import statistics
+import subprocess  # nosec B404: our own interpreter and CLI, fixed arguments
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_MODULES = ("reconciler.daemon.metrics", "reconciler.cli", "reconciler.report.progress")
+
+
+def render_metrics(renders: int, dump: Path | None) -> None:
+    from reconciler.daemon.metrics import Metrics
+    from reconciler.manifests.model import ManifestSet
+    from reconciler.sync.result import SyncMode, SyncResult
+
+    metrics = Metrics()
+    contexts = ["default/alpha", "default/beta", "other/gamma"]
+    metrics.declare_contexts(contexts)
+    metrics.record_token_expiry({"default/alpha": 3600.0, "default/beta": math.inf})
+    result = SyncResult(
+        commit="a" * 40,
+        mode=SyncMode.APPLY,
+        manifests=ManifestSet((), (), 0),
+        requests={"GET": 12, "PUT": 3},
+    )
+    for seconds in (0.04, 0.3, 2.0):
+        metrics.record_sync("success", seconds, result, time.time())
+    metrics.record_sync("failure", 42.0, None, time.time())
+    metrics.count_webhook(202)
+    metrics.count_source_error()
+    if dump is not None:
+        dump.write_text(metrics.render())
+    times = []
+    for _ in range(renders):
+        started = time.perf_counter()
+        metrics.render()
+        times.append(time.perf_counter() - started)
+    lines = len(metrics.render().splitlines())
+    print(f"render /metrics (3 contexts, {lines} lines): median {statistics.median(times) * 1e6:.0f} µs")
+
+
+_IMPORTTIME = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|\s*(\S+)$")
+
+
+def import_times(modules: list[str], shown: list[str], runs: int) -> None:
+    """For each module, the cumulative import time of itself and of each of `shown` within it."""
+    for module in modules:
+        cumulative: dict[str, list[int]] = {name: [] for name in [module, *shown]}
+        for _ in range(runs):
+            done = subprocess.run(  # nosec B603
+                [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=ROOT,
+            )
+            for line in done.stderr.splitlines():
+                match = _IMPORTTIME.match(line)
+                if match and match.group(3) in cumulative:
+                    cumulative[match.group(3)].append(int(match.group(2)))
+        for name, values in cumulative.items():
+            where = "" if name == module else f" within import {module}"
+            median = f"{statistics.median(values) / 1000:.1f} ms" if values else "not imported"
+            print(f"import {name}{where}: median {median} cumulative ({runs} runs)")
+
+
+def startup(runs: int) -> None:
+    command = [sys.executable, "-m", "reconciler", "validate", "samples/"]
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True, cwd=ROOT)  # nosec B603
+        times.append(time.perf_counter() - started)
+    print(f"validate samples/: median {statistics.median(times) * 1000:.0f} ms wall ({runs} runs)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("what", choices=("metrics", "imports", "startup"))
+    parser.add_argument("--renders", type=int, default=2000)
+    parser.add_argument("--dump", type=Path)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--module", action="append", help=f"for imports (default: {DEFAULT_MODULES})")
+    parser.add_argument("--show", action="append", default=[], help="for imports: a module imported within")
+    args = parser.parse_args(argv)
+    if args.what == "metrics":
+        render_metrics(args.renders, args.dump)
+    elif args.what == "imports":
+        import_times(args.module or list(DEFAULT_MODULES), args.show, args.runs)
+    else:
+        startup(args.runs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
