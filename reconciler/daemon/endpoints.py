@@ -18,14 +18,13 @@ from typing import Protocol
 import structlog
 
 from reconciler.daemon.http import Handler, Request, Response
-from reconciler.daemon.metrics import Metrics
+from reconciler.daemon.metrics import CONTENT_TYPE, Metrics
 from reconciler.daemon.status import StatusBoard
 from reconciler.daemon.suspend import SuspendState
 from reconciler.daemon.webhook import TokenBucket, WebhookSecretError, authenticated, read_webhook_secret
 
 _log = structlog.get_logger(__name__)
 
-METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _PATHS = {
     "/healthz": ("GET", "HEAD"),
     "/readyz": ("GET", "HEAD"),
@@ -75,7 +74,7 @@ def make_handler(
                 200 if readiness.ready else 503, {"ready": readiness.ready, "reason": readiness.reason}
             )
         if request.path == "/metrics":
-            return Response.text(200, metrics.render(), content_type=METRICS_CONTENT_TYPE)
+            return Response.text(200, metrics.render(), content_type=CONTENT_TYPE)
         if request.path == "/status":
             return _json(200, status.to_json())
         if request.path in ("/suspend", "/resume"):
