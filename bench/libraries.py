@@ -9,13 +9,15 @@ Run: `python -m bench.libraries metrics|imports|startup`. Prints medians; assert
 - `imports`: `python -X importtime -c 'import MODULE'` `--runs` times per module; the median of the
   module's cumulative import time (in a fresh interpreter each time), and of each `--show` module
   within it (what a dependency adds on top of what the module imports anyway).
-- `startup`: `apim-reconciler validate samples/` `--runs` times; the median wall time.
+- `startup`: `apim-reconciler validate samples/` `--runs` times with each `--python` (a venv's, say
+  one with a library and one without), in turn; the median wall time of each.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import statistics
 import subprocess  # nosec B404: our own interpreter and CLI, fixed arguments
@@ -83,14 +85,18 @@ def import_times(modules: list[str], shown: list[str], runs: int) -> None:
             print(f"import {name}{where}: median {median} cumulative ({runs} runs)")
 
 
-def startup(runs: int) -> None:
-    command = [sys.executable, "-m", "reconciler", "validate", "samples/"]
-    times = []
+def startup(runs: int, pythons: list[str], env: dict[str, str]) -> None:
+    """Each interpreter (each venv) in turn, run after run, so that the machine's load hits all alike."""
+    times: dict[str, list[float]] = {python: [] for python in pythons}
     for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run(command, capture_output=True, check=True, cwd=ROOT)  # nosec B603
-        times.append(time.perf_counter() - started)
-    print(f"validate samples/: median {statistics.median(times) * 1000:.0f} ms wall ({runs} runs)")
+        for python in pythons:
+            started = time.perf_counter()
+            command = [python, "-m", "reconciler", "validate", "samples/"]
+            subprocess.run(command, capture_output=True, check=True, cwd=ROOT, env=env)  # nosec B603
+            times[python].append(time.perf_counter() - started)
+    for python, values in times.items():
+        median = statistics.median(values) * 1000
+        print(f"validate samples/ with {python}: median {median:.0f} ms wall ({runs} runs)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,13 +107,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--module", action="append", help=f"for imports (default: {DEFAULT_MODULES})")
     parser.add_argument("--show", action="append", default=[], help="for imports: a module imported within")
+    parser.add_argument(
+        "--python", action="append", help="for startup: interpreters, in turn (default: this one)"
+    )
+    parser.add_argument("--env", action="append", default=[], help="for startup: NAME=VALUE to set")
     args = parser.parse_args(argv)
     if args.what == "metrics":
         render_metrics(args.renders, args.dump)
     elif args.what == "imports":
         import_times(args.module or list(DEFAULT_MODULES), args.show, args.runs)
     else:
-        startup(args.runs)
+        env = dict(os.environ) | dict(item.split("=", 1) for item in args.env)
+        startup(args.runs, args.python or [sys.executable], env)
     return 0
 
 

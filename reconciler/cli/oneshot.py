@@ -21,6 +21,7 @@ from reconciler.report.progress import progress_bar
 from reconciler.sync.result import SyncResult
 from reconciler.sync.run import run_sync
 from reconciler.sync.settings import SyncMode
+from reconciler.terminal import wants_colour
 
 
 def add_parsers(commands: Any) -> None:
@@ -85,7 +86,9 @@ def print_result(result: SyncResult, args: argparse.Namespace) -> None:
     if args.output == "markdown":
         sys.stdout.write(sync_report.render_markdown(result, verbose=args.verbose))
     else:
-        sys.stdout.write(sync_report.render_text(result, colour=sys.stdout.isatty(), verbose=args.verbose))
+        sys.stdout.write(
+            sync_report.render_text(result, colour=wants_colour(sys.stdout), verbose=args.verbose)
+        )
 
 
 def _reconcile_once(args: argparse.Namespace, mode: SyncMode) -> tuple[SyncResult, Stop]:
