@@ -9,6 +9,11 @@ Run: `python -m bench.libraries metrics|imports|startup`. Prints medians; assert
 - `imports`: `python -X importtime -c 'import MODULE'` `--runs` times per module; the median of the
   module's cumulative import time (in a fresh interpreter each time), and of each `--show` module
   within it (what a dependency adds on top of what the module imports anyway).
+- `retry`: the cost of the retry loop itself, per call, for a call that succeeds at once and for one
+  that fails twice first (no pause: the sleep is a no-op): our loop's shape (`while`/`try`, as in
+  reconciler/apim/client.py), tenacity's `AsyncRetrying` with the hooks the client would need
+  (stop, wait, retry on one exception type) and stamina's `retry_context`. Needs tenacity and
+  stamina (bench/requirements.txt).
 - `startup`: `apim-reconciler validate samples/` `--runs` times with each `--python` (a venv's, say
   one with a library and one without), in turn; the median wall time of each.
 """
@@ -99,10 +104,86 @@ def startup(runs: int, pythons: list[str], env: dict[str, str]) -> None:
         print(f"validate samples/ with {python}: median {median:.0f} ms wall ({runs} runs)")
 
 
+class _Again(Exception):
+    """A retryable failure (the shape the client would raise for tenacity or stamina)."""
+
+
+async def _loops(calls: int, failures: int) -> dict[str, float]:
+    """Median seconds per call of each loop over a coroutine failing `failures` times, then succeeding."""
+    import asyncio
+
+    import stamina
+    import tenacity
+
+    stamina.set_testing(True, attempts=10)  # no pauses
+    # stamina logs every retry through structlog (a warning) and counts it in prometheus-client's
+    # global registry when they are installed, as both are here: off, to time the loop alone.
+    stamina.instrumentation.set_on_retry_hooks([])
+    left = [0]
+
+    async def attempt() -> int:
+        if left[0]:
+            left[0] -= 1
+            raise _Again
+        return 1
+
+    async def ours() -> int:
+        retry_number = 0
+        while True:
+            try:
+                return await attempt()
+            except _Again:
+                if retry_number + 1 >= 10:
+                    raise
+                retry_number += 1
+                await asyncio.sleep(0)
+
+    async def with_tenacity() -> int:
+        retrying = tenacity.AsyncRetrying(
+            sleep=lambda _: asyncio.sleep(0),
+            retry=tenacity.retry_if_exception_type(_Again),
+            stop=lambda state: state.attempt_number >= 10,
+            wait=lambda state: 0.0,
+            reraise=True,
+        )
+        async for try_ in retrying:
+            with try_:
+                return await attempt()
+        raise AssertionError("unreachable")
+
+    async def with_stamina() -> int:
+        async for try_ in stamina.retry_context(on=_Again, attempts=10):
+            with try_:
+                return await attempt()
+        raise AssertionError("unreachable")
+
+    medians = {}
+    for name, loop in (("ours", ours), ("tenacity", with_tenacity), ("stamina", with_stamina)):
+        runs = []
+        for _ in range(7):
+            started = time.perf_counter()
+            for _ in range(calls):
+                left[0] = failures
+                await loop()
+            runs.append((time.perf_counter() - started) / calls)
+        medians[name] = statistics.median(runs)
+    return medians
+
+
+def retry_loops(calls: int) -> None:
+    import asyncio
+
+    for failures in (0, 2):
+        medians = asyncio.run(_loops(calls, failures))
+        shown = ", ".join(f"{name} {seconds * 1e6:.1f} µs" for name, seconds in medians.items())
+        print(f"retry loop, {failures} failures before the success: {shown} per call (median of 7)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("what", choices=("metrics", "imports", "startup"))
+    parser.add_argument("what", choices=("metrics", "imports", "retry", "startup"))
     parser.add_argument("--renders", type=int, default=2000)
+    parser.add_argument("--calls", type=int, default=5000, help="for retry: calls per run")
     parser.add_argument("--dump", type=Path)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--module", action="append", help=f"for imports (default: {DEFAULT_MODULES})")
@@ -114,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.what == "metrics":
         render_metrics(args.renders, args.dump)
+    elif args.what == "retry":
+        retry_loops(args.calls)
     elif args.what == "imports":
         import_times(args.module or list(DEFAULT_MODULES), args.show, args.runs)
     else:
