@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 
 from reconciler.secrets import RedactingRenderer, default_redactor
+from reconciler.terminal import wants_colour
 from reconciler.textsafe import printable
 
 LEVELS = ("debug", "info", "warning", "error")
@@ -26,7 +27,7 @@ def configure_logging(level: str = "warning", log_format: str = "auto") -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if use_json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(colors=wants_colour(sys.stderr))
     )
     structlog.configure(
         processors=[

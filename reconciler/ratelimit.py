@@ -1,4 +1,8 @@
-"""A token bucket: the one rate limiter of the daemon's endpoints and of its notifications."""
+"""A token bucket: the one rate limiter of the daemon's endpoints and of its notifications.
+
+Neither tenacity nor stamina (the retry libraries weighed in issue 21, docs/libraries.md) limits
+rates; for 15 lines of code, no rate-limiting library was taken either.
+"""
 
 from __future__ import annotations
 

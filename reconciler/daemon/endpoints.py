@@ -18,6 +18,7 @@ from typing import Protocol
 import structlog
 
 from reconciler.daemon.http import Handler, Request, Response
+from reconciler.daemon.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.page import HEADERS as PAGE_HEADERS
 from reconciler.daemon.page import render_page
@@ -27,7 +28,6 @@ from reconciler.daemon.webhook import TokenBucket, WebhookSecretError, authentic
 
 _log = structlog.get_logger(__name__)
 
-METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 HTML_CONTENT_TYPE = "text/html; charset=utf-8"
 _PATHS = {
     "/": ("GET", "HEAD"),

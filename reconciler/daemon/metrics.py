@@ -1,9 +1,16 @@
-"""Prometheus metrics, written by hand in the text exposition format (version 0.0.4).
+"""The daemon's Prometheus metrics, kept and exposed by ``prometheus-client`` (issue 21).
 
-A dozen series do not justify a dependency: counters, gauges and one histogram are a few dicts.
+Each daemon has its own `CollectorRegistry` (not the library's global one), so that several daemons
+in one process (the tests) count apart; it also holds the library's standard collectors: `process_*`
+(CPU, memory, file descriptors, start time), `python_info` and `python_gc_*`, which is what
+dashboards built for Python exporters expect. Our series keep the names, labels and help texts they
+had when this module wrote the text format by hand; the library writes values as floats (`0.0`,
+not `0`) and bucket bounds as `le="1.0"`, and `_created` series are not exported (the 0.0.4 format
+has no place for them; docs/libraries.md has the before/after diff and the costs).
+
 Every series whose labels are known in advance is present from the start (at 0), so that ``rate()``
 and alerts work before the first failure; a series labelled by a ManagementContext is present from
-the moment the manifests naming it are loaded. Label values are escaped as the format requires.
+the moment the manifests naming it are loaded.
 """
 
 from __future__ import annotations
@@ -11,13 +18,29 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from itertools import product
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from reconciler.kinds import MANAGED_KINDS
 from reconciler.plan.model import ActionKind
 from reconciler.sync.result import SyncResult
 
 PREFIX = "apim_reconciler_"
+
+#: What ``GET /metrics`` answers: the text format 0.0.4, which every Prometheus reads.
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
 #: Why a sync ended: applied cleanly; ran but something failed (an action, a context, a conflict
 #: or a blocked deletion); refused because the manifests have errors (nothing applied); crashed.
@@ -37,35 +60,10 @@ REQUEST_METHODS = ("DELETE", "GET", "POST", "PUT")
 #: server before any handler runs, for every path, and are not counted here.
 WEBHOOK_CODES = (202, 401, 404, 429, 503)
 
-
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """One line of the exposition: ``name{labels} value``."""
-
-    name: str
-    labels: tuple[tuple[str, str], ...]
-    value: float
-
-    def render(self) -> str:
-        value = format_value(self.value)
-        if not self.labels:
-            return f"{self.name} {value}"
-        labels = ",".join(f'{key}="{escape_label(text)}"' for key, text in self.labels)
-        return f"{self.name}{{{labels}}} {value}"
-
-
-def escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def format_value(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
+# `_created` series: a timestamp per counter and histogram that the 0.0.4 text format exposes as
+# extra gauges (they were never ours). The switch is the library's own and process-wide; it is the one
+# function of prometheus-client without annotations (0.26.0), the rest type-checks under --strict.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 
 def resource_states(result: SyncResult) -> dict[tuple[str, str], int]:
@@ -95,173 +93,158 @@ def resource_states(result: SyncResult) -> dict[tuple[str, str], int]:
 
 
 class Metrics:
-    """The daemon's metrics; updated from the loop, rendered from the HTTP server (same thread)."""
+    """The daemon's metrics: updated from the loop, rendered from the HTTP server.
+
+    One lock makes each update (a sync's counts, resources and commit) and each rendering atomic
+    towards the other: a scrape never sees half a sync.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.syncs = dict.fromkeys(SYNC_OUTCOMES, 0)
-        self.bucket_counts = [0] * len(DURATION_BUCKETS)
-        self.duration_sum = 0.0
-        self.duration_count = 0
-        self.resources = dict.fromkeys(((k, s) for k in MANAGED_KINDS for s in RESOURCE_STATES), 0)
-        self.requests = dict.fromkeys(REQUEST_METHODS, 0)
-        self.last_success_timestamp = 0.0
-        self.last_applied_commit: str | None = None
-        self.drifted = 0
-        self.source_errors = 0
-        self.loop_errors = 0
-        self.webhook_requests = dict.fromkeys(map(str, WEBHOOK_CODES), 0)
-        #: Context → seconds until its token expires; NaN while that is not known (not checked yet,
-        #: or the check could not tell): 0 would say "expires now" and fire every expiry alert.
-        self.token_expiry: dict[str, float] = {}
-        self.suspended = 0
+        self.registry = registry = CollectorRegistry()
+        self._syncs = Counter(
+            PREFIX + "syncs_total",
+            "Syncs run, by outcome (success, failure, invalid: refused for manifest errors, error).",
+            ["outcome"],
+            registry=registry,
+        )
+        self._duration = Histogram(
+            PREFIX + "sync_duration_seconds",
+            "Duration of syncs (load, plan and apply), in seconds.",
+            buckets=DURATION_BUCKETS,
+            registry=registry,
+        )
+        self._resources = Gauge(
+            PREFIX + "resources",
+            "Managed resources after the last planned sync, by kind and state.",
+            ["kind", "state"],
+            registry=registry,
+        )
+        self._requests = Counter(
+            PREFIX + "apim_requests_total",
+            "Requests sent to APIM, by HTTP method.",
+            ["method"],
+            registry=registry,
+        )
+        self._last_success = Gauge(
+            PREFIX + "last_successful_sync_timestamp_seconds",
+            "Unix time of the end of the last successful sync (0: none yet).",
+            registry=registry,
+        )
+        self._commit = Gauge(
+            PREFIX + "last_applied_commit_info",
+            "The commit of the last successful sync, as a label (value always 1).",
+            ["commit"],
+            registry=registry,
+        )
+        self._drifted = Gauge(
+            PREFIX + "drifted_resources",
+            "Resources found changed in APIM behind git's back by the last planned sync.",
+            registry=registry,
+        )
+        self._source_errors = Counter(
+            PREFIX + "source_errors_total",
+            "Snapshots of the source (git or folder) that failed.",
+            registry=registry,
+        )
+        self._loop_errors = Counter(
+            PREFIX + "loop_errors_total",
+            "Unexpected errors caught by the loop (a bug: see the logs); the loop goes on.",
+            registry=registry,
+        )
+        self._token_expiry = Gauge(
+            PREFIX + "token_expiry_seconds",
+            "Seconds until the token of each context expires, at the last check (negative: expired; "
+            "+Inf: never; NaN: not known).",
+            ["context"],
+            registry=registry,
+        )
+        self._suspended = Gauge(
+            PREFIX + "suspended",
+            "1 while the daemon is suspended (polls and plans, writes nothing), 0 otherwise.",
+            registry=registry,
+        )
+        self._webhook = Counter(
+            PREFIX + "webhook_requests_total",
+            "Requests to POST /trigger, by HTTP status answered.",
+            ["code"],
+            registry=registry,
+        )
+        # Every series known in advance, at 0 from the start (sorted: the order of the exposition).
+        for outcome in sorted(SYNC_OUTCOMES):
+            self._syncs.labels(outcome)
+        self._resource_keys = set(product(MANAGED_KINDS, RESOURCE_STATES))
+        for kind, state in sorted(self._resource_keys):
+            self._resources.labels(kind, state)
+        for method in sorted(REQUEST_METHODS):
+            self._requests.labels(method)
+        for code in sorted(map(str, WEBHOOK_CODES)):
+            self._webhook.labels(code)
+        # The standard collectors, after ours in the exposition.
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        GCCollector(registry=registry)
+        #: The contexts that have a `token_expiry_seconds` series; NaN while their expiry is not
+        #: known (not checked yet, or the check could not tell): 0 would say "expires now".
+        self._contexts: set[str] = set()
 
     def record_sync(self, outcome: str, seconds: float, result: SyncResult | None, now: float) -> None:
         """Count one sync that ran (or crashed) and take its resources, requests and commit."""
         with self._lock:
-            self.syncs[outcome] = self.syncs.get(outcome, 0) + 1
-            self.duration_sum += seconds
-            self.duration_count += 1
-            for index, bound in enumerate(DURATION_BUCKETS):
-                if seconds <= bound:
-                    self.bucket_counts[index] += 1
+            self._syncs.labels(outcome).inc()
+            self._duration.observe(seconds)
             if result is None:
                 return
             for method, count in result.requests.items():
-                self.requests[method] = self.requests.get(method, 0) + count
+                self._requests.labels(method).inc(count)
             if result.plan is not None:
                 # Series seen before stay, at 0, so that a state that empties is seen emptying.
-                self.resources = {key: 0 for key in self.resources} | resource_states(result)
-                self.drifted = sum(1 for a in result.plan.actions if a.kind is ActionKind.DRIFTED)
+                states = resource_states(result)
+                self._resource_keys |= states.keys()
+                for kind, state in self._resource_keys:
+                    self._resources.labels(kind, state).set(states.get((kind, state), 0))
+                self._drifted.set(sum(1 for a in result.plan.actions if a.kind is ActionKind.DRIFTED))
             if outcome == "success":
-                self.last_success_timestamp = now
-                self.last_applied_commit = result.commit
+                self._last_success.set(now)
+                self._commit.clear()
+                if result.commit:
+                    self._commit.labels(result.commit).set(1)
 
     def declare_contexts(self, contexts: Iterable[str]) -> None:
         """The contexts of the manifests just loaded: each has its series (unknown values stay NaN),
         and a context that left the repository has none any more."""
+        declared = set(contexts)
         with self._lock:
-            self.token_expiry = {c: self.token_expiry.get(c, math.nan) for c in sorted(set(contexts))}
+            for gone in self._contexts - declared:
+                self._token_expiry.remove(gone)
+            for new in sorted(declared - self._contexts):
+                self._token_expiry.labels(new).set(math.nan)
+            self._contexts = declared
 
     def record_token_expiry(self, expiries: Mapping[str, float]) -> None:
         """Seconds until each checked context's token expires (see `identity.token_expiry_seconds`)."""
         with self._lock:
-            self.token_expiry.update(expiries)
+            for context, seconds in expiries.items():
+                self._token_expiry.labels(context).set(seconds)
+            self._contexts |= expiries.keys()
 
     def set_suspended(self, suspended: bool) -> None:
         with self._lock:
-            self.suspended = int(suspended)
+            self._suspended.set(int(suspended))
 
     def count_source_error(self) -> None:
         with self._lock:
-            self.source_errors += 1
+            self._source_errors.inc()
 
     def count_loop_error(self) -> None:
         with self._lock:
-            self.loop_errors += 1
+            self._loop_errors.inc()
 
     def count_webhook(self, code: int) -> None:
         with self._lock:
-            key = str(code)
-            self.webhook_requests[key] = self.webhook_requests.get(key, 0) + 1
+            self._webhook.labels(str(code)).inc()
 
     def render(self) -> str:
+        """The exposition of ``GET /metrics`` (text format 0.0.4), ours and the standard collectors'."""
         with self._lock:
-            families = [
-                _family(
-                    "syncs_total",
-                    "counter",
-                    "Syncs run, by outcome (success, failure, invalid: refused for manifest errors, error).",
-                    [((("outcome", o),), v) for o, v in sorted(self.syncs.items())],
-                ),
-                self._histogram(),
-                _family(
-                    "resources",
-                    "gauge",
-                    "Managed resources after the last planned sync, by kind and state.",
-                    [((("kind", k), ("state", s)), v) for (k, s), v in sorted(self.resources.items())],
-                ),
-                _family(
-                    "apim_requests_total",
-                    "counter",
-                    "Requests sent to APIM, by HTTP method.",
-                    [((("method", m),), v) for m, v in sorted(self.requests.items())],
-                ),
-                _family(
-                    "last_successful_sync_timestamp_seconds",
-                    "gauge",
-                    "Unix time of the end of the last successful sync (0: none yet).",
-                    [((), self.last_success_timestamp)],
-                ),
-                _family(
-                    "last_applied_commit_info",
-                    "gauge",
-                    "The commit of the last successful sync, as a label (value always 1).",
-                    [((("commit", self.last_applied_commit),), 1)] if self.last_applied_commit else [],
-                ),
-                _family(
-                    "drifted_resources",
-                    "gauge",
-                    "Resources found changed in APIM behind git's back by the last planned sync.",
-                    [((), self.drifted)],
-                ),
-                _family(
-                    "source_errors_total",
-                    "counter",
-                    "Snapshots of the source (git or folder) that failed.",
-                    [((), self.source_errors)],
-                ),
-                _family(
-                    "loop_errors_total",
-                    "counter",
-                    "Unexpected errors caught by the loop (a bug: see the logs); the loop goes on.",
-                    [((), self.loop_errors)],
-                ),
-                _family(
-                    "token_expiry_seconds",
-                    "gauge",
-                    "Seconds until the token of each context expires, at the last check (negative: expired; "
-                    "+Inf: never; NaN: not known).",
-                    [((("context", c),), v) for c, v in sorted(self.token_expiry.items())],
-                ),
-                _family(
-                    "suspended",
-                    "gauge",
-                    "1 while the daemon is suspended (polls and plans, writes nothing), 0 otherwise.",
-                    [((), self.suspended)],
-                ),
-                _family(
-                    "webhook_requests_total",
-                    "counter",
-                    "Requests to POST /trigger, by HTTP status answered.",
-                    [((("code", c),), v) for c, v in sorted(self.webhook_requests.items())],
-                ),
-            ]
-        return "".join(families)
-
-    def _histogram(self) -> str:
-        name = PREFIX + "sync_duration_seconds"
-        lines = [
-            f"# HELP {name} Duration of syncs (load, plan and apply), in seconds.",
-            f"# TYPE {name} histogram",
-        ]
-        lines += [
-            Sample(f"{name}_bucket", (("le", format_value(bound)),), count).render()
-            for bound, count in zip(DURATION_BUCKETS, self.bucket_counts, strict=True)
-        ]
-        lines.append(Sample(f"{name}_bucket", (("le", "+Inf"),), self.duration_count).render())
-        lines.append(Sample(f"{name}_sum", (), self.duration_sum).render())
-        lines.append(Sample(f"{name}_count", (), self.duration_count).render())
-        return "\n".join(lines) + "\n"
-
-
-def _family(
-    short: str,
-    kind: str,
-    help_text: str,
-    samples: Iterable[tuple[tuple[tuple[str, str], ...], float]],
-) -> str:
-    name = PREFIX + short
-    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
-    lines += [Sample(name, labels, float(value)).render() for labels, value in samples]
-    return "\n".join(lines) + "\n"
+            return generate_latest(self.registry).decode("utf-8")

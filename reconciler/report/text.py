@@ -1,7 +1,9 @@
 """`terraform plan`-like text: one block per action, indented field changes, a final summary line.
 
 Names, reasons, values and APIM's messages are untrusted: each is made `printable` before the
-colour codes are added around it, so only our own escape sequences reach the terminal.
+colour codes are added around it, so only our own escape sequences reach the terminal. Colour is
+asked for by the caller (reconciler/terminal.py: a terminal, without ``NO_COLOR``); the codes are
+ours, not rich's, for start-up time: why, with numbers, at the top of reconciler/report/progress.py.
 """
 
 from __future__ import annotations

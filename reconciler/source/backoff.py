@@ -4,6 +4,9 @@ A git server that restarts, a load balancer that drops one connection: most netw
 last seconds. Retrying a few times with growing pauses rides them out without hammering a server
 that is down; what is still failing after that is reported and retried at the next poll. The delay
 itself is computed in reconciler/backoff.py, shared with the HTTP retries (which add jitter).
+tenacity's `Retrying` could express this loop in about 10 lines instead of 20, but not the HTTP one
+(reconciler/apim/retry.py says why, with numbers): two retry mechanisms for ten lines is the worse
+trade (issue 21, docs/libraries.md).
 """
 
 from __future__ import annotations

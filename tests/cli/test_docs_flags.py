@@ -17,6 +17,7 @@ OTHER_TOOLS = {
     "--connectivity-only", "--depth", "--diff-filter", "--symref",  # git
     "--armor", "--export",  # gpg
     "--write",  # python -m tests.docs.show
+    "--dump", "--module", "--python", "--show",  # python -m bench.libraries
 }  # fmt: skip
 
 

@@ -1,5 +1,5 @@
-"""Every metric series is there before anything happened, and the documentation names exactly the
-metrics, labels and label values the daemon exports.
+"""Every metric series is there before anything happened, the documentation names exactly the
+metrics, labels and label values the daemon exports, and each daemon counts in its own registry.
 
 The daemon runs as a real process against an emulator that never answers: its first sync is held at
 its first APIM request, so the scrape is deterministically "before any event" (no sync ended, no
@@ -17,6 +17,7 @@ from itertools import product
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY, generate_latest
 
 from reconciler.daemon.identity import token_expiry_seconds
 from reconciler.daemon.metrics import Metrics
@@ -34,6 +35,15 @@ TOKEN_EXPIRY = PREFIX + "token_expiry_seconds"
 DAEMON_DOC = REPO_ROOT / "docs" / "daemon.md"
 DOCS = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
 Key = tuple[str, tuple[tuple[str, str], ...]]
+#: Families of prometheus-client's process, platform and GC collectors that docs/daemon.md names.
+STANDARD = {
+    "process_cpu_seconds_total": "counter",
+    "process_resident_memory_bytes": "gauge",
+    "process_start_time_seconds": "gauge",
+    "process_open_fds": "gauge",
+    "python_info": "gauge",
+    "python_gc_collections_total": "counter",
+}
 
 
 @dataclass(frozen=True)
@@ -125,19 +135,28 @@ def test_every_documented_series_is_exported_at_zero_before_any_event(
             names = sorted(metric.closed)
             for values in product(*(metric.closed[n] for n in names)):
                 expected[(metric.name, tuple(zip(names, values, strict=True)))] = 0
-    assert set(samples) == set(expected)
+    ours = {key: value for key, value in samples.items() if key[0].startswith(PREFIX)}
+    assert set(ours) == set(expected)
     for key, value in expected.items():
-        assert math.isnan(samples[key]) if math.isnan(value) else samples[key] == value, key
+        assert math.isnan(ours[key]) if math.isnan(value) else ours[key] == value, key
 
     types = exported_types(text)
-    assert types == {m.name: m.type for m in documented.values()}
+    assert {n: t for n, t in types.items() if n.startswith(PREFIX)} == {
+        m.name: m.type for m in documented.values()
+    }
+    # and the standard collectors of prometheus-client, as docs/daemon.md says, from the start too
+    assert {n: types[n] for n in STANDARD} == STANDARD
+    assert samples[("process_resident_memory_bytes", ())] > 0
+    assert samples[("process_start_time_seconds", ())] > 1.7e9
 
 
 def test_every_metric_named_in_the_docs_is_exported_and_documented() -> None:
     """Names anywhere in README.md and docs/*.md (a histogram's series count as its family)."""
-    exported = set(exported_types(Metrics().render()))
+    exported = {name for name in exported_types(Metrics().render()) if name.startswith(PREFIX)}
     documented = set(documented_metrics())
     assert exported == documented
+    for name in STANDARD:
+        assert f"`{name}`" in DAEMON_DOC.read_text(), f"docs/daemon.md does not name {name}"
     for doc in DOCS:
         for name in set(re.findall(rf"\b{PREFIX}[a-z_]+", doc.read_text())):
             family = re.sub(r"_(bucket|sum|count)$", "", name)
@@ -176,3 +195,16 @@ def test_the_expiry_published_says_never_or_unknown_rather_than_zero() -> None:
         IdentityStatus("default/a", ok=False, error="APIM refused the credentials"),
     ):
         assert math.isnan(token_expiry_seconds(status, now))
+
+
+def test_each_daemon_counts_in_its_own_registry() -> None:
+    """Two daemons in one process (as in the tests) share no series: neither the library's global
+    registry nor each other's."""
+    first, second = Metrics(), Metrics()
+    first.count_loop_error()
+    first.declare_contexts(["default/a"])
+    loop_errors = (PREFIX + "loop_errors_total", ())
+    assert parse_metrics(first.render())[loop_errors] == 1
+    assert parse_metrics(second.render())[loop_errors] == 0
+    assert not [k for k in parse_metrics(second.render()) if k[0] == TOKEN_EXPIRY]
+    assert PREFIX + "loop_errors_total" not in generate_latest(REGISTRY).decode()

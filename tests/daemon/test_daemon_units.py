@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.daemon import AlreadyRunningError, ProcessLock, parse_listen
-from reconciler.daemon.metrics import Metrics, escape_label
+from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.status import StatusBoard
 from reconciler.daemon.webhook import TokenBucket, authenticated
 from reconciler.manifests import LoadOptions
@@ -75,18 +75,25 @@ def test_metrics_exposition_parses_and_escapes_labels() -> None:
     assert samples[("apim_reconciler_sync_duration_seconds_bucket", (("le", "+Inf"),))] == 0
     assert not [k for k in samples if k[0] == "apim_reconciler_last_applied_commit_info"]
     result = SyncResult(
-        commit='c"1\\', mode=SyncMode.APPLY, manifests=ManifestSet((), (), 0), requests={"GET": 3}
+        commit='c"1\\\n2', mode=SyncMode.APPLY, manifests=ManifestSet((), (), 0), requests={"GET": 3}
     )
     metrics.record_sync("success", 0.3, result, 1_800_000_000.5)
     metrics.record_sync("failure", 42.0, None, 0)
-    samples = parse_metrics(metrics.render())
-    assert samples[("apim_reconciler_last_applied_commit_info", (("commit", 'c"1\\'),))] == 1
+    text = metrics.render()
+    assert 'apim_reconciler_last_applied_commit_info{commit="c\\"1\\\\\\n2"} 1.0' in text.splitlines()
+    samples = parse_metrics(text)  # which unescapes \" and \\ (not \n)
+    assert samples[("apim_reconciler_last_applied_commit_info", (("commit", 'c"1\\\\n2'),))] == 1
     assert samples[("apim_reconciler_apim_requests_total", (("method", "GET"),))] == 3
     assert samples[("apim_reconciler_last_successful_sync_timestamp_seconds", ())] == 1_800_000_000.5
     buckets = {dict(k[1])["le"]: v for k, v in samples.items() if k[0].endswith("_bucket")}
-    assert (buckets["0.25"], buckets["0.5"], buckets["30"], buckets["60"], buckets["+Inf"]) == (0, 1, 1, 2, 2)
+    assert (buckets["0.25"], buckets["0.5"], buckets["30.0"], buckets["60.0"], buckets["+Inf"]) == (
+        0,
+        1,
+        1,
+        2,
+        2,
+    )
     assert samples[("apim_reconciler_sync_duration_seconds_sum", ())] == pytest.approx(42.3)
-    assert escape_label('a"b\\c\nd') == 'a\\"b\\\\c\\nd'
 
 
 def test_status_conditions_move_only_on_a_change_and_readiness_expires() -> None:
@@ -196,7 +203,7 @@ def test_an_unexpected_error_is_caught_counted_and_reported(tmp_path: Path) -> N
     loop = ReconcileLoop(job, DaemonConfig(lock_dir=tmp_path), status=status, metrics=metrics)
     assert asyncio.run(loop.tick("test", forced=True)) is None
     assert asyncio.run(loop.tick("test", forced=True)) is None  # and the next tick runs too
-    assert metrics.loop_errors == 2
+    assert parse_metrics(metrics.render())[("apim_reconciler_loop_errors_total", ())] == 2
     ready = {c["type"]: c for c in status.to_json()["conditions"]}["Ready"]
     assert ready["reason"] == "InternalError" and "a bug in a source" in ready["message"]
 
