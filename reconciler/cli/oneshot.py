@@ -25,8 +25,8 @@ from reconciler.report.progress import progress_bar
 from reconciler.sync.result import SyncResult
 from reconciler.sync.run import run_sync
 from reconciler.sync.settings import SyncMode
-from reconciler.textsafe import printable
 from reconciler.terminal import wants_colour
+from reconciler.textsafe import printable
 
 
 def add_parsers(commands: Any) -> None:
@@ -94,7 +94,9 @@ def print_result(result: SyncResult, args: argparse.Namespace) -> bool:
     elif args.output == "html":
         sys.stdout.write(render_html(result, verbose=args.verbose))
     else:
-        sys.stdout.write(sync_report.render_text(result, colour=wants_colour(sys.stdout), verbose=args.verbose))
+        sys.stdout.write(
+            sync_report.render_text(result, colour=wants_colour(sys.stdout), verbose=args.verbose)
+        )
     return write_html_report(result, args)
 
 
