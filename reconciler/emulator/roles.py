@@ -375,13 +375,10 @@ class RoleRegistry:
 
     def load_state(self, state: Mapping[str, str]) -> None:
         """Take back the ids :meth:`to_state` wrote, for the roles this emulator defines."""
-        by_key = {(role.scope, role.name): role for role in self.by_id.values()}
         for key, role_id in state.items():
             scope, _, name = key.partition(":")
-            role = by_key.get((scope, name))
-            if role is not None:
-                del self.by_id[self.id_of[(scope, name)]]
-                self.by_id[role_id] = role
+            if (old_id := self.id_of.get((scope, name))) is not None:
+                self.by_id[role_id] = self.by_id.pop(old_id)
                 self.id_of[(scope, name)] = role_id
 
     def entity(self, role_id: str) -> dict[str, object]:

@@ -179,7 +179,7 @@ class EmulatorServer:
         )
         self.context = Context(self.store, directory, self.version, config, self.search)
         self.store.state_file = Path(config.state_file) if config.state_file else None
-        self.store.identity = directory
+        self.store.identity_state = directory.identity_state
         if self.store.state_file and self.store.state_file.exists():
             state = json.loads(self.store.state_file.read_text(encoding="utf-8"))
             self.store.load(state)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from .portal_model import PortalData, dump_portal_data, load_portal_data
 from .records import KindRecords, dump_kinds, load_kinds
@@ -302,12 +302,6 @@ class EnvironmentData:
         return self._sorted_app_ids
 
 
-class PersistedIdentity(Protocol):
-    """The accounts and tokens the state file keeps beside the store (:class:`.auth.Directory`)."""
-
-    def identity_state(self) -> dict[str, Any]: ...
-
-
 class Store:
     """All environments' data, the clock, and optional persistence to a JSON file."""
 
@@ -324,8 +318,8 @@ class Store:
         self.on_change = on_change
         self.case_sensitive_names = case_sensitive_names
         self.state_file = Path(state_file) if state_file else None
-        # who else the state file keeps (the emulator's accounts and tokens); never in dump()
-        self.identity: PersistedIdentity | None = None
+        # the accounts and tokens the state file keeps too (auth.Directory); never in dump()
+        self.identity_state: Callable[[], dict[str, Any]] | None = None
         if self.state_file and self.state_file.exists():
             self.load(json.loads(self.state_file.read_text(encoding="utf-8")))
 
@@ -387,8 +381,8 @@ class Store:
         if self.state_file is None:
             return
         state = self.dump()
-        if self.identity is not None:
-            state["identity"] = self.identity.identity_state()
+        if self.identity_state is not None:
+            state["identity"] = self.identity_state()
         payload = json.dumps(state, separators=(",", ":"))
         directory = self.state_file.parent
         directory.mkdir(parents=True, exist_ok=True)
