@@ -1,4 +1,10 @@
-"""The `apim-reconciler` command: one module per command under `reconciler/cli/`, assembled here."""
+"""The `apim-reconciler` command: one module per command under `reconciler/cli/`, assembled here.
+
+Every command's flags are built for each run (`--help` shows them all), so a command module imports at
+its top only what its flags need; what the command does is imported by its `run` function when it
+runs (issue 20: `--version` loaded httpx, anyio, the daemon and the emulator). tests/cli/
+test_command_imports.py holds it; bench/startup.py times it.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +17,11 @@ from reconciler import __version__
 from reconciler.cli import check_context, emulator, export, oneshot, run, schema, service_account, validate
 from reconciler.cli.options import PUBLIC_VARS_ENV
 from reconciler.cli.parser import Parser, UsageError, attach_env
-from reconciler.contexts import ALLOW_ENV, ALLOW_FLAG
+from reconciler.contexts.binding import ALLOW_ENV, ALLOW_FLAG
 from reconciler.exitcodes import ExitCode
 from reconciler.logs import configure_logging
 from reconciler.secrets.stdio import scrubbed_stdio
-from reconciler.source import SourceError
+from reconciler.source.errors import SourceError
 from reconciler.textsafe import printable
 
 # The variables whose names are not RECONCILER_<FLAG>: these take lists, and say so.

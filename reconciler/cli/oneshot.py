@@ -7,20 +7,18 @@ grace period) so that the report of what was done is still printed; a second one
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.apply.interrupt import Stop
 from reconciler.cli import options
 from reconciler.exitcodes import ExitCode
-from reconciler.report import sync as sync_report
-from reconciler.report.progress import progress_bar
-from reconciler.sync.result import SyncResult
-from reconciler.sync.run import run_sync
-from reconciler.sync.settings import SyncMode
+
+if TYPE_CHECKING:
+    from reconciler.apply.interrupt import Stop
+    from reconciler.sync.result import SyncResult
+    from reconciler.sync.settings import SyncMode
 
 
 def add_parsers(commands: Any) -> None:
@@ -55,6 +53,8 @@ def add_parsers(commands: Any) -> None:
 
 
 def run_diff_command(args: argparse.Namespace) -> int:
+    from reconciler.sync.settings import SyncMode  # here, as every command's (main.py)
+
     result, stop = _reconcile_once(args, SyncMode.SERVER_DRY_RUN if args.server_side else SyncMode.DIFF)
     print_result(result, args)
     interrupted = _interrupted_exit_code(result, stop)
@@ -66,6 +66,8 @@ def run_diff_command(args: argparse.Namespace) -> int:
 
 
 def run_sync_command(args: argparse.Namespace) -> int:
+    from reconciler.sync.settings import SyncMode  # here, as every command's (main.py)
+
     result, stop = _reconcile_once(args, SyncMode.APPLY)
     print_result(result, args)
     interrupted = _interrupted_exit_code(result, stop)
@@ -76,6 +78,8 @@ def run_sync_command(args: argparse.Namespace) -> int:
 
 def print_result(result: SyncResult, args: argparse.Namespace) -> None:
     """The whole report on stdout first (exit codes come after); problems on stderr for text."""
+    from reconciler.report import sync as sync_report
+
     if args.output == "json":
         sys.stdout.write(sync_report.render_json(result))
         return
@@ -90,6 +94,12 @@ def print_result(result: SyncResult, args: argparse.Namespace) -> None:
 
 def _reconcile_once(args: argparse.Namespace, mode: SyncMode) -> tuple[SyncResult, Stop]:
     """One snapshot of SOURCE, loaded and reconciled; its commit goes into the ownership records."""
+    import asyncio
+
+    from reconciler.apply.interrupt import Stop
+    from reconciler.report.progress import progress_bar
+    from reconciler.sync.run import run_sync
+
     job = options.sync_job(args, args.source)
     snapshot = job.source.snapshot()  # a SourceError ends the command with exit 1 (see main)
     progress = progress_bar(sys.stderr) if sys.stderr.isatty() and args.output != "json" else None
