@@ -13,6 +13,10 @@ and hands the rest to `lazy_exports`:
 `from reconciler.apim import ApimClient` then imports `reconciler.apim.client` at that moment. The
 block is the one list: `lazy_exports` reads it from the package's source (with `ast`) the first time
 a name is missing, and `tests/test_public_lists.py` resolves every name of `__all__`.
+
+A name that is also a submodule's (`reconciler.source.watch`, the function in `watch.py`) cannot be
+lazy: importing the submodule sets the package's attribute to the module, and `__getattr__` is never
+asked again. Such a name is imported at the end of the `__init__`, after the block.
 """
 
 from __future__ import annotations

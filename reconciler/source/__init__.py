@@ -28,9 +28,13 @@ if TYPE_CHECKING:  # imported on first use (reconciler/lazy.py)
     from reconciler.source.redact import redact_url
     from reconciler.source.snapshot import Snapshot
     from reconciler.source.verify import CommitVerifier, TrustedKeys, UnverifiedCommitError
-    from reconciler.source.watch import FileChange, watch
 else:
     __getattr__ = lazy_exports(__name__, __file__)
+
+# Not lazy: `watch` is also a submodule's name, and importing the submodule sets the package's
+# attribute to the module; importing it here, after the submodule, keeps the function (watch.py
+# imports watchfiles only when it watches).
+from reconciler.source.watch import FileChange, watch
 
 __all__ = [
     "Backoff",

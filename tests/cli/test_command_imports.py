@@ -38,7 +38,6 @@ NETWORK_AND_DAEMON = (
     "reconciler.export.command",
     "reconciler.identity.create",
     "reconciler.emulator.server",
-    "reconciler.source.watch",
 )
 # What validating needs, and printing the version or the help does not.
 VALIDATION_AND_LOGGING = (
