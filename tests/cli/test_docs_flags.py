@@ -17,6 +17,7 @@ OTHER_TOOLS = {
     "--connectivity-only", "--depth", "--diff-filter", "--symref",  # git
     "--armor", "--export",  # gpg
     "--write",  # python -m tests.docs.show
+    "--code",  # python -m bench.startup
 }  # fmt: skip
 
 
