@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint unit demo status-page bench bench-quick fuzz soak chaos clean
+.PHONY: venv test lint unit demo status-page bench bench-quick bench-startup fuzz soak chaos clean
 
 venv: $(STAMP)
 
@@ -40,6 +40,11 @@ bench-quick: venv
 bench: venv
 	$(BIN)/python -m bench.suite
 	$(BIN)/python -m bench.emulator_throughput
+
+# The whole command as users wait for it (--version, --help, validate, a no-op diff), median of 5
+# processes each, with a breakdown; bench/results-startup.json.
+bench-startup: venv
+	$(BIN)/python -m bench.startup
 
 # A long run of the property tests (the loader fuzz and the planner's ownership and prune guards).
 fuzz: venv

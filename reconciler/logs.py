@@ -12,9 +12,7 @@ import sys
 from collections.abc import MutableMapping
 from typing import Any
 
-import structlog
-
-from reconciler.secrets import RedactingRenderer, default_redactor
+from reconciler.secrets.redaction import RedactingRenderer, default_redactor
 from reconciler.terminal import wants_colour
 from reconciler.textsafe import printable
 
@@ -23,6 +21,8 @@ LEVELS = ("debug", "info", "warning", "error")
 
 def configure_logging(level: str = "warning", log_format: str = "auto") -> None:
     """Configure structlog once per process; `log_format` is `console`, `json` or `auto` (TTY or not)."""
+    import structlog  # here, not at the top: --help and --version need not load it (nor rich)
+
     use_json = log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
     renderer: Any = (
         structlog.processors.JSONRenderer()

@@ -7,11 +7,7 @@ import sys
 from typing import Any
 
 from reconciler.cli import options
-from reconciler.contexts.check import check_contexts
 from reconciler.exitcodes import ExitCode
-from reconciler.manifests import load_manifests
-from reconciler.report import problems as problems_report
-from reconciler.report.contexts import render_context_checks, render_context_checks_json
 
 
 def add_parser(commands: Any) -> None:
@@ -31,6 +27,11 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reconciler.contexts.check import check_contexts  # here, as every command's (main.py)
+    from reconciler.manifests.loader import load_manifests
+    from reconciler.report import problems as problems_report
+    from reconciler.report.contexts import render_context_checks, render_context_checks_json
+
     manifests = load_manifests(args.paths, options.load_options(args))
     if not manifests.ok:
         sys.stdout.write(problems_report.render_text(manifests))

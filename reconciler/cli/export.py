@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.apim.endpoints import EndpointError
-from reconciler.apim.errors import ApimError
 from reconciler.cli import options
 from reconciler.exitcodes import ExitCode
-from reconciler.export.command import ExportError, ExportOptions, find_context, render_text, run_export
-from reconciler.export.writer import OverwriteRefused, UnsafeOutput
 from reconciler.plan.ownership import DEFAULT_OWNER
-from reconciler.secrets.errors import SecretResolutionError, SecretResolutionErrors
 from reconciler.textsafe import printable
 
 
@@ -65,6 +59,14 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio  # here, as every command's imports (main.py)
+
+    from reconciler.apim.endpoints import EndpointError
+    from reconciler.apim.errors import ApimError
+    from reconciler.export.command import ExportError, ExportOptions, find_context, render_text, run_export
+    from reconciler.export.writer import OverwriteRefused, UnsafeOutput
+    from reconciler.secrets.errors import SecretResolutionError, SecretResolutionErrors
+
     export_options = ExportOptions(
         out_dir=Path(args.out),
         namespace=args.namespace,

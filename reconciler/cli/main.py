@@ -1,4 +1,10 @@
-"""The `apim-reconciler` command: one module per command under `reconciler/cli/`, assembled here."""
+"""The `apim-reconciler` command: one module per command under `reconciler/cli/`, assembled here.
+
+Every command's flags are built for each run (`--help` shows them all), so a command module imports at
+its top only what its flags need; what the command does is imported by its `run` function when it
+runs (issue 20: `--version` loaded httpx, anyio, the daemon and the emulator). tests/cli/
+test_command_imports.py holds it; bench/startup.py times it.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +14,29 @@ import sys
 from collections.abc import Callable, Sequence
 
 from reconciler import __version__
-from reconciler.cli import check_context, emulator, export, oneshot, run, schema, service_account, validate
-from reconciler.cli.options import PUBLIC_VARS_ENV
 from reconciler.cli.parser import Parser, UsageError, attach_env
-from reconciler.contexts import ALLOW_ENV, ALLOW_FLAG
 from reconciler.exitcodes import ExitCode
-from reconciler.logs import configure_logging
 from reconciler.secrets.stdio import scrubbed_stdio
-from reconciler.source import SourceError
+from reconciler.source.errors import SourceError
 from reconciler.textsafe import printable
 
-# The variables whose names are not RECONCILER_<FLAG>: these take lists, and say so.
-ENV_NAMES = {ALLOW_FLAG: ALLOW_ENV, "--public-var": PUBLIC_VARS_ENV}
+VERSION = f"apim-reconciler {__version__}"
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from reconciler.cli import (
+        check_context,
+        emulator,
+        export,
+        oneshot,
+        run,
+        schema,
+        service_account,
+        validate,
+    )
+    from reconciler.cli.options import PUBLIC_VARS_ENV
+    from reconciler.contexts.binding import ALLOW_ENV, ALLOW_FLAG
+
     parser = Parser(
         prog="apim-reconciler",
         description="Keep Gravitee API Management in step with a git repository of GKO-compatible manifests.",
@@ -31,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(diff and sync print the report of what was done first). Every flag can also be set by a "
         "variable RECONCILER_<FLAG> (its --help names it); a flag on the command line wins.",
     )
-    parser.add_argument("--version", action="version", version=f"apim-reconciler {__version__}")
+    parser.add_argument("--version", action="version", version=VERSION)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     validate.add_parser(commands)
     check_context.add_parser(commands)
@@ -41,12 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_parser(commands)
     service_account.add_parser(commands)
     emulator.add_parser(commands)
-    attach_env(parser, ENV_NAMES)
+    # The variables whose names are not RECONCILER_<FLAG>: these take lists, and say so.
+    attach_env(parser, {ALLOW_FLAG: ALLOW_ENV, "--public-var": PUBLIC_VARS_ENV})
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line; everything it prints, tracebacks included, goes through the secret scrubber."""
+    if (sys.argv[1:] if argv is None else list(argv)) == ["--version"]:
+        print(VERSION)  # what scripts ask first, answered without building every command's flags
+        return ExitCode.OK
     with scrubbed_stdio():
         return _main(argv)
 
@@ -61,6 +79,8 @@ def _main(argv: Sequence[str] | None) -> int:
     if handler is None:
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
+    from reconciler.logs import configure_logging
+
     configure_logging(getattr(args, "log_level", "warning"), getattr(args, "log_format", "auto"))
     try:
         return int(handler(args))

@@ -7,26 +7,23 @@ grace period) so that the report of what was done is still printed; a second one
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import signal
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.apply.interrupt import Stop
 from reconciler.cli import options
 from reconciler.exitcodes import ExitCode
-from reconciler.report import sync as sync_report
-from reconciler.report.html import render_html
-from reconciler.report.progress import progress_bar
-from reconciler.sync.result import SyncResult
-from reconciler.sync.run import run_sync
-from reconciler.sync.settings import SyncMode
 from reconciler.terminal import wants_colour
 from reconciler.textsafe import printable
+
+if TYPE_CHECKING:
+    from reconciler.apply.interrupt import Stop
+    from reconciler.sync.result import SyncResult
+    from reconciler.sync.settings import SyncMode
 
 
 def add_parsers(commands: Any) -> None:
@@ -61,6 +58,8 @@ def add_parsers(commands: Any) -> None:
 
 
 def run_diff_command(args: argparse.Namespace) -> int:
+    from reconciler.sync.settings import SyncMode  # here, as every command's (main.py)
+
     result, stop = _reconcile_once(args, SyncMode.SERVER_DRY_RUN if args.server_side else SyncMode.DIFF)
     written = print_result(result, args)
     interrupted = _interrupted_exit_code(result, stop)
@@ -72,6 +71,8 @@ def run_diff_command(args: argparse.Namespace) -> int:
 
 
 def run_sync_command(args: argparse.Namespace) -> int:
+    from reconciler.sync.settings import SyncMode  # here, as every command's (main.py)
+
     result, stop = _reconcile_once(args, SyncMode.APPLY)
     written = print_result(result, args)
     interrupted = _interrupted_exit_code(result, stop)
@@ -83,6 +84,9 @@ def run_sync_command(args: argparse.Namespace) -> int:
 def print_result(result: SyncResult, args: argparse.Namespace) -> bool:
     """The whole report on stdout first (exit codes come after); problems on stderr for text and
     html; then the HTML report to ``--html-report``'s file. False when that file could not be written."""
+    from reconciler.report import sync as sync_report
+    from reconciler.report.html import render_html
+
     if args.output == "json":
         sys.stdout.write(sync_report.render_json(result))
         return write_html_report(result, args)
@@ -106,6 +110,8 @@ def write_html_report(result: SyncResult, args: argparse.Namespace) -> bool:
     target = getattr(args, "html_report", None)
     if not target:
         return True
+    from reconciler.report.html import render_html
+
     path = Path(target)
     page = render_html(result, verbose=args.verbose)
     temporary: str | None = None
@@ -130,6 +136,12 @@ def write_html_report(result: SyncResult, args: argparse.Namespace) -> bool:
 
 def _reconcile_once(args: argparse.Namespace, mode: SyncMode) -> tuple[SyncResult, Stop]:
     """One snapshot of SOURCE, loaded and reconciled; its commit goes into the ownership records."""
+    import asyncio
+
+    from reconciler.apply.interrupt import Stop
+    from reconciler.report.progress import progress_bar
+    from reconciler.sync.run import run_sync
+
     job = options.sync_job(args, args.source)
     snapshot = job.source.snapshot()  # a SourceError ends the command with exit 1 (see main)
     progress = progress_bar(sys.stderr) if sys.stderr.isatty() and args.output != "json" else None

@@ -14,31 +14,29 @@ import os
 import re
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reconciler.apim.config import DEFAULT_MAX_RESPONSE_SIZE, ClientConfig, Timeouts, TlsOptions
-from reconciler.apim.endpoints import EndpointError
-from reconciler.apply.scope import Scope, parse_labels, parse_shard_index
+# Only what the flags need is imported here: building the parser must stay cheap (`--help` builds
+# every command's flags). What the flags become is imported by the builders below, when called.
+from reconciler.apim.config import DEFAULT_MAX_RESPONSE_SIZE
 from reconciler.cli.parser import UsageError
-from reconciler.contexts import ALLOW_FLAG, check_allowed_urls
+from reconciler.contexts.binding import ALLOW_FLAG
 from reconciler.logs import LEVELS
-from reconciler.manifests import LoadOptions
 from reconciler.manifests.files import DEFAULT_MAX_FILE_SIZE
 from reconciler.manifests.model import DEFAULT_NAMESPACE, RECONCILED_KINDS
-from reconciler.manifests.templates import ENV_PREFIX as ENV_TEMPLATE_PREFIX
-from reconciler.plan.model import PlanOptions
 from reconciler.plan.ownership import DEFAULT_OWNER
-from reconciler.secrets import SecretStore
-from reconciler.secrets.store import DEFAULT_SECRETS_DIR, EnvTemplatePolicy
-from reconciler.source import (
-    CommitVerifier,
-    FolderSource,
-    GitAuth,
-    TrustedKeys,
-    default_cache_dir,
-    open_source,
-)
-from reconciler.sync.job import SyncJob
-from reconciler.sync.settings import DEFAULT_SYNC_TIMEOUT, SyncSettings
+from reconciler.secrets.store import DEFAULT_SECRETS_DIR
+from reconciler.source.git import default_cache_dir
+from reconciler.sync.settings import DEFAULT_SYNC_TIMEOUT
+
+if TYPE_CHECKING:
+    from reconciler.apim.config import ClientConfig
+    from reconciler.manifests import LoadOptions
+    from reconciler.secrets import SecretStore
+    from reconciler.secrets.store import EnvTemplatePolicy
+    from reconciler.source import CommitVerifier, GitAuth
+    from reconciler.sync.job import SyncJob
+    from reconciler.sync.settings import SyncSettings
 
 PUBLIC_VARS_ENV = "RECONCILER_PUBLIC_VARS"
 OUTPUT_HELP = (
@@ -397,11 +395,16 @@ def add_plan_options(parser: argparse.ArgumentParser, *, source_optional: bool =
 
 
 def load_options(args: argparse.Namespace) -> LoadOptions:
+    from reconciler.manifests.loader import LoadOptions
+
     return LoadOptions(default_namespace=args.default_namespace, max_file_size=args.max_file_size)
 
 
 def env_policy(args: argparse.Namespace) -> EnvTemplatePolicy:
     """Which env template variables are public, and which are refused (the git credential's)."""
+    from reconciler.manifests.templates import ENV_PREFIX as ENV_TEMPLATE_PREFIX
+    from reconciler.secrets.store import EnvTemplatePolicy
+
     public = getattr(args, "public_var", None) or []
     for name in public:
         if not name.startswith(ENV_TEMPLATE_PREFIX) or name == ENV_TEMPLATE_PREFIX:
@@ -411,6 +414,8 @@ def env_policy(args: argparse.Namespace) -> EnvTemplatePolicy:
 
 
 def secret_store(args: argparse.Namespace) -> SecretStore:
+    from reconciler.secrets.store import SecretStore
+
     return SecretStore(
         Path(args.secrets_dir),
         Path(args.config_dir) if args.config_dir else None,
@@ -419,6 +424,10 @@ def secret_store(args: argparse.Namespace) -> SecretStore:
 
 
 def client_config(args: argparse.Namespace) -> ClientConfig:
+    from reconciler.apim.config import ClientConfig, Timeouts, TlsOptions
+    from reconciler.apim.endpoints import EndpointError
+    from reconciler.contexts.binding import check_allowed_urls
+
     tls = TlsOptions(
         ca_bundle=Path(args.ca_bundle) if args.ca_bundle else None,
         insecure_skip_verify=args.insecure_skip_tls_verify,
@@ -444,6 +453,8 @@ def client_config(args: argparse.Namespace) -> ClientConfig:
 
 
 def git_auth(args: argparse.Namespace) -> GitAuth:
+    from reconciler.source.gitauth import GitAuth
+
     def path(value: str | None) -> Path | None:
         return Path(value) if value else None
 
@@ -466,6 +477,8 @@ def git_auth(args: argparse.Namespace) -> GitAuth:
 
 def commit_verifier(args: argparse.Namespace) -> CommitVerifier | None:
     """``--verify-commits`` with its keys; a key file without the flag is a usage error (a typo)."""
+    from reconciler.source.verify import CommitVerifier, TrustedKeys
+
     signers, keyring = args.allowed_signers, args.gpg_keyring
     if not args.verify_commits:
         if signers or keyring:
@@ -479,6 +492,10 @@ def commit_verifier(args: argparse.Namespace) -> CommitVerifier | None:
 
 
 def sync_settings(args: argparse.Namespace) -> SyncSettings:
+    from reconciler.apply.scope import Scope, parse_labels, parse_shard_index
+    from reconciler.plan.model import PlanOptions
+    from reconciler.sync.settings import SyncSettings
+
     try:
         labels = parse_labels(args.label)
     except ValueError as exc:
@@ -526,6 +543,10 @@ def sync_settings(args: argparse.Namespace) -> SyncSettings:
 
 def sync_job(args: argparse.Namespace, source_spec: str) -> SyncJob:
     """The source (a folder or a git repository), settings and load options of a diff, sync or run."""
+    from reconciler.source.factory import open_source
+    from reconciler.source.folder import FolderSource
+    from reconciler.sync.job import SyncJob
+
     settings = sync_settings(args)
     try:
         source = open_source(

@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.cli import oneshot, options
 from reconciler.cli.parser import UsageError, env_name, set_env
-from reconciler.daemon import AlreadyRunningError, DaemonConfig, parse_listen, run_daemon, run_once
-from reconciler.daemon.webhook import WebhookSecretError, read_webhook_secret
 from reconciler.exitcodes import ExitCode
-from reconciler.notify import EVENT_KINDS, NotifyConfig, NotifyConfigError, Target, build_targets
+from reconciler.notify.events import EVENT_KINDS
 from reconciler.textsafe import printable
+
+if TYPE_CHECKING:
+    from reconciler.notify import Target
 
 SOURCE_ENV = env_name("--source")  # a container's configuration names its SOURCE
 
@@ -173,6 +174,8 @@ def add_parser(commands: Any) -> None:
 
 
 def notify_targets(args: argparse.Namespace) -> tuple[Target, ...]:
+    from reconciler.notify import NotifyConfig, NotifyConfigError, build_targets
+
     def path(value: str | None) -> Path | None:
         return Path(value) if value else None
 
@@ -199,6 +202,9 @@ def notify_targets(args: argparse.Namespace) -> tuple[Target, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reconciler.daemon import AlreadyRunningError, DaemonConfig, parse_listen, run_daemon, run_once
+    from reconciler.daemon.webhook import WebhookSecretError, read_webhook_secret
+
     source = args.source
     if args.watch is not None:
         if source is not None and Path(source).resolve() != Path(args.watch).resolve():

@@ -9,7 +9,6 @@ from typing import Any
 
 from reconciler.exitcodes import ExitCode
 from reconciler.manifests.model import RECONCILED_KINDS
-from reconciler.manifests.schema import schema_text
 
 
 def add_parser(commands: Any) -> None:
@@ -27,6 +26,8 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reconciler.manifests.schema import schema_text  # here, as every command's (main.py)
+
     if args.all:
         if args.out is None:
             sys.stdout.write("{\n" + ",\n".join(f'"{k}": {schema_text(k)}' for k in RECONCILED_KINDS) + "}\n")

@@ -16,7 +16,6 @@ use it to prove the context keeps a working token whenever a rotation dies.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -24,27 +23,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from reconciler.apim.endpoints import EndpointError
-from reconciler.apim.errors import ApimError
 from reconciler.cli import options
-from reconciler.contexts import BASE_URL_KEY
-from reconciler.contexts.check import check_context
 from reconciler.exitcodes import ExitCode
-from reconciler.identity.contexts import admin_credentials, load_context
-from reconciler.identity.create import CreateRequest, create_service_account
-from reconciler.identity.manifest import secret_manifest
-from reconciler.identity.model import (
-    DEFAULT_ENV_ROLE,
-    DEFAULT_ORG_ROLE,
-    IdentityError,
-    RotationStep,
-)
-from reconciler.identity.rotation import rotate_token
-from reconciler.identity.status import DEFAULT_WARN_DAYS, check_identity
-from reconciler.report.identity import render_create, render_status, status_json
-from reconciler.secrets.errors import SecretResolutionError
-from reconciler.secrets.stdio import write_revealed
-from reconciler.secrets.store import SecretStore, SourceKind, env_var_name
+from reconciler.identity.model import DEFAULT_ENV_ROLE, DEFAULT_ORG_ROLE, DEFAULT_WARN_DAYS, RotationStep
 from reconciler.textsafe import printable
 
 FAIL_AFTER_EXIT = 137  # what a shell reports for a SIGKILLed process
@@ -138,6 +119,11 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _run(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    from reconciler.apim.endpoints import EndpointError  # here, as every command's (main.py)
+    from reconciler.apim.errors import ApimError
+    from reconciler.identity.model import IdentityError
+    from reconciler.secrets.errors import SecretResolutionError
+
     try:
         return command(args)
     except (IdentityError, ApimError, SecretResolutionError, EndpointError) as exc:
@@ -151,6 +137,17 @@ def _run(command: Callable[[argparse.Namespace], int], args: argparse.Namespace)
 
 
 def cmd_create(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from reconciler.contexts import BASE_URL_KEY
+    from reconciler.contexts.check import check_context
+    from reconciler.identity.contexts import admin_credentials, load_context
+    from reconciler.identity.create import CreateRequest, create_service_account
+    from reconciler.identity.manifest import secret_manifest
+    from reconciler.report.identity import render_create
+    from reconciler.secrets.stdio import write_revealed
+    from reconciler.secrets.store import SecretStore, SourceKind, env_var_name
+
     store = options.secret_store(args)
     config = options.client_config(args)
     context = load_context(args.context, Path(args.path), options.load_options(args))
@@ -196,6 +193,12 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from reconciler.identity.contexts import load_context
+    from reconciler.identity.status import check_identity
+    from reconciler.report.identity import render_status, status_json
+
     store = options.secret_store(args)
     config = options.client_config(args)
     context = load_context(args.context, Path(args.path), options.load_options(args))
@@ -211,6 +214,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_rotate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from reconciler.identity.contexts import load_context
+    from reconciler.identity.rotation import rotate_token
+    from reconciler.secrets.stdio import write_revealed
+
     store = options.secret_store(args)
     config = options.client_config(args)
     context = load_context(args.context, Path(args.path), options.load_options(args))

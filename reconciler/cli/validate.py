@@ -8,8 +8,6 @@ from typing import Any
 
 from reconciler.cli import options
 from reconciler.exitcodes import ExitCode
-from reconciler.manifests import load_manifests
-from reconciler.report import problems as problems_report
 
 
 def add_parser(commands: Any) -> None:
@@ -31,6 +29,9 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reconciler.manifests.loader import load_manifests  # here, as every command's (main.py)
+    from reconciler.report import problems as problems_report
+
     manifests = load_manifests(args.paths, options.load_options(args))
     render = problems_report.render_json if args.output == "json" else problems_report.render_text
     sys.stdout.write(render(manifests))

@@ -5,9 +5,16 @@ readiness, Prometheus metrics, a Flux-like status document, an authenticated web
 per cache directory, and a graceful shutdown. See docs/daemon.md.
 """
 
-from reconciler.daemon.config import DaemonConfig, parse_listen
-from reconciler.daemon.lock import AlreadyRunningError, ProcessLock
-from reconciler.daemon.main import run_daemon, run_once
+from typing import TYPE_CHECKING
+
+from reconciler.lazy import lazy_exports
+
+if TYPE_CHECKING:  # imported on first use (reconciler/lazy.py)
+    from reconciler.daemon.config import DaemonConfig, parse_listen
+    from reconciler.daemon.lock import AlreadyRunningError, ProcessLock
+    from reconciler.daemon.main import run_daemon, run_once
+else:
+    __getattr__ = lazy_exports(__name__, __file__)
 
 __all__ = [
     "AlreadyRunningError",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import signal
@@ -11,7 +10,6 @@ import sys
 
 from .config import REPOSITORIES, EmulatorConfig
 from .faults import Fault
-from .server import serve
 from .versions import NEWEST, ApimVersion
 
 
@@ -174,6 +172,10 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
 
 def run(args: argparse.Namespace) -> int:
     """Serve in the foreground until SIGINT/SIGTERM; returns the process exit code."""
+    import asyncio  # here: `apim-reconciler --help` shows these flags without loading the server
+
+    from .server import serve
+
     logging.basicConfig(
         level=getattr(logging, args.log_level.upper()), format="%(asctime)s %(levelname)s %(message)s"
     )

@@ -6,8 +6,15 @@ says who a context's credentials are and whether they can work (the daemon serve
 replaces the token without a moment when the context has none that works.
 """
 
-from reconciler.identity.model import IdentityStatus
-from reconciler.identity.status import check_identity
+from typing import TYPE_CHECKING
+
+from reconciler.lazy import lazy_exports
+
+if TYPE_CHECKING:  # imported on first use (reconciler/lazy.py)
+    from reconciler.identity.model import IdentityStatus
+    from reconciler.identity.status import check_identity
+else:
+    __getattr__ = lazy_exports(__name__, __file__)
 
 __all__ = [
     "IdentityStatus",

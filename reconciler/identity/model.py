@@ -18,6 +18,7 @@ REQUIRED_ORG_ROLES = ("ADMIN",)
 ENV_ROLES_THAT_WRITE = ("API_PUBLISHER", "ADMIN")
 DEFAULT_ORG_ROLE = "ADMIN"
 DEFAULT_ENV_ROLE = "API_PUBLISHER"
+DEFAULT_WARN_DAYS = 30.0  # a token expiring within this many days is a warning
 
 
 class IdentityError(Exception):

@@ -34,6 +34,7 @@ from reconciler.contexts import open_client, prepare_context
 from reconciler.identity.contexts import context_key, secret_ref
 from reconciler.identity.jwt import jwt_expiry
 from reconciler.identity.model import (
+    DEFAULT_WARN_DAYS,
     IdentityStatus,
     TokenInfo,
     display_name,
@@ -46,7 +47,6 @@ from reconciler.secrets.errors import SecretResolutionError, SecretResolutionErr
 from reconciler.secrets.store import SecretStore
 
 TOKEN_ID_KEY = "tokenId"  # a key name in the secret folder, not a token  # nosec B105
-DEFAULT_WARN_DAYS = 30.0
 
 
 async def check_identity(

@@ -7,12 +7,18 @@ retried, so that a slow or dead receiver never holds a sync back. Every body is 
 redactor (`reconciler/secrets/redaction.py`) before it leaves.
 """
 
-from reconciler.notify.events import EVENT_KINDS, Event, events_of_result, events_of_source_error
-from reconciler.notify.sender import Notifier
-from reconciler.notify.targets import NotifyConfig, NotifyConfigError, Target, build_targets
+from typing import TYPE_CHECKING
+
+from reconciler.lazy import lazy_exports
+
+if TYPE_CHECKING:  # imported on first use (reconciler/lazy.py)
+    from reconciler.notify.events import Event, events_of_result, events_of_source_error
+    from reconciler.notify.sender import Notifier
+    from reconciler.notify.targets import NotifyConfig, NotifyConfigError, Target, build_targets
+else:
+    __getattr__ = lazy_exports(__name__, __file__)
 
 __all__ = [
-    "EVENT_KINDS",
     "Event",
     "Notifier",
     "NotifyConfig",

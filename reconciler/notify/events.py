@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from reconciler.plan.model import Action, ActionKind
-from reconciler.source import SourceError
-from reconciler.sync.result import SyncResult
+
+if TYPE_CHECKING:  # `run --notify-on` reads EVENT_KINDS when the parser is built: no sync for that
+    from reconciler.source import SourceError
+    from reconciler.sync.result import SyncResult
 
 SYNC_SUCCEEDED = "sync_succeeded"
 SYNC_FAILED = "sync_failed"

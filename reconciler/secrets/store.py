@@ -23,15 +23,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-import structlog
-
 from reconciler.secrets.errors import SecretPathError, SecretResolutionError
 from reconciler.secrets.redaction import MIN_SCRUB_LENGTH, Redactor, default_redactor
 from reconciler.secrets.value import Secret
 
 DEFAULT_SECRETS_DIR = Path("/var/run/secrets/apim-reconciler")
 
-_log = structlog.get_logger("reconciler.secrets")
 
 # Kubernetes object names (DNS subdomain) and data keys; a key may not be "." or "..", nor start with
 # "..", which is where kubelet keeps its own timestamped directories and the `..data` link.
@@ -249,6 +246,9 @@ class SecretStore:
         self.redactor.add(value)
         if 0 < len(value) < MIN_SCRUB_LENGTH and where not in self._warned_short:
             self._warned_short.add(where)
+            import structlog  # here: the flags' defaults come from this module, and --help logs nothing
+
+            _log = structlog.get_logger("reconciler.secrets")
             _log.warning(
                 "secrets.value_too_short_to_scrub",
                 secret=where,

@@ -34,8 +34,6 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-import structlog
-
 from reconciler.source.backoff import Backoff, retry
 from reconciler.source.errors import (
     CorruptCacheError,
@@ -52,8 +50,6 @@ from reconciler.source.redact import Scrubber, is_scp_like, split_credentials
 from reconciler.source.snapshot import Snapshot
 from reconciler.source.subpath import check_sub_path, sub_folder
 from reconciler.source.verify import CommitVerifier
-
-_log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
@@ -132,7 +128,9 @@ class GitSource:
         #: How many fetches this object ran (tests and metrics: the cheap poll should keep it low).
         self.fetch_count = 0
         self._verified = False
-        self._log = _log.bind(source=self.source_url, ref=self.ref)
+        import structlog  # here: --cache-dir's default comes from this module, and --help logs nothing
+
+        self._log = structlog.get_logger(__name__).bind(source=self.source_url, ref=self.ref)
         if self._ssh and not self.auth.strict_host_key_checking:
             self._log.warning("source.host_key_check_disabled", hint="any server key is accepted")
         if split.username is not None or split.password is not None:

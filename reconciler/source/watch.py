@@ -12,17 +12,9 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
-import watchfiles
-
-ChangeKind = Literal["added", "modified", "deleted"]
-
-_KINDS: dict[watchfiles.Change, ChangeKind] = {
-    watchfiles.Change.added: "added",
-    watchfiles.Change.modified: "modified",
-    watchfiles.Change.deleted: "deleted",
-}
+ChangeKind = Literal["added", "modified", "deleted"]  # the names of watchfiles.Change's members
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -46,6 +38,8 @@ def watch(
     ``.git``, editor swap files and the like are ignored (watchfiles' default filter). Ctrl-C ends
     the iteration quietly rather than raising, so the caller's loop can just stop.
     """
+    import watchfiles  # here: `reconciler.source` imports this module, and only `run --watch` watches
+
     for changes in watchfiles.watch(
         Path(path),
         stop_event=stop_event,
@@ -54,4 +48,4 @@ def watch(
         force_polling=force_polling,
         raise_interrupt=False,
     ):
-        yield frozenset(FileChange(Path(raw_path), _KINDS[kind]) for kind, raw_path in changes)
+        yield frozenset(FileChange(Path(raw_path), cast(ChangeKind, kind.name)) for kind, raw_path in changes)
