@@ -300,6 +300,9 @@ def run_size(args: argparse.Namespace, n: int) -> dict[str, Any]:
                 first_sync_s = time.perf_counter() - first
                 pushes = _pushes(args, n, emu, d, clone)
                 events = d.events()
+                if args.keep_logs is not None:
+                    args.keep_logs.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(d.log_path, args.keep_logs / f"daemon-{n}.log")
             for push in pushes:
                 push["stages"] = breakdown(events, push.pop("_since"), push["commit"])
     return _record(args, n, pushes, first_sync_s, time.perf_counter() - started)
@@ -421,6 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-inflight", type=int, default=32, help="the emulator's server cap")
     parser.add_argument("--concurrency", type=int, default=32, help="the daemon's --concurrency")
     parser.add_argument("--timeout", type=float, default=60, help="seconds a change may take to be applied")
+    parser.add_argument("--keep-logs", type=Path, help="copy each daemon's JSON log to this folder")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results-push.json")
     args = parser.parse_args(argv)
     if shutil.which("git") is None:
