@@ -42,7 +42,7 @@ from typing import Any
 import httpx
 
 from bench.generate import generate_repository
-from bench.harness import ROOT, Emulator, child_env, emulator
+from bench.harness import ROOT, TOKEN, Emulator, child_env, emulator
 
 SECRET = "push-to-applied-webhook-secret-0123456789"
 GIT_ENV = {
@@ -240,7 +240,7 @@ def wait_applied(emu: Emulator, d: Daemon, index: int, description: str, timeout
     deadline = time.monotonic() + timeout
     path = api_path(index)
     while time.monotonic() < deadline:
-        response = emu.http.get(path, headers={"Authorization": "Bearer bench-token"})
+        response = emu.http.get(path, headers={"Authorization": f"Bearer {TOKEN}"})
         seen = time.time()
         if response.status_code == 200 and response.json().get("description") == description:
             return seen
