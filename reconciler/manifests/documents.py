@@ -23,8 +23,7 @@ from reconciler.manifests.schema import validate_body
 from reconciler.manifests.templates import TemplateSyntaxError, has_template, parse_templates
 
 NOT_A_MANIFEST_HINT = (
-    "if this file is not meant to be a manifest (Helm values, a Chart.yaml), "
-    "exclude it in a .sourceignore file"
+    "if this file is not a manifest (Helm values, a Chart.yaml), list it in a .sourceignore file"
 )
 
 
@@ -52,13 +51,11 @@ def to_resource(
     if not has_version and not has_kind:
         # An error, never a skip: a manifest whose apiVersion and kind were lost in an edit would
         # otherwise count as deleted, and its APIM object be pruned.
-        return None, [
-            problem(Severity.ERROR, f"not a manifest (no apiVersion, no kind): {NOT_A_MANIFEST_HINT}")
-        ]
+        return None, [problem(Severity.ERROR, f"no apiVersion and no kind; {NOT_A_MANIFEST_HINT}")]
     if not isinstance(api_version, str) or not api_version:
         return None, [problem(Severity.ERROR, "missing apiVersion")]
     if not isinstance(kind, str) or not kind:
-        return None, [problem(Severity.ERROR, f"missing kind ({NOT_A_MANIFEST_HINT})")]
+        return None, [problem(Severity.ERROR, f"missing kind; {NOT_A_MANIFEST_HINT}")]
     if api_version == API_VERSION and kind not in RECONCILED_KINDS + OTHER_GKO_KINDS:
         hint = difflib.get_close_matches(kind, RECONCILED_KINDS + OTHER_GKO_KINDS, n=1)
         suggestion = f"; did you mean {hint[0]!r}?" if hint else ""

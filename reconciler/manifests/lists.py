@@ -44,7 +44,7 @@ def expand(document: Item, problems: list[Problem], depth: int = 0) -> Iterator[
             Problem(
                 Severity.ERROR,
                 f"the items of a {document.body['kind']} must be a list of manifests, not "
-                f"{type(items).__name__}: nothing in it is loaded",
+                f"{_json_type(items)}: nothing in it is loaded",
                 where.of(("items",)),
                 None,
                 ("items",),
@@ -70,3 +70,11 @@ def expand(document: Item, problems: list[Problem], depth: int = 0) -> Iterator[
         start = where.of(("items", index))
         positions = Positions(fields.get(index, {}), start)
         yield from expand(Item(body, positions, tuple(nulls.get(index, ()))), problems, depth + 1)
+
+
+def _json_type(value: JSON) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a string" if isinstance(value, str) else "a mapping"
