@@ -32,6 +32,7 @@ def load_manifests(
     paths = list(paths)
     ignored: list[str] = []
     sources, problems = discover(paths, repository=repository, ignored=ignored)
+    ignored.sort()
     if ignored:
         problems.append(_ignored_warning(ignored))
     if not sources and not problems:

@@ -63,6 +63,7 @@ def relocate(manifests: ManifestSet, root: Path, prefix: str) -> ManifestSet:
         manifests,
         resources=tuple(resource(r) for r in manifests.resources),
         problems=tuple(problem(p) for p in manifests.problems),
+        ignored=tuple(name(path) for path in manifests.ignored),
     )
 
 
