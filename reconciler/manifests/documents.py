@@ -55,8 +55,8 @@ def to_resource(
     if not isinstance(api_version, str) or not api_version:
         return None, [problem(Severity.ERROR, "missing apiVersion")]
     if not isinstance(kind, str) or not kind:
-        hint = "" if api_version == API_VERSION else f"; {NOT_A_MANIFEST_HINT}"  # Chart.yaml: apiVersion v2
-        return None, [problem(Severity.ERROR, f"missing kind{hint}")]
+        helm = "" if api_version == API_VERSION else f"; {NOT_A_MANIFEST_HINT}"  # Chart.yaml: apiVersion v2
+        return None, [problem(Severity.ERROR, f"missing kind{helm}")]
     if api_version == API_VERSION and kind not in RECONCILED_KINDS + OTHER_GKO_KINDS:
         hint = difflib.get_close_matches(kind, RECONCILED_KINDS + OTHER_GKO_KINDS, n=1)
         suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
