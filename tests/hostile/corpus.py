@@ -157,7 +157,7 @@ CASES = [
         {
             "bad.yaml": "apiVersion: gravitee.io/v1alpha1\nkind: ApiV4Definition\nmetadata:\n  name: bad\nspec:\n"
         },
-        "expected a mapping, got null",
+        "missing required field 'spec': it is written as null, which Kubernetes drops",
         "bad.yaml",
         5,
     ),
