@@ -156,22 +156,8 @@ def _rules_above(root: Path, repository: Path | None, problems: list[Problem]) -
         relative = "/".join(parts[:depth])
         display = f"{relative}/{IGNORE_FILE}" if relative else IGNORE_FILE
         _read_ignore(rules, Path(top, *parts[:depth]), relative, display, problems)
-    # Paths below `root` are matched relative to the repository: `root` sits at `inner`.
-    return _Rules(_Shifted(rules, inner), str(root))
-
-
-class _Shifted(IgnoreRules):
-    """Rules written against the repository, asked about paths relative to a folder inside it."""
-
-    def __init__(self, rules: IgnoreRules, prefix: str) -> None:
-        super().__init__(rules.specs, rules.files)
-        self.prefix = prefix
-
-    def read(self, folder: Path, relative: str, display: str) -> None:
-        super().read(folder, f"{self.prefix}/{relative}".strip("/"), display)
-
-    def ignored(self, relative: str, is_folder: bool) -> bool:
-        return super().ignored(f"{self.prefix}/{relative}", is_folder)
+    rules.prefix = inner  # paths below `root` are matched relative to the repository
+    return _Rules(rules, str(root))
 
 
 def _read_ignore(

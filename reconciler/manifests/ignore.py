@@ -67,12 +67,14 @@ class IgnoreFileError(ValueError):
 class IgnoreRules:
     """The patterns in force under one root: Flux's defaults, then each `.sourceignore` from the top.
 
-    Paths are given relative to `top` (the repository, or the folder loaded), with `/` separators.
+    Paths are given relative to the folder loaded, with `/` separators; `prefix` is where that
+    folder sits in the repository whose patterns apply (a checkout read under `--path`).
     """
 
     specs: list[tuple[str, GitIgnoreSpec]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     """The `.sourceignore` files read, as shown to the user."""
+    prefix: str = ""
 
     @classmethod
     def defaults(cls) -> IgnoreRules:
@@ -99,12 +101,13 @@ class IgnoreRules:
             spec = GitIgnoreSpec.from_lines(text.splitlines())
         except ValueError as exc:  # pathspec refuses a few malformed patterns
             raise IgnoreFileError(f"{IGNORE_FILE}: {exc}") from None
-        self.specs.append((relative.strip("/"), spec))
+        self.specs.append((_join(self.prefix, relative), spec))
         self.files.append(display)
 
     def ignored(self, relative: str, is_folder: bool) -> bool:
         """Whether the path (relative to the top) is excluded: the last pattern that matches decides,
         the deepest `.sourceignore` last."""
+        relative = _join(self.prefix, relative)
         verdict = False
         for base, spec in self.specs:
             if base:
@@ -122,3 +125,7 @@ class IgnoreRules:
 def relative_to(path: str, top: str) -> str:
     """`path` below `top`, with `/` separators (what gitignore patterns are written against)."""
     return os.path.relpath(path, top).replace(os.sep, "/")
+
+
+def _join(prefix: str, relative: str) -> str:
+    return f"{prefix}/{relative}".strip("/")
