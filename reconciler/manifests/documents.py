@@ -12,6 +12,7 @@ from reconciler.manifests.model import (
     OTHER_GKO_KINDS,
     RECONCILED_KINDS,
     FieldPath,
+    Position,
     Positions,
     Problem,
     Resource,
@@ -21,11 +22,21 @@ from reconciler.manifests.model import (
 from reconciler.manifests.schema import validate_body
 from reconciler.manifests.templates import TemplateSyntaxError, has_template, parse_templates
 
+NOT_A_MANIFEST_HINT = (
+    "if this file is not a manifest (Helm values, a Chart.yaml), list it in a .sourceignore file"
+)
+
 
 def to_resource(
-    body: JSON, positions: Positions, default_namespace: str
+    body: JSON,
+    positions: Positions,
+    default_namespace: str,
+    nulls: tuple[tuple[FieldPath, Position], ...] = (),
 ) -> tuple[Resource | None, list[Problem]]:
-    """The resource a document declares (None if it is not one of ours) and its problems."""
+    """The resource a document declares (None if it is not one of ours) and its problems.
+
+    `nulls`: the fields written as null, which the document leaves out (Kubernetes prunes them);
+    a required one of them is reported missing at the line where it was written."""
 
     def problem(severity: Severity, message: str, path: FieldPath = ()) -> Problem:
         return Problem(severity, message, positions.of(path), None, path)
@@ -35,10 +46,17 @@ def to_resource(
             problem(Severity.ERROR, "a manifest must be a mapping with apiVersion, kind and metadata")
         ]
     api_version, kind = body.get("apiVersion"), body.get("kind")
+    has_version = isinstance(api_version, str) and bool(api_version)
+    has_kind = isinstance(kind, str) and bool(kind)
+    if not has_version and not has_kind:
+        # An error, never a skip: a manifest whose apiVersion and kind were lost in an edit would
+        # otherwise count as deleted, and its APIM object be pruned.
+        return None, [problem(Severity.ERROR, f"no apiVersion and no kind; {NOT_A_MANIFEST_HINT}")]
     if not isinstance(api_version, str) or not api_version:
         return None, [problem(Severity.ERROR, "missing apiVersion")]
     if not isinstance(kind, str) or not kind:
-        return None, [problem(Severity.ERROR, "missing kind")]
+        helm = "" if api_version == API_VERSION else f"; {NOT_A_MANIFEST_HINT}"  # Chart.yaml: apiVersion v2
+        return None, [problem(Severity.ERROR, f"missing kind{helm}")]
     if api_version == API_VERSION and kind not in RECONCILED_KINDS + OTHER_GKO_KINDS:
         hint = difflib.get_close_matches(kind, RECONCILED_KINDS + OTHER_GKO_KINDS, n=1)
         suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
@@ -55,7 +73,7 @@ def to_resource(
     identity = (
         ResourceId(kind, namespace, name) if isinstance(name, str) and isinstance(namespace, str) else None
     )
-    problems = validate_body(kind, body, positions, identity)
+    problems = _at_nulls(validate_body(kind, body, positions, identity), nulls)
     spec = body.get("spec")
     has_templates = False
     if isinstance(spec, dict):
@@ -78,6 +96,33 @@ def to_resource(
             )
         )
     return resource, problems
+
+
+def _at_nulls(problems: list[Problem], nulls: tuple[tuple[FieldPath, Position], ...]) -> list[Problem]:
+    """A required field written as null is missing (Kubernetes drops it): say so at its own line."""
+    if not nulls:
+        return problems
+    out = []
+    for found in problems:
+        if found.message.startswith("missing required field"):
+            null = next(
+                (
+                    (path, where)
+                    for path, where in nulls
+                    if path[:-1] == found.field and repr(path[-1]) in found.message
+                ),
+                None,
+            )
+            if null is not None:
+                found = Problem(
+                    found.severity,
+                    f"{found.message}: it is written as null, which Kubernetes drops",
+                    null[1],
+                    found.resource,
+                    found.field,
+                )
+        out.append(found)
+    return out
 
 
 def _skipped(body: Mapping[str, Any], api_version: str, kind: str, problem: Any) -> list[Problem]:

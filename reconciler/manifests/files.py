@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler.manifests.ignore import IGNORE_FILE, IgnoreFileError, IgnoreRules, relative_to
 from reconciler.manifests.model import Position, Problem, Severity
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -94,10 +95,17 @@ class _Budget:
     files: int
     exhausted: bool = False
     found: list[SourceFile] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
 
 
-def discover(paths: Iterable[str | Path]) -> tuple[list[SourceFile], list[Problem]]:
-    """Every YAML file under the given paths, sorted, skipping hidden folders such as `.git`."""
+def discover(
+    paths: Iterable[str | Path], *, repository: Path | None = None, ignored: list[str] | None = None
+) -> tuple[list[SourceFile], list[Problem]]:
+    """Every YAML file under the given paths, sorted, skipping hidden folders such as `.git` and
+    what `.sourceignore` files exclude (appended to `ignored`, as shown, a folder with a `/`).
+
+    `repository`: the top of the repository that a folder given is part of (a git checkout read
+    under `--path`), whose `.sourceignore` files on the way down apply too, as Flux reads them."""
     budget = _Budget(entries=MAX_FOLDER_ENTRIES, files=MAX_MANIFEST_FILES)
     problems: list[Problem] = []
     for given in paths:
@@ -111,11 +119,13 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[SourceFile], list[Proble
             problems.append(_error(str(path), f"cannot read: {exc.strerror}"))
             continue
         if stat.S_ISDIR(info.st_mode):
-            _walk(path, budget, problems)
+            _walk(path, _rules_above(path, repository, problems), budget, problems)
         else:
             budget.found.append(SourceFile(path, path.parent, str(path)))
         if budget.exhausted:
             break
+    if ignored is not None:
+        ignored.extend(budget.ignored)
     unique = {os.path.realpath(f.path): f for f in budget.found}
     return sorted(unique.values(), key=lambda f: f.display), problems
 
@@ -124,11 +134,50 @@ def _error(display: str, message: str) -> Problem:
     return Problem(Severity.ERROR, message, Position(shown(display), 1))
 
 
-def _walk(root: Path, budget: _Budget, problems: list[Problem]) -> None:
+@dataclass
+class _Rules:
+    """The ignore rules of one walk, and the top their paths are relative to."""
+
+    rules: IgnoreRules
+    top: str
+
+
+def _rules_above(root: Path, repository: Path | None, problems: list[Problem]) -> _Rules:
+    """Flux's defaults, plus the `.sourceignore` files from `repository` down to (not into) `root`."""
+    rules = IgnoreRules.defaults()
+    if repository is None:
+        return _Rules(rules, str(root))
+    top, here = os.path.realpath(repository), os.path.realpath(root)
+    inner = relative_to(here, top)
+    if inner == "." or inner.startswith("../"):
+        return _Rules(rules, str(root))
+    parts = inner.split("/")
+    for depth in range(len(parts)):  # the top, and each folder above `root`
+        relative = "/".join(parts[:depth])
+        display = f"{relative}/{IGNORE_FILE}" if relative else IGNORE_FILE
+        _read_ignore(rules, Path(top, *parts[:depth]), relative, display, problems)
+    rules.prefix = inner  # paths below `root` are matched relative to the repository
+    return _Rules(rules, str(root))
+
+
+def _read_ignore(
+    rules: IgnoreRules, folder: Path, relative: str, display: str, problems: list[Problem]
+) -> None:
+    try:
+        rules.read(folder, relative, display)
+    except IgnoreFileError as exc:
+        # An error: the files it meant to keep out would be loaded, or those it kept would be missed.
+        problems.append(_error(display, str(exc)))
+
+
+def _walk(root: Path, rules: _Rules, budget: _Budget, problems: list[Problem]) -> None:
     """Breadth of the tree under `root`, without recursion (a deep tree must not exhaust the stack)."""
     pending: list[tuple[str, int]] = [(str(root), 0)]
     while pending:
         folder, depth = pending.pop()
+        relative = relative_to(folder, rules.top)
+        relative = "" if relative == "." else relative
+        _read_ignore(rules.rules, Path(folder), relative, os.path.join(folder, IGNORE_FILE), problems)
         try:
             with os.scandir(folder) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
@@ -147,7 +196,7 @@ def _walk(root: Path, budget: _Budget, problems: list[Problem]) -> None:
                 )
                 budget.exhausted = True
                 return
-            _visit(entry, root, depth, budget, pending, problems)
+            _visit(entry, root, rules, depth, budget, pending, problems)
             if budget.exhausted:
                 return
 
@@ -155,6 +204,7 @@ def _walk(root: Path, budget: _Budget, problems: list[Problem]) -> None:
 def _visit(
     entry: os.DirEntry[str],
     root: Path,
+    rules: _Rules,
     depth: int,
     budget: _Budget,
     pending: list[tuple[str, int]],
@@ -173,6 +223,9 @@ def _visit(
     links_to_folder = is_link and os.path.isdir(path)
     is_manifest = not links_to_folder and name.endswith(YAML_SUFFIXES)
     if not (is_folder or is_manifest or links_to_folder):
+        return
+    if rules.rules.ignored(relative_to(path, rules.top), is_folder or links_to_folder):
+        budget.ignored.append(shown(path) + ("/" if is_folder or links_to_folder else ""))
         return
     bad_name = _name_problem(name)
     if bad_name is not None:

@@ -12,6 +12,8 @@ from reconciler.manifests.baseurl import check_context_urls
 from reconciler.manifests.crosscheck import cross_check
 from reconciler.manifests.documents import to_resource
 from reconciler.manifests.files import DEFAULT_MAX_FILE_SIZE, discover, read_text
+from reconciler.manifests.ignore import IGNORE_FILE
+from reconciler.manifests.lists import Item, expand
 from reconciler.manifests.model import DEFAULT_NAMESPACE, ManifestSet, Position, Problem, Resource, Severity
 from reconciler.manifests.yamlparse import YamlError, parse_documents
 
@@ -30,8 +32,9 @@ class LoadCache:
     name, the default namespace and a digest of its bytes, so that a daemon re-parses only the files
     a commit changed. The checks across files (`cross_check`, the contexts' URLs) run on every load.
 
-    Each load keeps only the files it saw (a deleted file is forgotten). Resources are immutable once
-    loaded (the plan builds its bodies copy-on-write), so sharing them between loads is safe.
+    Each load keeps only the files it saw (a deleted or ignored file is forgotten). Resources are
+    immutable once loaded (the plan builds its bodies copy-on-write), so sharing them between loads
+    is safe.
     """
 
     def __init__(self) -> None:
@@ -45,20 +48,31 @@ class LoadCache:
 
 
 def load_manifests(
-    paths: Iterable[str | Path], options: LoadOptions = LoadOptions(), cache: LoadCache | None = None
+    paths: Iterable[str | Path],
+    options: LoadOptions = LoadOptions(),
+    *,
+    repository: Path | None = None,
+    cache: LoadCache | None = None,
 ) -> ManifestSet:
     """Everything under `paths`, validated against the schemas and checked across files.
 
-    With `cache`, a file whose name and bytes are those of the last load is not parsed again.
-    """
+    `repository`: the repository a folder given is inside (a checkout read under `--path`), whose
+    `.sourceignore` files above that folder apply too. With `cache`, a file whose name and bytes are
+    those of the last load is not parsed again."""
     if cache is None:
-        return _load(list(paths), options, None)
+        return _load(list(paths), options, repository, None)
     with cache._lock:
-        return _load(list(paths), options, cache)
+        return _load(list(paths), options, repository, cache)
 
 
-def _load(paths: list[str | Path], options: LoadOptions, cache: LoadCache | None) -> ManifestSet:
-    sources, problems = discover(paths)
+def _load(
+    paths: list[str | Path], options: LoadOptions, repository: Path | None, cache: LoadCache | None
+) -> ManifestSet:
+    ignored: list[str] = []
+    sources, problems = discover(paths, repository=repository, ignored=ignored)
+    ignored.sort()
+    if ignored:
+        problems.append(_ignored_warning(ignored))
     if not sources and not problems:
         where = ", ".join(str(p) for p in paths)
         problems.append(Problem(Severity.ERROR, f"no *.yaml or *.yml manifest files under {where}"))
@@ -89,11 +103,13 @@ def _load(paths: list[str | Path], options: LoadOptions, cache: LoadCache | None
         cache._entries = seen
     problems.extend(cross_check(resources))
     problems.extend(check_context_urls(resources))
-    return ManifestSet(tuple(resources), tuple(sorted(problems, key=Problem.sort_key)), len(sources))
+    return ManifestSet(
+        tuple(resources), tuple(sorted(problems, key=Problem.sort_key)), len(sources), tuple(ignored)
+    )
 
 
 def _parse(display: str, text: str, data: bytes, options: LoadOptions, strings: dict[str, str]) -> _Parsed:
-    """One file's resources and its own problems (YAML warnings and errors, schema problems)."""
+    """One file's resources and its own problems (YAML warnings and errors, lists, schema problems)."""
     resources: list[Resource] = []
     problems: list[Problem] = []
     try:
@@ -102,10 +118,31 @@ def _parse(display: str, text: str, data: bytes, options: LoadOptions, strings: 
                 Problem(Severity.WARNING, w.message, Position(display, w.line, w.column))
                 for w in document.warnings
             )
-            resource, found = to_resource(document.body, document.positions, options.default_namespace)
-            problems.extend(found)
-            if resource is not None:
-                resources.append(resource)
+            whole = Item(document.body, document.positions, document.nulls)
+            for item in expand(whole, problems):
+                resource, found = to_resource(
+                    item.body, item.positions, options.default_namespace, item.nulls
+                )
+                problems.extend(found)
+                if resource is not None:
+                    resources.append(resource)
     except YamlError as exc:
         problems.append(Problem(Severity.ERROR, exc.message, Position(display, exc.line, exc.column)))
     return tuple(resources), tuple(problems)
+
+
+SHOWN_IGNORED = 10
+
+
+def _ignored_warning(ignored: list[str]) -> Problem:
+    """One warning per load for what was not read: never a silent gap where manifests could be."""
+    count = len(ignored)
+    names = ", ".join(ignored[:SHOWN_IGNORED]) + (
+        f" and {count - SHOWN_IGNORED} more" if count > SHOWN_IGNORED else ""
+    )
+    return Problem(
+        Severity.WARNING,
+        f"{count} path{'s' if count != 1 else ''} not read ({IGNORE_FILE} or Flux's default exclusions): "
+        f"{names}; resources written there are not in the desired state, and their APIM objects are "
+        "pruned like any other resource that left the repository (prune guards apply)",
+    )

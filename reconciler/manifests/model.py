@@ -289,6 +289,9 @@ class ManifestSet:
     resources: tuple[Resource, ...]
     problems: tuple[Problem, ...]
     files: int
+    ignored: tuple[str, ...] = ()
+    """Files and folders (these with a trailing `/`) that `.sourceignore` or Flux's default
+    exclusions kept out of the load, as shown."""
 
     @property
     def errors(self) -> tuple[Problem, ...]:

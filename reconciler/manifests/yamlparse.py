@@ -64,6 +64,10 @@ class ParsedDocument:
     body: JSON
     positions: Positions
     warnings: tuple[YamlError, ...] = ()
+    nulls: tuple[tuple[FieldPath, Position], ...] = ()
+    """Fields written as `null` (`~`, or no value at all), which the document leaves out: the API
+    server prunes them (no GKO CRD field is nullable), so GKO never sees them. Kept only to point a
+    message about a missing field at the line where it was written empty."""
 
 
 def parse_documents(
@@ -89,7 +93,8 @@ def parse_documents(
         if body is None:
             continue
         positions = Positions.packed(file, converter.paths, converter.spots, document)
-        yield ParsedDocument(body, positions, tuple(converter.warnings))
+        nulls = tuple((path, Position(file, line, column)) for path, line, column in converter.nulls)
+        yield ParsedDocument(body, positions, tuple(converter.warnings), nulls)
 
 
 def _compose_all(text: str) -> Iterator[Node | None]:
@@ -200,6 +205,7 @@ class _Converter:
         self.paths: list[FieldPath] = []
         self.spots: list[int] = []  # where paths[i] was written, packed (see `Positions.packed`)
         self.warnings: list[YamlError] = []
+        self.nulls: list[tuple[FieldPath, int, int]] = []  # fields written as null, left out
 
     def _shared(self, text: str) -> str:
         """One copy of each short string per load: keys and values like `http-proxy` repeat in every
@@ -265,8 +271,12 @@ class _Converter:
         raise self._error(f"unsupported YAML node {type(node).__name__}", node)  # pragma: no cover
 
     def _mapping(self, node: MappingNode, path: FieldPath, depth: int) -> dict[str, JSON]:
+        """A mapping without its null-valued fields: Kubernetes prunes `field: null` from a custom
+        resource before it is stored (the field is as if absent, a merged-in value included), so
+        the field gets no position either. Nulls inside lists stay (the schema judges them)."""
         result: dict[str, JSON] = {}
         merged: dict[str, JSON] = {}
+        nulled: dict[str, int] = {}  # key -> line of a field written as null
         for key_node, value_node in node.value:
             if _tag(key_node) == _MERGE_TAG:
                 merged.update(self._merge_sources(value_node, path, depth))
@@ -275,14 +285,39 @@ class _Converter:
                 raise self._error("mapping keys must be plain strings, not collections", key_node)
             key = self._shared(key_node.value)
             field_path = (*path, key)
-            if key in result:
-                self._duplicate(key_node, result[key], self.convert(value_node, field_path, depth + 1), path)
+            if key in result or key in nulled:
+                value = self.convert(value_node, field_path, depth + 1)
+                if key in nulled:
+                    self._duplicate_of_null(key_node, nulled[key], value)
+                else:
+                    self._duplicate(key_node, result[key], value, path)
                 continue
+            mark = len(self.paths)
             self._mark(field_path, key_node)
-            result[key] = self.convert(value_node, field_path, depth + 1)
+            value = self.convert(value_node, field_path, depth + 1)
+            if value is None:
+                del self.paths[mark], self.spots[mark]
+                nulled[key] = key_node.start_mark.line + 1
+                self.nulls.append((field_path, key_node.start_mark.line + 1, key_node.start_mark.column + 1))
+                continue
+            result[key] = value
         for key, value in merged.items():
-            result.setdefault(key, value)
+            if key not in nulled and value is not None:
+                result.setdefault(key, value)
         return result
+
+    def _duplicate_of_null(self, key_node: ScalarNode, first_line: int, value: JSON) -> None:
+        if value is not None:
+            raise self._error(
+                f"duplicate key {key_node.value!r} with a different value (first defined at line {first_line})",
+                key_node,
+            )
+        self.warnings.append(
+            self._error(
+                f"duplicate key {key_node.value!r} (same value as at line {first_line}): remove one",
+                key_node,
+            )
+        )
 
     def _duplicate(self, key_node: ScalarNode, first_value: JSON, value: JSON, path: FieldPath) -> None:
         """A repeated key is ambiguous unless both values agree; Kubernetes keeps the last and warns."""

@@ -14,9 +14,11 @@ def summary_line(manifests: ManifestSet) -> str:
     with_errors = manifests.with_errors
     ok = sum(1 for r in manifests.resources if r.id not in with_errors)
     errors, warnings = len(manifests.errors), len(manifests.warnings)
+    ignored = len(manifests.ignored)
     return (
         f"{ok} resource{'s' if ok != 1 else ''} OK, {errors} error{'s' if errors != 1 else ''}, "
         f"{warnings} warning{'s' if warnings != 1 else ''} in {manifests.files} file{'s' if manifests.files != 1 else ''}"
+        + (f" ({ignored} path{'s' if ignored != 1 else ''} ignored)" if ignored else "")
     )
 
 
@@ -52,6 +54,7 @@ def render_json(manifests: ManifestSet) -> str:
             "resources_ok": sum(1 for r in manifests.resources if r.id not in with_errors),
             "errors": len(manifests.errors),
             "warnings": len(manifests.warnings),
+            "ignored": len(manifests.ignored),
         },
         "resources": [
             {
@@ -65,5 +68,6 @@ def render_json(manifests: ManifestSet) -> str:
             for r in manifests.resources
         ],
         "problems": [problem_json(p) for p in manifests.problems],
+        "ignored": list(manifests.ignored),
     }
     return default_redactor().scrub(json.dumps(document, indent=2) + "\n")

@@ -32,8 +32,9 @@ def load_snapshot(
     path to the path inside the repository. With ``cache``, unchanged files are not parsed again.
     """
     if folder_display is not None:
-        return load_manifests([folder_display], options, cache)
-    manifests = load_manifests([snapshot.root], options, cache)
+        return load_manifests([folder_display], options, cache=cache)
+    repository = _repository_of(snapshot.root, sub_path)
+    manifests = load_manifests([snapshot.root], options, repository=repository, cache=cache)
     prefix = sub_path.strip("/") if sub_path else ""
     return relocate(manifests, snapshot.root, prefix)
 
@@ -64,4 +65,16 @@ def relocate(manifests: ManifestSet, root: Path, prefix: str) -> ManifestSet:
         manifests,
         resources=tuple(resource(r) for r in manifests.resources),
         problems=tuple(problem(p) for p in manifests.problems),
+        ignored=tuple(name(path) for path in manifests.ignored),
     )
+
+
+def _repository_of(root: Path, sub_path: str | None) -> Path | None:
+    """The checkout that ``root`` (checkout plus ``--path``) is inside, for its ``.sourceignore``."""
+    parts = [p for p in (sub_path or "").strip("/").split("/") if p and p != "."]
+    if not parts:
+        return None
+    top = root
+    for _ in parts:
+        top = top.parent
+    return top

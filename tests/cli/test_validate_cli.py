@@ -86,7 +86,14 @@ def test_json_output_is_the_same_report(tmp_path: Path) -> None:
     assert result.stderr == ""
     report = json.loads(result.stdout)
     assert report["version"] == 1 and report["ok"] is False
-    assert report["summary"] == {"files": 2, "resources": 2, "resources_ok": 1, "errors": 1, "warnings": 0}
+    assert report["summary"] == {
+        "files": 2,
+        "resources": 2,
+        "resources_ok": 1,
+        "errors": 1,
+        "warnings": 0,
+        "ignored": 0,
+    }
     (problem,) = report["problems"]
     assert problem == {
         "file": str(tmp_path / "api.yaml"),

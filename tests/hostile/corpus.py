@@ -157,9 +157,43 @@ CASES = [
         {
             "bad.yaml": "apiVersion: gravitee.io/v1alpha1\nkind: ApiV4Definition\nmetadata:\n  name: bad\nspec:\n"
         },
-        "expected a mapping, got null",
+        "missing required field 'spec': it is written as null, which Kubernetes drops",
         "bad.yaml",
         5,
+    ),
+    Case(
+        "list-items-not-a-list",
+        {"bad.yaml": "apiVersion: v1\nkind: List\nitems:\n  apiVersion: gravitee.io/v1alpha1\n"},
+        "the items of a List must be a list of manifests, not a mapping",
+        "bad.yaml",
+        3,
+    ),
+    Case(
+        "broken-list-item",
+        {
+            "bad.yaml": "apiVersion: v1\nkind: List\nitems:\n"
+            + "".join(
+                ("  - " if i == 0 else "    ") + line + "\n"
+                for i, line in enumerate(API.replace("type: KEY_LESS", "type: PASSWORD").splitlines())
+            )
+        },
+        '"PASSWORD" is not one of',
+        "bad.yaml",
+        34,
+    ),
+    Case(
+        "helm-values-not-ignored",
+        {"values.yaml": "replicaCount: 1\n"},
+        "no apiVersion and no kind; if this file is not a manifest (Helm values, a Chart.yaml), list it in a .sourceignore",
+        "values.yaml",
+        1,
+    ),
+    Case(
+        "unreadable-sourceignore",
+        {".sourceignore": b"values.yaml\n\xff\n"},
+        ".sourceignore is not valid UTF-8",
+        ".sourceignore",
+        1,
     ),
     Case(
         "missing-required",

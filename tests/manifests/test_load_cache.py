@@ -60,3 +60,20 @@ def test_the_default_namespace_is_part_of_the_key(tmp_path: Path) -> None:
     other = load_manifests([tmp_path], LoadOptions(default_namespace="team"), cache=cache)
     assert cache.hits == 0
     _same(other, load_manifests([tmp_path], LoadOptions(default_namespace="team")))
+
+
+def test_a_list_and_an_ignored_file_load_alike_with_the_cache(tmp_path: Path) -> None:
+    items = "".join(
+        "  - " + doc.replace("\n", "\n    ").rstrip() + "\n" for doc in (CONTEXT, api_v4("a", path="/a"))
+    )
+    write(tmp_path, "all.yaml", "apiVersion: v1\nkind: List\nitems:\n" + items)
+    write(tmp_path, "skipped/b.yaml", api_v4("b", path="/b"))
+    write(tmp_path, ".sourceignore", "skipped/\n")
+    cache = LoadCache()
+    first = load_manifests([tmp_path], cache=cache)
+    assert first.ok, first.problems
+    assert sorted(r.name for r in first.resources) == ["a", "ctx"]
+    again = load_manifests([tmp_path], cache=cache)
+    assert cache.hits == 1 and len(cache) == 1
+    _same(again, load_manifests([tmp_path]))
+    assert again.ignored == first.ignored != ()

@@ -271,6 +271,16 @@ def test_other_kinds_are_skipped_with_a_warning(tmp_path: Path) -> None:
         ("- a\n- b\n", "a manifest must be a mapping with apiVersion, kind and metadata"),
         ("kind: ApiV4Definition\n", "missing apiVersion"),
         ("apiVersion: gravitee.io/v1alpha1\n", "missing kind"),
+        (
+            "apiVersion: v2\nname: chart\nversion: 1.0.0\n",  # a Helm Chart.yaml
+            "missing kind; if this file is not a manifest (Helm values, a Chart.yaml), list it in a "
+            ".sourceignore file",
+        ),
+        (
+            "replicaCount: 1\nimage:\n  repository: nginx\n",  # a Helm values.yaml
+            "no apiVersion and no kind; if this file is not a manifest (Helm values, a Chart.yaml), list "
+            "it in a .sourceignore file",
+        ),
     ],
 )
 def test_documents_that_are_not_manifests(tmp_path: Path, text: str, message: str) -> None:
