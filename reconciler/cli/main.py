@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         validate,
     )
     from reconciler.cli.options import PUBLIC_VARS_ENV
-    from reconciler.contexts.binding import ALLOW_ENV, ALLOW_FLAG
+    from reconciler.defaults import ALLOW_ENV, ALLOW_FLAG
 
     parser = Parser(
         prog="apim-reconciler",

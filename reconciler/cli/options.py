@@ -18,16 +18,18 @@ from typing import TYPE_CHECKING
 
 # Only what the flags need is imported here: building the parser must stay cheap (`--help` builds
 # every command's flags). What the flags become is imported by the builders below, when called.
-from reconciler.apim.config import DEFAULT_MAX_RESPONSE_SIZE
 from reconciler.cli.parser import UsageError
-from reconciler.contexts.binding import ALLOW_FLAG
+from reconciler.defaults import (
+    ALLOW_FLAG,
+    DEFAULT_MAX_FILE_SIZE,
+    DEFAULT_MAX_RESPONSE_SIZE,
+    DEFAULT_OWNER,
+    DEFAULT_SECRETS_DIR,
+    DEFAULT_SYNC_TIMEOUT,
+    default_cache_dir,
+)
 from reconciler.logs import LEVELS
-from reconciler.manifests.files import DEFAULT_MAX_FILE_SIZE
 from reconciler.manifests.model import DEFAULT_NAMESPACE, RECONCILED_KINDS
-from reconciler.plan.ownership import DEFAULT_OWNER
-from reconciler.secrets.store import DEFAULT_SECRETS_DIR
-from reconciler.source.git import default_cache_dir
-from reconciler.sync.settings import DEFAULT_SYNC_TIMEOUT
 
 if TYPE_CHECKING:
     from reconciler.apim.config import ClientConfig

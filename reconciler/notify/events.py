@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from reconciler.plan.model import Action, ActionKind
-
-if TYPE_CHECKING:  # `run --notify-on` reads EVENT_KINDS when the parser is built: no sync for that
+if TYPE_CHECKING:  # `run --notify-on` reads EVENT_KINDS when the parser is built: no sync, no plan
+    from reconciler.plan.model import Action
     from reconciler.source import SourceError
     from reconciler.sync.result import SyncResult
 
@@ -51,6 +50,8 @@ class Event:
 
 def events_of_result(result: SyncResult, source: str, now: datetime | None = None) -> tuple[Event, ...]:
     """The events of one finished sync: its outcome, then drift and blocked prunes when any."""
+    from reconciler.plan.model import ActionKind  # here: the planner and the kinds, not for --help
+
     moment = now or datetime.now(UTC)
     summary = result.plan.summary() if result.plan is not None else None
     short = result.commit[:12]
