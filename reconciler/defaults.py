@@ -28,6 +28,13 @@ DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 """Bytes of one manifest file, at most (`--max-file-size`; `manifests.files`)."""
 
+DEFAULT_ORG_ROLE = "ADMIN"
+"""The organization role `service-account create` gives (`--org-role`; why in `identity.model`)."""
+DEFAULT_ENV_ROLE = "API_PUBLISHER"
+"""The environment role `service-account create` gives (`--env-role`)."""
+DEFAULT_WARN_DAYS = 30.0
+"""A token expiring within this many days is a warning (`service-account status --warn-days`)."""
+
 ALLOW_FLAG = "--allowed-apim-url"
 """The flag that binds a credential to a `baseUrl` (`contexts.binding` names it in its messages)."""
 ALLOW_ENV = "RECONCILER_ALLOWED_APIM_URLS"

@@ -11,7 +11,6 @@ import contextlib
 import os
 import signal
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,6 +109,8 @@ def write_html_report(result: SyncResult, args: argparse.Namespace) -> bool:
     target = getattr(args, "html_report", None)
     if not target:
         return True
+    import tempfile  # here: shutil, bz2 and lzma with it, and --help writes no file
+
     from reconciler.report.html import render_html
 
     path = Path(target)

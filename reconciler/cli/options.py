@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +28,7 @@ from reconciler.defaults import (
     default_cache_dir,
 )
 from reconciler.logs import LEVELS
-from reconciler.manifests.model import DEFAULT_NAMESPACE, RECONCILED_KINDS
+from reconciler.manifests.names import DEFAULT_NAMESPACE, RECONCILED_KINDS
 
 if TYPE_CHECKING:
     from reconciler.apim.config import ClientConfig
@@ -512,6 +511,8 @@ def sync_settings(args: argparse.Namespace) -> SyncSettings:
         full_read=args.full_read,
         allow_rollback=args.allow_rollback,
     )
+    import socket  # here: the flags need no socket module
+
     try:
         shard_index = parse_shard_index(args.shard_index, socket.gethostname())
     except ValueError as exc:
