@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 from .config import REPOSITORIES, EmulatorConfig
-from .faults import Fault
 from .versions import NEWEST, ApimVersion
+
+if TYPE_CHECKING:
+    from .faults import Fault
 
 
 def _apim_version(text: str) -> str:
@@ -21,6 +23,8 @@ def _apim_version(text: str) -> str:
 
 
 def _fault(text: str) -> Fault:
+    from .faults import Fault  # here: `apim-reconciler --help` builds these flags, and parses no fault
+
     try:
         return Fault.parse(text)
     except ValueError as exc:
@@ -173,6 +177,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
 def run(args: argparse.Namespace) -> int:
     """Serve in the foreground until SIGINT/SIGTERM; returns the process exit code."""
     import asyncio  # here: `apim-reconciler --help` shows these flags without loading the server
+    import logging
 
     from .server import serve
 

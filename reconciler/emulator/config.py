@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .faults import Fault
 from .versions import NEWEST, ApimVersion
+
+if TYPE_CHECKING:  # the values come parsed; `apim-reconciler --help` shows the flags without the faults
+    from .faults import Fault
 
 REPOSITORIES = ("jdbc", "mongodb")
 

@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # `run --notify-on` reads EVENT_KINDS when the parser is built: no sync, no plan
+from reconciler.notify.eventkinds import DRIFT_DETECTED as DRIFT_DETECTED
+from reconciler.notify.eventkinds import EVENT_KINDS as EVENT_KINDS
+from reconciler.notify.eventkinds import PRUNE_BLOCKED as PRUNE_BLOCKED
+from reconciler.notify.eventkinds import SYNC_FAILED as SYNC_FAILED
+from reconciler.notify.eventkinds import SYNC_SUCCEEDED as SYNC_SUCCEEDED
+
+if TYPE_CHECKING:
     from reconciler.plan.model import Action
     from reconciler.source import SourceError
     from reconciler.sync.result import SyncResult
 
-SYNC_SUCCEEDED = "sync_succeeded"
-SYNC_FAILED = "sync_failed"
-DRIFT_DETECTED = "drift_detected"
-PRUNE_BLOCKED = "prune_blocked"
-EVENT_KINDS = (SYNC_SUCCEEDED, SYNC_FAILED, DRIFT_DETECTED, PRUNE_BLOCKED)
 
 #: Resources named in one event; the rest is counted.
 MAX_NAMED = 20
