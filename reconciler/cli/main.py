@@ -17,7 +17,6 @@ from reconciler import __version__
 from reconciler.cli.parser import Parser, UsageError, attach_env
 from reconciler.exitcodes import ExitCode
 from reconciler.secrets.stdio import scrubbed_stdio
-from reconciler.source.errors import SourceError
 from reconciler.textsafe import printable
 
 VERSION = f"apim-reconciler {__version__}"
@@ -87,7 +86,13 @@ def _main(argv: Sequence[str] | None) -> int:
     except UsageError as exc:
         print(f"apim-reconciler: error: {printable(str(exc))}", file=sys.stderr)
         return ExitCode.USAGE
-    except SourceError as exc:  # the message is safe to show: no credential in it (docs/source.md)
+    except Exception as exc:
+        # Imported here: the source package (and its `dataclasses`) is not for `--help` to load.
+        from reconciler.source.errors import SourceError
+
+        if not isinstance(exc, SourceError):
+            raise
+        # The message is safe to show: no credential in it (docs/source.md).
         print(f"apim-reconciler: error: {printable(exc.message)}", file=sys.stderr)
         return ExitCode.FAILED
     except KeyboardInterrupt:  # Ctrl-C outside a sync (which handles it itself and reports)

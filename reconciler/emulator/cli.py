@@ -8,14 +8,16 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-from .config import REPOSITORIES, EmulatorConfig
-from .versions import NEWEST, ApimVersion
+from .defaults import NEWEST, REPOSITORIES
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported when a flag's value is parsed, or the emulator runs
+    from .config import EmulatorConfig
     from .faults import Fault
 
 
 def _apim_version(text: str) -> str:
+    from .versions import ApimVersion
+
     try:
         return str(ApimVersion.parse(text))
     except ValueError as exc:
@@ -23,7 +25,7 @@ def _apim_version(text: str) -> str:
 
 
 def _fault(text: str) -> Fault:
-    from .faults import Fault  # here: `apim-reconciler --help` builds these flags, and parses no fault
+    from .faults import Fault  # here, as the others: `apim-reconciler --help` builds these flags
 
     try:
         return Fault.parse(text)
@@ -155,6 +157,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    from .config import EmulatorConfig
+
     return EmulatorConfig(
         host=args.host,
         port=args.port,

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .versions import NEWEST, ApimVersion
+from .defaults import NEWEST, REPOSITORIES
+from .versions import ApimVersion
 
 if TYPE_CHECKING:  # the values come parsed; `apim-reconciler --help` shows the flags without the faults
     from .faults import Fault
-
-REPOSITORIES = ("jdbc", "mongodb")
 
 
 @dataclass(frozen=True)
