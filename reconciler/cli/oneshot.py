@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from reconciler.sync.settings import SyncMode
 
 
-def add_parsers(commands: Any) -> None:
+def add_parser(commands: Any) -> None:
+    """`diff` and `sync`: one module, two commands."""
     diff = commands.add_parser(
         "diff",
         help="show what sync would change (reads APIM, changes nothing)",

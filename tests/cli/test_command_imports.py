@@ -12,12 +12,15 @@ this holds what made them fast: the command modules import their implementations
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from reconciler.cli.flagtable import commands
+from reconciler.cli.main import COMMANDS, build_parser
 from tests.manifests.helpers import CONTEXT, api_v4, write
 
 REPO = Path(__file__).resolve().parents[2]
@@ -136,6 +139,32 @@ def test_validate_of_one_file_loads_the_validator_and_not_the_network(tmp_path: 
         "jsonschema_rs",
         "ruamel",
     } <= modules
+
+
+def test_a_named_command_imports_no_other_command(tmp_path: Path) -> None:
+    write(tmp_path, "api.yaml", CONTEXT + "---\n" + api_v4("one", "/one"))
+    modules = imported_modules("validate", tmp_path / "api.yaml")
+    others = {f"reconciler.cli.{m}" for m in COMMANDS.values()} - {"reconciler.cli.validate"}
+    assert modules & others == set()
+    assert "reconciler.emulator.cli" not in modules
+
+
+def test_the_commands_table_is_the_parsers() -> None:
+    """`COMMANDS` (what `main` builds alone when the first word names it) lists every command, in
+    `--help`'s order; and a command's parser built alone is the one of the whole parser, flag for flag
+    (their variables and help included)."""
+    whole = build_parser()
+    [subparsers] = [a for a in whole._actions if isinstance(a, argparse._SubParsersAction)]
+    assert list(subparsers.choices) == list(COMMANDS)
+    every = {name: parser.format_help() for name, parser in commands(whole).items()}
+    for command in COMMANDS:
+        alone = {name: parser.format_help() for name, parser in commands(build_parser(command)).items()}
+        module = COMMANDS[command]
+        assert alone == {
+            name: text
+            for name, text in every.items()
+            if COMMANDS[name.split(" ")[0]] == module  # diff and sync come together
+        }
 
 
 def test_validate_of_a_broken_file_still_explains_it(tmp_path: Path) -> None:
