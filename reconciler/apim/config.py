@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
+from reconciler.defaults import DEFAULT_MAX_RESPONSE_SIZE
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.cli import options
+from reconciler.defaults import DEFAULT_OWNER
 from reconciler.exitcodes import ExitCode
-from reconciler.plan.ownership import DEFAULT_OWNER
 from reconciler.textsafe import printable
 
 

@@ -11,7 +11,6 @@ import contextlib
 import os
 import signal
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,8 @@ if TYPE_CHECKING:
     from reconciler.sync.settings import SyncMode
 
 
-def add_parsers(commands: Any) -> None:
+def add_parser(commands: Any) -> None:
+    """`diff` and `sync`: one module, two commands."""
     diff = commands.add_parser(
         "diff",
         help="show what sync would change (reads APIM, changes nothing)",
@@ -110,6 +110,8 @@ def write_html_report(result: SyncResult, args: argparse.Namespace) -> bool:
     target = getattr(args, "html_report", None)
     if not target:
         return True
+    import tempfile  # here: shutil, bz2 and lzma with it, and --help writes no file
+
     from reconciler.report.html import render_html
 
     path = Path(target)

@@ -12,22 +12,23 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 # Only what the flags need is imported here: building the parser must stay cheap (`--help` builds
 # every command's flags). What the flags become is imported by the builders below, when called.
-from reconciler.apim.config import DEFAULT_MAX_RESPONSE_SIZE
 from reconciler.cli.parser import UsageError
-from reconciler.contexts.binding import ALLOW_FLAG
+from reconciler.defaults import (
+    ALLOW_FLAG,
+    DEFAULT_MAX_FILE_SIZE,
+    DEFAULT_MAX_RESPONSE_SIZE,
+    DEFAULT_OWNER,
+    DEFAULT_SECRETS_DIR,
+    DEFAULT_SYNC_TIMEOUT,
+    default_cache_dir,
+)
 from reconciler.logs import LEVELS
-from reconciler.manifests.files import DEFAULT_MAX_FILE_SIZE
-from reconciler.manifests.model import DEFAULT_NAMESPACE, RECONCILED_KINDS
-from reconciler.plan.ownership import DEFAULT_OWNER
-from reconciler.secrets.store import DEFAULT_SECRETS_DIR
-from reconciler.source.git import default_cache_dir
-from reconciler.sync.settings import DEFAULT_SYNC_TIMEOUT
+from reconciler.manifests.names import DEFAULT_NAMESPACE, RECONCILED_KINDS
 
 if TYPE_CHECKING:
     from reconciler.apim.config import ClientConfig
@@ -510,6 +511,8 @@ def sync_settings(args: argparse.Namespace) -> SyncSettings:
         full_read=args.full_read,
         allow_rollback=args.allow_rollback,
     )
+    import socket  # here: the flags need no socket module
+
     try:
         shard_index = parse_shard_index(args.shard_index, socket.gethostname())
     except ValueError as exc:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.cli import oneshot, options
 from reconciler.cli.parser import UsageError, env_name, set_env
 from reconciler.exitcodes import ExitCode
-from reconciler.notify.events import EVENT_KINDS
+from reconciler.notify.eventkinds import EVENT_KINDS
 from reconciler.textsafe import printable
 
 if TYPE_CHECKING:

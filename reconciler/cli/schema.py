@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.exitcodes import ExitCode
-from reconciler.manifests.model import RECONCILED_KINDS
+from reconciler.manifests.names import RECONCILED_KINDS
 
 
 def add_parser(commands: Any) -> None:

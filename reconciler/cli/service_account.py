@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.cli import options
+from reconciler.defaults import DEFAULT_ENV_ROLE, DEFAULT_ORG_ROLE, DEFAULT_WARN_DAYS
 from reconciler.exitcodes import ExitCode
-from reconciler.identity.model import DEFAULT_ENV_ROLE, DEFAULT_ORG_ROLE, DEFAULT_WARN_DAYS, RotationStep
+from reconciler.identity.steps import RotationStep
 from reconciler.textsafe import printable
 
 FAIL_AFTER_EXIT = 137  # what a shell reports for a SIGKILLed process

@@ -29,14 +29,13 @@ from urllib.parse import urlsplit
 
 from reconciler.apim.endpoints import ApimTarget, EndpointError, normalise_base_url
 from reconciler.contexts.origins import CredentialOrigin, OriginKind
+from reconciler.defaults import ALLOW_ENV, ALLOW_FLAG
 from reconciler.manifests.model import Resource
 from reconciler.secrets.errors import SecretResolutionError
 from reconciler.secrets.store import SecretStore
 
 BASE_URL_KEY = "baseUrl"
 ALLOWED_URLS_KEY = "allowedUrls"
-ALLOW_FLAG = "--allowed-apim-url"
-ALLOW_ENV = "RECONCILER_ALLOWED_APIM_URLS"
 _SEPARATORS = re.compile(r"[,\s]+")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 

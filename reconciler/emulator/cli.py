@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import signal
 import sys
+from typing import TYPE_CHECKING
 
-from .config import REPOSITORIES, EmulatorConfig
-from .faults import Fault
-from .versions import NEWEST, ApimVersion
+from .defaults import NEWEST, REPOSITORIES
+
+if TYPE_CHECKING:  # imported when a flag's value is parsed, or the emulator runs
+    from .config import EmulatorConfig
+    from .faults import Fault
 
 
 def _apim_version(text: str) -> str:
+    from .versions import ApimVersion
+
     try:
         return str(ApimVersion.parse(text))
     except ValueError as exc:
@@ -21,6 +25,8 @@ def _apim_version(text: str) -> str:
 
 
 def _fault(text: str) -> Fault:
+    from .faults import Fault  # here, as the others: `apim-reconciler --help` builds these flags
+
     try:
         return Fault.parse(text)
     except ValueError as exc:
@@ -151,6 +157,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    from .config import EmulatorConfig
+
     return EmulatorConfig(
         host=args.host,
         port=args.port,
@@ -173,6 +181,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
 def run(args: argparse.Namespace) -> int:
     """Serve in the foreground until SIGINT/SIGTERM; returns the process exit code."""
     import asyncio  # here: `apim-reconciler --help` shows these flags without loading the server
+    import logging
 
     from .server import serve
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .faults import Fault
-from .versions import NEWEST, ApimVersion
+from .defaults import NEWEST, REPOSITORIES
+from .versions import ApimVersion
 
-REPOSITORIES = ("jdbc", "mongodb")
+if TYPE_CHECKING:  # the values come parsed; `apim-reconciler --help` shows the flags without the faults
+    from .faults import Fault
 
 
 @dataclass(frozen=True)

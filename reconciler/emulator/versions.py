@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-NEWEST = "4.13.0"
+from .defaults import NEWEST as NEWEST
+
 _SUPPORTED_MINORS = (8, 9, 10, 11, 12, 13)
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 

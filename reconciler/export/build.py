@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler import kinds
+from reconciler.defaults import DEFAULT_OWNER
 from reconciler.export.mapping import K8S_NAME, Manifest, manifest_name, manifest_of, unique_names
 from reconciler.export.reader import EnvironmentContents, RemoteObject
 from reconciler.export.secrets import SecretRef
@@ -29,7 +30,6 @@ from reconciler.kinds.base import Kind, MapiV1ImportEndpoints, RemoteKind
 from reconciler.kinds.exports import MAX_NAME, ContextRef, ExportTarget, slug
 from reconciler.manifests.hrid import resource_hrid
 from reconciler.manifests.model import API_VERSION, MANAGEMENT_CONTEXT, Resource
-from reconciler.plan.ownership import DEFAULT_OWNER
 
 JSON = Any
 _NO_HRID = (

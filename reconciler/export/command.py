@@ -15,6 +15,7 @@ from pathlib import Path
 from reconciler import kinds
 from reconciler.apim.config import ClientConfig
 from reconciler.contexts import connect_context
+from reconciler.defaults import DEFAULT_OWNER
 from reconciler.export.build import Skipped, build_manifests, context_manifest
 from reconciler.export.mapping import Manifest
 from reconciler.export.reader import read_environment
@@ -23,7 +24,6 @@ from reconciler.export.writer import OutputFile, relative_path, render_yaml, wri
 from reconciler.kinds.exports import ContextRef
 from reconciler.manifests import LoadOptions, load_manifests
 from reconciler.manifests.model import MANAGEMENT_CONTEXT, ManifestSet, Problem, Resource, Severity
-from reconciler.plan.ownership import DEFAULT_OWNER
 from reconciler.secrets.store import SecretStore, SourceKind, env_var_name
 from reconciler.textsafe import printable
 

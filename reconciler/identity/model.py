@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
+
+from reconciler.identity.steps import RotationStep as RotationStep
 
 # What GKO's guide gives its service account. Organization ADMIN is what apim-reconciler needs: APIM
 # lets it through every permission check (PermissionServiceImpl), and shows an account without it only
@@ -16,22 +17,10 @@ from enum import StrEnum
 # API_PUBLISHER (or ADMIN) on the environment.
 REQUIRED_ORG_ROLES = ("ADMIN",)
 ENV_ROLES_THAT_WRITE = ("API_PUBLISHER", "ADMIN")
-DEFAULT_ORG_ROLE = "ADMIN"
-DEFAULT_ENV_ROLE = "API_PUBLISHER"
-DEFAULT_WARN_DAYS = 30.0  # a token expiring within this many days is a warning
 
 
 class IdentityError(Exception):
     """A problem that stops an identity command, with a message fit for the user (never a secret)."""
-
-
-class RotationStep(StrEnum):
-    """The steps of a zero-downtime rotation, in order; after each one the context still works."""
-
-    CREATED = "created"  # the new token exists in APIM; the secret still holds the old one
-    WRITTEN = "written"  # the secret holds the new token; the old one still works
-    VERIFIED = "verified"  # the context authenticates with what the secret now holds
-    REVOKED = "revoked"  # the old token is gone
 
 
 @dataclass(frozen=True)

@@ -31,10 +31,10 @@ from reconciler.apim.errors import (
     PermissionDeniedError,
 )
 from reconciler.contexts import open_client, prepare_context
+from reconciler.defaults import DEFAULT_WARN_DAYS
 from reconciler.identity.contexts import context_key, secret_ref
 from reconciler.identity.jwt import jwt_expiry
 from reconciler.identity.model import (
-    DEFAULT_WARN_DAYS,
     IdentityStatus,
     TokenInfo,
     display_name,

@@ -22,11 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler.defaults import DEFAULT_MAX_FILE_SIZE
 from reconciler.manifests.ignore import IGNORE_FILE, IgnoreFileError, IgnoreRules, relative_to
 from reconciler.manifests.model import Position, Problem, Severity
 
 YAML_SUFFIXES = (".yaml", ".yml")
-DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 MAX_MANIFEST_FILES = 100_000
 """Most manifest files one load reads; a repository of 10,000 APIs has about 10,000."""
 MAX_FOLDER_ENTRIES = 1_000_000

@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.defaults import DEFAULT_MAX_FILE_SIZE
 from reconciler.manifests.baseurl import check_context_urls
 from reconciler.manifests.crosscheck import cross_check
 from reconciler.manifests.documents import to_resource
-from reconciler.manifests.files import DEFAULT_MAX_FILE_SIZE, discover, read_text
+from reconciler.manifests.files import discover, read_text
 from reconciler.manifests.ignore import IGNORE_FILE
 from reconciler.manifests.lists import Item, expand
 from reconciler.manifests.model import DEFAULT_NAMESPACE, ManifestSet, Position, Problem, Resource, Severity

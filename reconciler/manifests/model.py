@@ -14,28 +14,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from reconciler.manifests.names import API_DEFINITION as API_DEFINITION
+from reconciler.manifests.names import API_V4_DEFINITION as API_V4_DEFINITION
+from reconciler.manifests.names import API_VERSION as API_VERSION
+from reconciler.manifests.names import APPLICATION as APPLICATION
+from reconciler.manifests.names import DEFAULT_NAMESPACE as DEFAULT_NAMESPACE
+from reconciler.manifests.names import MANAGEMENT_CONTEXT as MANAGEMENT_CONTEXT
+from reconciler.manifests.names import OTHER_GKO_KINDS as OTHER_GKO_KINDS
+from reconciler.manifests.names import RECONCILED_KINDS as RECONCILED_KINDS
 from reconciler.textsafe import printable
-
-API_VERSION = "gravitee.io/v1alpha1"
-
-MANAGEMENT_CONTEXT = "ManagementContext"
-API_V4_DEFINITION = "ApiV4Definition"
-API_DEFINITION = "ApiDefinition"
-APPLICATION = "Application"
-RECONCILED_KINDS = (MANAGEMENT_CONTEXT, API_V4_DEFINITION, API_DEFINITION, APPLICATION)
-OTHER_GKO_KINDS = (
-    "ApiResource",
-    "Group",
-    "Notification",
-    "SharedPolicyGroup",
-    "Subscription",
-    "Gateway",
-    "GatewayClassParameters",
-    "KafkaRoute",
-)
-"""Kinds that GKO defines but apim-reconciler does not reconcile (yet): skipped with a warning."""
-
-DEFAULT_NAMESPACE = "default"
 
 JSON = Any
 """A value made of dict, list, str, int, float, bool and None only."""

@@ -8,7 +8,8 @@ never show a resolved value).
 
 Speed: the pure-Python validator costs about 0.7 ms per API manifest, most of the time of a
 `validate`. jsonschema-rs (Rust) answers "valid?" in microseconds, so it screens every document
-and the Python validator, whose errors we know how to explain, runs only on documents that fail.
+and the Python validator, whose errors we know how to explain, runs only on documents that fail;
+it is imported only then too (with `referencing`, some 25 ms of a `validate` of one valid file).
 """
 
 from __future__ import annotations
@@ -18,10 +19,7 @@ import json
 from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from reconciler.manifests.limits import HRID_PATTERN, hrid_problem
 from reconciler.manifests.model import (
@@ -34,6 +32,10 @@ from reconciler.manifests.model import (
     Severity,
 )
 from reconciler.manifests.templates import has_template, is_whole_template
+
+if TYPE_CHECKING:  # imported when a document fails the screen (or there is no jsonschema-rs)
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 _rust: Any
 try:
@@ -62,6 +64,8 @@ def schema_text(kind: str) -> str:
 
 @cache
 def _validator(kind: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     schema = json.loads(schema_text(kind))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
@@ -168,6 +172,8 @@ def _leaves(error: ValidationError) -> Iterator[ValidationError]:
     """The errors to explain: an anyOf/oneOf whose alternatives all fail on the same field (a deeper
     anyOf, say) is explained by its best sub-error; any other is explained whole (`_alternatives`)."""
     if error.context and error.validator in ("anyOf", "oneOf"):
+        from jsonschema.exceptions import best_match
+
         best = best_match(error.context)
         deeper = best is not None and len(best.absolute_path) > len(error.absolute_path)
         if deeper and best.validator not in ("anyOf", "oneOf") and _all_alternatives_agree(error):

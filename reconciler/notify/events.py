@@ -14,17 +14,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from reconciler.plan.model import Action, ActionKind
+from reconciler.notify.eventkinds import DRIFT_DETECTED as DRIFT_DETECTED
+from reconciler.notify.eventkinds import EVENT_KINDS as EVENT_KINDS
+from reconciler.notify.eventkinds import PRUNE_BLOCKED as PRUNE_BLOCKED
+from reconciler.notify.eventkinds import SYNC_FAILED as SYNC_FAILED
+from reconciler.notify.eventkinds import SYNC_SUCCEEDED as SYNC_SUCCEEDED
 
-if TYPE_CHECKING:  # `run --notify-on` reads EVENT_KINDS when the parser is built: no sync for that
+if TYPE_CHECKING:
+    from reconciler.plan.model import Action
     from reconciler.source import SourceError
     from reconciler.sync.result import SyncResult
 
-SYNC_SUCCEEDED = "sync_succeeded"
-SYNC_FAILED = "sync_failed"
-DRIFT_DETECTED = "drift_detected"
-PRUNE_BLOCKED = "prune_blocked"
-EVENT_KINDS = (SYNC_SUCCEEDED, SYNC_FAILED, DRIFT_DETECTED, PRUNE_BLOCKED)
 
 #: Resources named in one event; the rest is counted.
 MAX_NAMED = 20
@@ -51,6 +51,8 @@ class Event:
 
 def events_of_result(result: SyncResult, source: str, now: datetime | None = None) -> tuple[Event, ...]:
     """The events of one finished sync: its outcome, then drift and blocked prunes when any."""
+    from reconciler.plan.model import ActionKind  # here: the planner and the kinds, not for --help
+
     moment = now or datetime.now(UTC)
     summary = result.plan.summary() if result.plan is not None else None
     short = result.commit[:12]

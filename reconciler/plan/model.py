@@ -11,10 +11,11 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler import kinds
+from reconciler.defaults import DEFAULT_OWNER
 from reconciler.kinds import RemoteKind
 from reconciler.manifests.model import Position, ResourceId
 from reconciler.plan.diff import FieldChange
-from reconciler.plan.ownership import DEFAULT_OWNER, OwnershipRecord, with_record
+from reconciler.plan.ownership import OwnershipRecord, with_record
 
 JSON = Any
 

@@ -52,7 +52,6 @@ from reconciler.plan.canonical import canonical_json
 OWNERSHIP_KEY = "apim-reconciler"
 """The metadata key of the record, on every object we manage."""
 
-DEFAULT_OWNER = "apim-reconciler"
 RECORD_VERSION = 2
 MAX_RECORD_LENGTH = 1000
 """JDBC-backed APIM keeps metadata values in nvarchar(1024); a margin for the server's own framing."""

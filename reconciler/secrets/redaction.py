@@ -26,8 +26,6 @@ import bisect
 import re
 import threading
 from collections.abc import Iterable, Mapping, MutableMapping
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from reconciler.secrets.encodings import derived_forms, fold, literal_alternation
@@ -44,26 +42,39 @@ MIN_CUT_VALUE_LENGTH = 16
 (the emulator's `emulator-token` begins with the name of its context)."""
 
 
-@dataclass(frozen=True)
 class _Matcher:
     """The forms of every value, folded to lower case; matched against the lowered text.
 
     Lowering the text once (in C) and matching case-sensitively is ten times faster than an
     IGNORECASE search; `ignoring_case` is for the rare text whose lower case changes its length.
+    A plain class, not a dataclass: every command imports this module (the scrubbed stdout and
+    stderr), and `--help` would import `dataclasses` (with `inspect`, some 8 ms) for it alone.
     """
 
-    pattern: re.Pattern[str]
-    atomic_by_prefix: Mapping[str, tuple[int, tuple[str, ...]]]
-    """Folded atomic values (the longest one's length, and the values sorted) by their folded first
-    MIN_PREFIX_LENGTH characters."""
-    prefixes_only: frozenset[str]
-    """Those first characters that are not a whole form of some value as well."""
-    exact: re.Pattern[str] | None = None
-    """The forms of the values shorter than MIN_CASELESS_LENGTH, matched as written."""
+    __slots__ = ("_ignoring_case", "atomic_by_prefix", "exact", "pattern", "prefixes_only")
 
-    @cached_property
+    def __init__(
+        self,
+        pattern: re.Pattern[str],
+        atomic_by_prefix: Mapping[str, tuple[int, tuple[str, ...]]],
+        prefixes_only: frozenset[str],
+        exact: re.Pattern[str] | None = None,
+    ) -> None:
+        self.pattern = pattern
+        self.atomic_by_prefix = atomic_by_prefix
+        """Folded atomic values (the longest one's length, and the values sorted) by their folded
+        first MIN_PREFIX_LENGTH characters."""
+        self.prefixes_only = prefixes_only
+        """Those first characters that are not a whole form of some value as well."""
+        self.exact = exact
+        """The forms of the values shorter than MIN_CASELESS_LENGTH, matched as written."""
+        self._ignoring_case: re.Pattern[str] | None = None
+
+    @property
     def ignoring_case(self) -> re.Pattern[str]:
-        return re.compile(self.pattern.pattern, re.IGNORECASE)
+        if self._ignoring_case is None:  # compiled once, when first needed
+            self._ignoring_case = re.compile(self.pattern.pattern, re.IGNORECASE)
+        return self._ignoring_case
 
 
 class Redactor:

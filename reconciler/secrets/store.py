@@ -23,12 +23,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from reconciler.defaults import DEFAULT_SECRETS_DIR
 from reconciler.secrets.errors import SecretPathError, SecretResolutionError
 from reconciler.secrets.redaction import MIN_SCRUB_LENGTH, Redactor, default_redactor
 from reconciler.secrets.value import Secret
-
-DEFAULT_SECRETS_DIR = Path("/var/run/secrets/apim-reconciler")
-
 
 # Kubernetes object names (DNS subdomain) and data keys; a key may not be "." or "..", nor start with
 # "..", which is where kubelet keeps its own timestamped directories and the `..data` link.

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from reconciler.lazy import lazy_exports
 
 if TYPE_CHECKING:  # imported on first use (reconciler/lazy.py)
+    from reconciler.defaults import default_cache_dir
     from reconciler.source.backoff import Backoff, retry
     from reconciler.source.errors import (
         HostKeyVerificationError,
@@ -23,7 +24,7 @@ if TYPE_CHECKING:  # imported on first use (reconciler/lazy.py)
     )
     from reconciler.source.factory import open_source
     from reconciler.source.folder import FolderSource, folder_fingerprint
-    from reconciler.source.git import GitSource, default_cache_dir
+    from reconciler.source.git import GitSource
     from reconciler.source.gitauth import GitAuth
     from reconciler.source.redact import redact_url
     from reconciler.source.snapshot import Snapshot

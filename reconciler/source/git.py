@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import os
 import re
 import shutil
 import tempfile
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from reconciler.defaults import default_cache_dir
 from reconciler.source.backoff import Backoff, retry
 from reconciler.source.errors import (
     CorruptCacheError,
@@ -58,12 +58,6 @@ _TARGET_REF = "refs/reconciler/target"
 _SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git"})
 _SCHEMES = frozenset({"http", "https", "git", "file"}) | _SSH_SCHEMES
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/apim-reconciler/git`` (``~/.cache/...`` when unset)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "apim-reconciler" / "git"
 
 
 def looks_like_git_url(spec: str) -> bool:

@@ -8,17 +8,15 @@ from pathlib import Path
 
 from reconciler.apim.config import ClientConfig
 from reconciler.apply.scope import Scope
+from reconciler.defaults import DEFAULT_SECRETS_DIR, DEFAULT_SYNC_TIMEOUT
 from reconciler.plan.model import PlanOptions
-from reconciler.secrets.store import DEFAULT_SECRETS_DIR, EnvTemplatePolicy
+from reconciler.secrets.store import EnvTemplatePolicy
 
 
 class SyncMode(StrEnum):
     DIFF = "diff"  # read APIM, change nothing
     SERVER_DRY_RUN = "server-dry-run"  # diff, plus every write sent with dryRun=true
     APPLY = "apply"
-
-
-DEFAULT_SYNC_TIMEOUT = 1800.0
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ OTHER_TOOLS = {
     "--armor", "--export",  # gpg
     "--write",  # python -m tests.docs.show
     "--dump", "--module", "--python", "--show",  # python -m bench.libraries
-    "--code",  # python -m bench.startup
+    "--code", "--quick", "--runs", "--scenarios",  # python -m bench.startup
     "--apis", "--keep-logs", "--pushes",  # python -m bench.push_to_applied
 }  # fmt: skip
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from reconciler.defaults import DEFAULT_SECRETS_DIR
 from reconciler.secrets import SecretStore
-from reconciler.secrets.store import DEFAULT_SECRETS_DIR
 from tests.ecosystem.support import (
     REPO,
     check_command_line,
