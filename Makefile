@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint unit demo status-page bench bench-quick bench-startup fuzz soak chaos clean
+.PHONY: venv test lint unit demo status-page bench bench-quick bench-startup bench-push fuzz soak chaos clean
 
 venv: $(STAMP)
 
@@ -45,6 +45,11 @@ bench: venv
 # processes each, with a breakdown; bench/results-startup.json.
 bench-startup: venv
 	$(BIN)/python -m bench.startup
+
+# git push to applied in APIM through the webhook (emulator, git daemon and the daemon as processes),
+# 20 pushes at N = 100 and N = 1,000: p50, p95, max and where the time goes; bench/results-push.json.
+bench-push: venv
+	$(BIN)/python -m bench.push_to_applied
 
 # A long run of the property tests (the loader fuzz and the planner's ownership and prune guards).
 fuzz: venv

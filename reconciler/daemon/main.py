@@ -13,6 +13,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import structlog
@@ -29,6 +30,7 @@ from reconciler.daemon.status import StatusBoard
 from reconciler.daemon.suspend import Suspension
 from reconciler.daemon.webhook import TokenBucket
 from reconciler.exitcodes import ExitCode
+from reconciler.manifests.loader import LoadCache
 from reconciler.notify import Notifier
 from reconciler.source import watch
 from reconciler.sync.job import SyncJob
@@ -55,7 +57,13 @@ def _run(main: Coroutine[Any, Any, T]) -> T:
 
 
 def run_daemon(job: SyncJob, config: DaemonConfig) -> int:
-    """Run until SIGTERM/SIGINT; raises `AlreadyRunningError` when the cache directory is taken."""
+    """Run until SIGTERM/SIGINT; raises `AlreadyRunningError` when the cache directory is taken.
+
+    The daemon keeps each manifest file's parse between syncs (`LoadCache`): a push of one file
+    re-parses that file, not the repository.
+    """
+    if job.load_cache is None:
+        job = replace(job, load_cache=LoadCache())
     with ProcessLock(config.lock_dir):
         return _run(_serve(job, config))
 

@@ -243,6 +243,8 @@ def _credentials_outside_auth(resources: Sequence[Resource]) -> Iterator[Problem
     if not secrets and not variables:
         return
     for resource in resources:
+        if not resource.has_templates:  # the loader found no "[[" in its spec: nothing to walk
+            continue
         for path, template in _templates(resource.spec, ("spec",)):
             if resource.kind == MANAGEMENT_CONTEXT and path[:2] == ("spec", "auth"):
                 continue

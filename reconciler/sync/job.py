@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reconciler.manifests import LoadOptions
+from reconciler.manifests.loader import LoadCache
 from reconciler.source import FolderSource, GitSource
 from reconciler.sync.settings import SyncSettings
 
@@ -16,6 +17,7 @@ class SyncJob:
     ``folder_display`` is the folder as the user typed it, for a folder source (messages show the
     user's paths); None for git, whose file names are shown relative to the checkout, prefixed
     with ``sub_path`` (the ``--path`` sub-folder) so that they read like paths in the repository.
+    ``load_cache`` (the daemon's) keeps each file's parse between syncs: only changed files are read anew.
     """
 
     source: GitSource | FolderSource
@@ -23,3 +25,4 @@ class SyncJob:
     load_options: LoadOptions
     folder_display: str | None = None
     sub_path: str | None = None
+    load_cache: LoadCache | None = None

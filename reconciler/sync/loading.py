@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from reconciler.manifests import LoadOptions, load_manifests
+from reconciler.manifests.loader import LoadCache
 from reconciler.manifests.model import ManifestSet, Position, Problem, Resource
 from reconciler.source import Snapshot
 
@@ -22,17 +23,18 @@ def load_snapshot(
     *,
     folder_display: str | None = None,
     sub_path: str | None = None,
+    cache: LoadCache | None = None,
 ) -> ManifestSet:
     """Load the manifests of ``snapshot``.
 
     With ``folder_display`` (a folder source), that path is loaded as given. Otherwise the snapshot's
     root (a git checkout plus ``sub_path``) is loaded and every position is renamed from the cache
-    path to the path inside the repository.
+    path to the path inside the repository. With ``cache``, unchanged files are not parsed again.
     """
     if folder_display is not None:
-        return load_manifests([folder_display], options)
+        return load_manifests([folder_display], options, cache=cache)
     repository = _repository_of(snapshot.root, sub_path)
-    manifests = load_manifests([snapshot.root], options, repository=repository)
+    manifests = load_manifests([snapshot.root], options, repository=repository, cache=cache)
     prefix = sub_path.strip("/") if sub_path else ""
     return relocate(manifests, snapshot.root, prefix)
 

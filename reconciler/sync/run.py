@@ -39,7 +39,11 @@ async def run_sync(
     """
     manifests = await in_daemon_thread(
         lambda: load_snapshot(
-            snapshot, job.load_options, folder_display=job.folder_display, sub_path=job.sub_path
+            snapshot,
+            job.load_options,
+            folder_display=job.folder_display,
+            sub_path=job.sub_path,
+            cache=job.load_cache,
         ),
         name="reconciler-load",
     )

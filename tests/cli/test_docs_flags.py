@@ -19,6 +19,7 @@ OTHER_TOOLS = {
     "--write",  # python -m tests.docs.show
     "--dump", "--module", "--python", "--show",  # python -m bench.libraries
     "--code", "--quick", "--runs", "--scenarios",  # python -m bench.startup
+    "--apis", "--keep-logs", "--pushes",  # python -m bench.push_to_applied
 }  # fmt: skip
 
 
