@@ -264,8 +264,9 @@ class Monitor(threading.Thread):
             if name == "apim_reconciler_syncs_total":
                 counts[dict(labels)["outcome"]] = int(value)
         self.last[current.proc.pid] = counts
-        rss = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
-        self.figures.rss_mib.append(int(rss.split()[1]) / 1024)
+        rss = next((line for line in status.splitlines() if line.startswith("VmRSS:")), None)
+        if rss is not None:  # a process killed between the two reads is a zombie with no memory
+            self.figures.rss_mib.append(int(rss.split()[1]) / 1024)
 
     def totals(self) -> Counter[str]:
         total: Counter[str] = Counter()

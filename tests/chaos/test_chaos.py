@@ -308,6 +308,7 @@ def test_chaos(tmp_path: Path) -> None:
         # Faults off: the emulator, the git server and the daemon are up (every episode ended them).
         chaos.emulator.faults([])
         chaos.converge(time.time())
+        assert chaos.monitor.is_alive(), "the monitor died: the figures would be partial"
         chaos.monitor.sample()
         chaos.monitor.stopping.set()
         chaos.exit_codes.append(sigterm(chaos.daemon))
