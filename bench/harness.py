@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -39,6 +40,14 @@ USERS: dict[str, Any] = {
     "users": [{"username": "admin", "password": "admin", "tokens": [TOKEN], "organizations": ["DEFAULT"]}],
 }
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 now (for a server the benchmark starts, which binds it next)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def cpu_seconds(pid: int) -> float:

@@ -42,7 +42,7 @@ from typing import Any
 import httpx
 
 from bench.generate import generate_repository
-from bench.harness import ROOT, TOKEN, Emulator, child_env, emulator
+from bench.harness import ROOT, TOKEN, Emulator, child_env, emulator, free_port
 
 SECRET = "push-to-applied-webhook-secret-0123456789"
 GIT_ENV = {
@@ -78,13 +78,6 @@ def git(*args: str, cwd: Path) -> str:
     if done.returncode != 0:
         raise RuntimeError(f"git {' '.join(args)} failed: {done.stderr}")
     return done.stdout.strip()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_for_port(port: int, timeout: float = 10.0) -> None:

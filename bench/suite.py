@@ -20,7 +20,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,17 @@ import httpx
 
 from bench import bounds
 from bench.generate import CONTEXTS, generate_repository
-from bench.harness import EMPTY_STATE, ROOT, TOKEN, Emulator, child_env, emulator, rss_mib, run_child
+from bench.harness import (
+    EMPTY_STATE,
+    ROOT,
+    TOKEN,
+    Emulator,
+    child_env,
+    emulator,
+    free_port,
+    rss_mib,
+    run_child,
+)
 
 RESULTS = Path(__file__).with_name("results.json")
 ALL_SCENARIOS = ("validate", "cold-sync", "noop-sync", "one-change", "drift", "prune", "daemon-memory")
@@ -342,13 +351,6 @@ def _daemon_available() -> bool:
     return done.returncode == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _real_daemon(bench: Bench, syncs: int) -> dict[str, Any]:
     """`apim-reconciler run` on a folder whose content alternates between the repository and its
     one-change copy; each change is followed by SIGHUP (a sync now) and a wait for `/status` to
@@ -359,7 +361,7 @@ def _real_daemon(bench: Bench, syncs: int) -> dict[str, Any]:
     shutil.copytree(bench.repo, live)
     changed = live / "apis" / "api-00007.yaml"
     versions = [changed.read_text(), (bench.changed_repo / "apis" / "api-00007.yaml").read_text()]
-    port = _free_port()
+    port = free_port()
     command = [
         sys.executable,
         "-m",

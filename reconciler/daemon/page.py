@@ -35,20 +35,6 @@ LINKS = (
     ("/readyz", "readiness"),
     ("/healthz", "liveness"),
 )
-ATTENTION = ("drifted", "conflict", "blocked")
-"""Actions that somebody should look at even when they were applied (a drift was reverted)."""
-_COUNT_ORDER = (
-    "create",
-    "update",
-    "delete",
-    "drifted",
-    "conflict",
-    "blocked",
-    "skipped",
-    "unchanged",
-    "failed",
-)
-_SHORT_REVISION = 12
 
 SCRIPT = """(function () {
   var box = document.getElementById("refresh");
